@@ -1,0 +1,75 @@
+"""Which cajas a user may see and what they may do there. Every web page and export goes
+through these; nothing is reachable by guessing an id."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from cajas.access.models import StaffAssignment, StaffRole
+from cajas.core.errors import NotFound
+from cajas.members.models import OFFICER_ROLES, Membership
+from cajas.org.models import Caja
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def caja_list_for_user(*, user: AnyUser) -> QuerySet[Caja]:
+    if not user.is_authenticated:
+        return Caja.objects.none()
+    if getattr(user, "is_superuser", False):
+        return Caja.objects.all()
+    assignments = StaffAssignment.objects.filter(user=user)
+    scope = Q(pk__in=[])
+    for a in assignments:
+        if a.role in (StaffRole.PROGRAM_ADMIN, StaffRole.AUDITOR):
+            scope |= Q(program_id=a.program_id)
+        elif a.role == StaffRole.PARTNER_SUPERVISOR:
+            scope |= Q(partner_id=a.partner_id)
+        elif a.role == StaffRole.FACILITATOR:
+            scope |= Q(pk=a.caja_id)
+    scope |= Q(
+        memberships__person__user=user, memberships__left_on__isnull=True
+    )
+    return Caja.objects.filter(scope).distinct()
+
+
+def caja_get_for_user(*, user: AnyUser, caja_id: int) -> Caja:
+    caja = caja_list_for_user(user=user).filter(pk=caja_id).first()
+    if caja is None:
+        raise NotFound(what="la caja", what_en="caja", ref=caja_id)
+    return caja
+
+
+def membership_of_user(*, user: AnyUser, caja: Caja) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(caja=caja, person__user=user, left_on__isnull=True)
+        .select_related("person")
+        .first()
+    )
+
+
+def user_can_record_meetings(*, user: AnyUser, caja: Caja) -> bool:
+    """Officers of the caja and its assigned facilitators record meetings; supervisors, auditors
+    and program admins only read (a program admin who must correct a book does it through
+    a reversal, by the CLI)."""
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    membership = membership_of_user(user=user, caja=caja)
+    if membership is not None and membership.role in OFFICER_ROLES:
+        return True
+    return StaffAssignment.objects.filter(
+        user=user, role=StaffRole.FACILITATOR, caja=caja
+    ).exists()
+
+
+def user_sees_all_members(*, user: AnyUser, caja: Caja) -> bool:
+    """A plain member sees only their own passbook; everyone else with access sees the roll."""
+    membership = membership_of_user(user=user, caja=caja)
+    if membership is None or membership.role != "member":
+        return True
+    return StaffAssignment.objects.filter(user=user).exists()

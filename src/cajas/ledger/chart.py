@@ -1,0 +1,69 @@
+"""The per-caja chart of accounts (DESIGN.md §5). Codes are stable: they go into the hash chain
+and the book export."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from cajas.ledger.models import AccountKind
+
+CASH = "1101"
+BANK = "1102"
+LOANS_RECEIVABLE = "1301"
+MEMBER_SAVINGS = "2101"
+SOCIAL_FUND = "2201"
+RESERVE = "3101"
+RETAINED_EARNINGS = "3201"
+INTEREST_INCOME = "4101"
+FINE_INCOME = "4102"
+FEE_INCOME = "4103"
+OTHER_INCOME = "4104"
+CASH_OVERAGE = "4105"
+EXPENSES = "5101"
+CASH_SHORTAGE = "5102"
+
+CAJA_ACCOUNTS: dict[str, AccountKind] = {
+    CASH: AccountKind.ASSET,
+    BANK: AccountKind.ASSET,
+    SOCIAL_FUND: AccountKind.LIABILITY,
+    RESERVE: AccountKind.EQUITY,
+    RETAINED_EARNINGS: AccountKind.EQUITY,
+    INTEREST_INCOME: AccountKind.INCOME,
+    FINE_INCOME: AccountKind.INCOME,
+    FEE_INCOME: AccountKind.INCOME,
+    OTHER_INCOME: AccountKind.INCOME,
+    CASH_OVERAGE: AccountKind.INCOME,
+    EXPENSES: AccountKind.EXPENSE,
+    CASH_SHORTAGE: AccountKind.EXPENSE,
+}
+
+ACCOUNT_NAMES = {
+    CASH: _("Cash box"),
+    BANK: _("Bank"),
+    LOANS_RECEIVABLE: _("Loans receivable"),
+    MEMBER_SAVINGS: _("Member savings"),
+    SOCIAL_FUND: _("Social fund"),
+    RESERVE: _("Reserve"),
+    RETAINED_EARNINGS: _("Retained earnings"),
+    INTEREST_INCOME: _("Interest income"),
+    FINE_INCOME: _("Fine income"),
+    FEE_INCOME: _("Entry fee income"),
+    OTHER_INCOME: _("Other income"),
+    CASH_OVERAGE: _("Cash count surplus"),
+    EXPENSES: _("Expenses"),
+    CASH_SHORTAGE: _("Cash count shortage"),
+}
+
+
+def savings_account_code(member_number: int) -> str:
+    return f"{MEMBER_SAVINGS}.{member_number:03d}"
+
+
+def account_name(code: str) -> str:
+    base = code.split(".", 1)[0]
+    return str(ACCOUNT_NAMES.get(base, code))
+
+
+def must_stay_non_negative(code: str) -> bool:
+    """Cash box and member savings never go below zero (DESIGN.md §5)."""
+    return code == CASH or code.startswith(MEMBER_SAVINGS + ".")

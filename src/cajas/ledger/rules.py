@@ -1,0 +1,150 @@
+"""Pure ledger rules: balance, hashing, canonical form. No Django imports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cajas.core.errors import RuleViolation
+
+GENESIS_HASH = "0" * 64
+
+
+class EntryUnbalanced(RuleViolation):
+    code = "ledger.unbalanced"
+    message_es = "El asiento no cuadra: débitos {debits} ≠ créditos {credits} (centavos)."
+    message_en = "The entry does not balance: debits {debits} ≠ credits {credits} (cents)."
+
+
+class EntryLineInvalid(RuleViolation):
+    code = "ledger.line_invalid"
+    message_es = (
+        "Cada línea del asiento debe tener un solo lado positivo en centavos enteros "
+        "(cuenta {account})."
+    )
+    message_en = (
+        "Each line of an entry must have exactly one positive side in whole cents "
+        "(account {account})."
+    )
+
+
+class EntryTooShort(RuleViolation):
+    code = "ledger.too_few_lines"
+    message_es = "Un asiento necesita al menos dos líneas."
+    message_en = "An entry needs at least two lines."
+
+
+class IdempotencyConflict(RuleViolation):
+    code = "ledger.idempotency_conflict"
+    message_es = (
+        "La clave de idempotencia «{key}» ya se usó para un asiento con otro contenido; "
+        "no se registró nada."
+    )
+    message_en = (
+        "The idempotency key “{key}” was already used for an entry with different content; "
+        "nothing was posted."
+    )
+
+
+class BalanceWouldBeNegative(RuleViolation):
+    code = "ledger.negative_balance"
+    message_es = "El saldo de {account_es} quedaría negativo ({balance} centavos)."
+    message_en = "The balance of {account_en} would become negative ({balance} cents)."
+
+
+class AlreadyReversed(RuleViolation):
+    code = "ledger.already_reversed"
+    message_es = "El asiento n.º {seq} ya fue revertido."
+    message_en = "Entry #{seq} has already been reversed."
+
+
+class ReversalOfReversal(RuleViolation):
+    code = "ledger.reverse_reversal"
+    message_es = "El asiento n.º {seq} es una reversión; registre un asiento nuevo en su lugar."
+    message_en = "Entry #{seq} is itself a reversal; post a new entry instead."
+
+
+class ReasonRequired(RuleViolation):
+    code = "ledger.reason_required"
+    message_es = "Indique el motivo de la corrección."
+    message_en = "Give the reason for the correction."
+    default_field = "reason"
+
+
+class UnknownAccount(RuleViolation):
+    code = "ledger.unknown_account"
+    message_es = "La cuenta {account} no existe en esta caja."
+    message_en = "Account {account} does not exist in this caja."
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str
+    debit: int = 0
+    credit: int = 0
+
+
+def check_lines(lines: Sequence[Line]) -> None:
+    """Every line one positive side in integer cents; at least two lines; debits = credits."""
+    if len(lines) < 2:
+        raise EntryTooShort()
+    for line in lines:
+        ok_types = type(line.debit) is int and type(line.credit) is int
+        if not ok_types or not (
+            (line.debit > 0 and line.credit == 0) or (line.debit == 0 and line.credit > 0)
+        ):
+            raise EntryLineInvalid(account=line.account)
+    debits = sum(line.debit for line in lines)
+    credits = sum(line.credit for line in lines)
+    if debits != credits:
+        raise EntryUnbalanced(debits=debits, credits=credits)
+
+
+def reversed_lines(lines: Iterable[Line]) -> list[Line]:
+    return [Line(account=x.account, debit=x.credit, credit=x.debit) for x in lines]
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_of(
+    *,
+    key: str,
+    kind: str,
+    date: str,
+    memo: str,
+    member: int | None,
+    meeting: int | None,
+    reverses: int | None,
+    reason: str,
+    lines: Sequence[Line],
+) -> dict[str, Any]:
+    """What an entry says, without where it sits in the chain: the idempotency digest's input."""
+    return {
+        "key": key,
+        "kind": kind,
+        "date": date,
+        "memo": memo,
+        "member": member,
+        "meeting": meeting,
+        "reverses": reverses,
+        "reason": reason,
+        "lines": [[x.account, x.debit, x.credit] for x in lines],
+    }
+
+
+def content_digest(content: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def chain_hash(
+    *, prev_hash: str, caja: str, seq: int, content: dict[str, Any], recorded_by: str,
+    recorded_at: str,
+) -> str:
+    """``sha256(prev_hash + canonical_json(entry))`` with the entry's place in the chain."""
+    entry = dict(content, caja=caja, seq=seq, recorded_by=recorded_by, recorded_at=recorded_at)
+    return hashlib.sha256((prev_hash + canonical_json(entry)).encode()).hexdigest()

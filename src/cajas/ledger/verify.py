@@ -1,0 +1,141 @@
+"""Re-check every ledger invariant on stored data (``cajas verify``).
+
+Reads entries in chain order and recomputes: numbering, line validity, balance, the
+idempotency digest, the hash chain, reversal pointers, the running cash and savings balances,
+the caja's chain head and the trial balance. Names the first bad entry of each caja.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from cajas.core.errors import RuleViolation
+from cajas.ledger import chart
+from cajas.ledger.models import DEBIT_NORMAL, JournalEntry, JournalLine
+from cajas.ledger.rules import (
+    GENESIS_HASH,
+    Line,
+    chain_hash,
+    check_lines,
+    content_digest,
+    content_of,
+)
+from cajas.org.models import Caja
+
+
+@dataclass(frozen=True)
+class Problem:
+    caja: str
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"entry #{self.seq}" if self.seq is not None else "chain head"
+        return f"caja {self.caja}: {where}: {self.message}"
+
+
+def _lines_by_entry(caja: Caja) -> dict[int, list[tuple[str, str, int, int, int]]]:
+    grouped: dict[int, list[tuple[str, str, int, int, int]]] = {}
+    rows = (
+        JournalLine.objects.filter(entry__caja=caja)
+        .order_by("entry_id", "id")
+        .values_list("entry_id", "account__code", "account__kind", "debit", "credit",
+                     "account__caja_id")
+    )
+    for entry_id, code, kind, debit, credit, account_caja in rows:
+        grouped.setdefault(entry_id, []).append((code, kind, debit, credit, account_caja))
+    return grouped
+
+
+def verify_caja(caja: Caja) -> list[Problem]:
+    """All problems found in one caja's book, first bad entry first."""
+    problems: list[Problem] = []
+    caja.refresh_from_db(fields=["last_seq", "last_hash"])
+    lines_by_entry = _lines_by_entry(caja)
+    entries: QuerySet[JournalEntry] = (
+        JournalEntry.objects.filter(caja=caja)
+        .select_related("membership", "meeting", "reverses")
+        .order_by("seq")
+    )
+    prev_hash = GENESIS_HASH
+    expected_seq = 0
+    running: dict[str, int] = {}
+    for entry in entries.iterator(chunk_size=2000):
+        expected_seq += 1
+        for message in _check_entry(caja, entry, lines_by_entry.get(entry.pk, []), prev_hash,
+                                    expected_seq, running):
+            problems.append(Problem(caja.code, entry.seq, message))
+        prev_hash = entry.hash
+        expected_seq = entry.seq
+    imbalance = sum(d - c for rows in lines_by_entry.values() for _a, _k, d, c, _x in rows)
+    if imbalance:
+        problems.append(Problem(caja.code, None, f"trial balance is off by {imbalance} cents"))
+    if caja.last_seq != expected_seq or caja.last_hash != prev_hash:
+        problems.append(
+            Problem(caja.code, None,
+                    f"chain head says #{caja.last_seq} {caja.last_hash[:12]}…, "
+                    f"the journal ends at #{expected_seq} {prev_hash[:12]}… "
+                    "(entries removed or head altered)")
+        )
+    return problems
+
+
+def _check_entry(
+    caja: Caja,
+    entry: JournalEntry,
+    rows: list[tuple[str, str, int, int, int]],
+    prev_hash: str,
+    expected_seq: int,
+    running: dict[str, int],
+) -> Iterator[str]:
+    if entry.seq != expected_seq:
+        yield f"sequence gap: expected #{expected_seq}"
+    lines = [Line(code, debit, credit) for code, _k, debit, credit, _c in rows]
+    try:
+        check_lines(lines)
+    except RuleViolation as exc:
+        yield exc.en
+    if any(account_caja != caja.pk for *_x, account_caja in rows):
+        yield "a line posts to another caja's account"
+    content = content_of(
+        key=entry.idempotency_key, kind=entry.kind, date=entry.date.isoformat(), memo=entry.memo,
+        member=entry.membership.number if entry.membership else None,
+        meeting=entry.meeting.number if entry.meeting else None,
+        reverses=entry.reverses.seq if entry.reverses else None,
+        reason=entry.reason, lines=lines,
+    )
+    if content_digest(content) != entry.content_digest:
+        yield "content does not match its idempotency digest (altered after posting)"
+    if entry.prev_hash != prev_hash:
+        yield "previous-hash link broken"
+    recomputed = chain_hash(
+        prev_hash=entry.prev_hash, caja=caja.code, seq=entry.seq, content=content,
+        recorded_by=entry.recorded_by,
+        recorded_at=entry.recorded_at.astimezone(dt.UTC).isoformat(
+            timespec="microseconds"),
+    )
+    if recomputed != entry.hash:
+        yield "hash does not match the entry's content (altered after posting)"
+    if entry.reverses is not None:
+        if entry.reverses.seq >= entry.seq:
+            yield "reverses a later entry"
+        if not entry.reason:
+            yield "reversal without a reason"
+    for code, kind, debit, credit, _c in rows:
+        delta = debit - credit if kind in DEBIT_NORMAL else credit - debit
+        running[code] = running.get(code, 0) + delta
+    for code, _k, _d, _cr, _c in rows:
+        if chart.must_stay_non_negative(code) and running[code] < 0:
+            yield f"balance of account {code} goes negative ({running[code]} cents)"
+
+
+def verify(caja: Caja | None = None) -> list[Problem]:
+    cajas = [caja] if caja is not None else list(Caja.objects.order_by("code"))
+    problems: list[Problem] = []
+    for one in cajas:
+        problems.extend(verify_caja(one))
+    return problems

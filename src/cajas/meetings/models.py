@@ -1,0 +1,137 @@
+"""Meetings: attendance and what each member brings, recorded while the meeting is open and
+posted to the journal in one transaction when it closes. A closed meeting is never edited."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cajas.members.models import Membership
+from cajas.org.models import Caja, Cycle
+
+
+class MeetingStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class MeetingKind(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary meeting")
+    EXTRAORDINARY = "extraordinary", _("Extraordinary meeting")
+    ASSEMBLY = "assembly", _("General assembly")
+
+
+class Meeting(models.Model):
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="meetings")
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="meetings")
+    number = models.PositiveIntegerField()
+    date = models.DateField()
+    kind = models.CharField(max_length=14, choices=MeetingKind.choices, default=MeetingKind.ORDINARY)
+    status = models.CharField(max_length=8, choices=MeetingStatus.choices, default=MeetingStatus.OPEN)
+    opened_by = models.CharField(max_length=150)
+    closed_by = models.CharField(max_length=150, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    expected_cash_cents = models.BigIntegerField(null=True, blank=True)
+    counted_cash_cents = models.BigIntegerField(null=True, blank=True)
+    cash_difference_cents = models.BigIntegerField(default=0)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caja", "number"], name="meeting_number_unique"),
+            models.UniqueConstraint(
+                fields=["caja"], condition=Q(status="open"), name="one_open_meeting_per_caja"
+            ),
+        ]
+        ordering = ["caja", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.caja} — {self.number} ({self.date})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == MeetingStatus.OPEN
+
+    @property
+    def cash_flagged(self) -> bool:
+        return self.cash_difference_cents != 0
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", _("Present")
+    REPRESENTED = "represented", _("Represented")
+    EXCUSED = "excused", _("Excused")
+    ABSENT = "absent", _("Absent")
+
+
+class Attendance(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendance")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="attendance")
+    status = models.CharField(
+        max_length=12, choices=AttendanceStatus.choices, default=AttendanceStatus.PRESENT
+    )
+    late = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "membership"], name="attendance_unique")
+        ]
+        ordering = ["meeting", "membership__number"]
+
+
+class ItemKind(models.TextChoices):
+    SHARES = "shares", _("Share purchase")
+    SOCIAL_FUND = "social_fund", _("Social fund")
+    FINE = "fine", _("Fine")
+    ENTRY_FEE = "entry_fee", _("Entry fee")
+    OTHER_INCOME = "other_income", _("Other income")
+    EXPENSE = "expense", _("Expense")
+
+
+MEMBER_ITEM_KINDS = (ItemKind.SHARES, ItemKind.SOCIAL_FUND, ItemKind.FINE, ItemKind.ENTRY_FEE)
+
+
+class FineReason(models.TextChoices):
+    ABSENCE = "absence", _("Absence")
+    LATENESS = "lateness", _("Lateness")
+    OTHER = "other", _("Other")
+
+
+class MeetingItem(models.Model):
+    """One thing recorded at an open meeting; posted as one journal entry when it closes.
+
+    Fines the system proposes (absence, lateness) have ``proposed=True``; the treasurer may
+    change their amount or waive them (``waived=True`` keeps the record, posts nothing).
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="items")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="meeting_items"
+    )
+    kind = models.CharField(max_length=14, choices=ItemKind.choices)
+    shares = models.PositiveIntegerField(null=True, blank=True)
+    amount_cents = models.BigIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+    fine_reason = models.CharField(max_length=10, choices=FineReason.choices, blank=True)
+    proposed = models.BooleanField(default=False)
+    waived = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="item_amount_positive"),
+            models.CheckConstraint(
+                name="item_member_matches_kind",
+                condition=(
+                    Q(kind__in=["shares", "social_fund", "fine", "entry_fee"],
+                      membership__isnull=False)
+                    | Q(kind__in=["other_income", "expense"], membership__isnull=True)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "membership", "kind"],
+                condition=Q(kind__in=["shares", "social_fund", "entry_fee"]),
+                name="one_item_per_member_and_kind",
+            ),
+        ]
+        ordering = ["meeting", "id"]

@@ -1,0 +1,350 @@
+"""Running a meeting: open it, record attendance and what each member brings, close it.
+
+Nothing reaches the journal until ``meeting_close``, which posts every item in one
+transaction with the caja row locked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from cajas.core.money import parse_amount
+from cajas.ledger import chart
+from cajas.ledger.models import EntryKind
+from cajas.ledger.rules import Line
+from cajas.ledger.selectors import account_balances
+from cajas.ledger.services import EntryDraft, caja_lock, entries_post
+from cajas.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    FineReason,
+    ItemKind,
+    Meeting,
+    MeetingItem,
+    MeetingStatus,
+)
+from cajas.meetings.rules import (
+    ItemNeedsMember,
+    MeetingAlreadyOpen,
+    MeetingClosed,
+    MeetingDateInvalid,
+    NoOpenCycle,
+    check_capital_cap,
+    check_member_share_of_savings,
+    check_shares,
+    proposed_fines,
+)
+from cajas.members.models import Membership
+from cajas.members.rules import MemberNotActive
+from cajas.org.models import Bylaws, Cycle, CycleStatus, bylaws_in_force
+
+
+@transaction.atomic
+def meeting_open(
+    *, caja_id: int, date: dt.date, opened_by: str, kind: str = "ordinary"
+) -> Meeting:
+    """Open the next meeting; every member active that day is listed as present."""
+    caja = caja_lock(caja_id=caja_id)
+    still_open = Meeting.objects.filter(caja=caja, status=MeetingStatus.OPEN).first()
+    if still_open is not None:
+        raise MeetingAlreadyOpen(number=still_open.number)
+    cycle = Cycle.objects.filter(caja=caja, status=CycleStatus.OPEN).first()
+    if cycle is None:
+        raise NoOpenCycle()
+    last = Meeting.objects.filter(caja=caja).order_by("-number").first()
+    if last is not None and date < last.date:
+        raise MeetingDateInvalid(date=date.isoformat(), last=last.date.isoformat())
+    number = (Meeting.objects.filter(caja=caja).aggregate(m=Max("number"))["m"] or 0) + 1
+    meeting = Meeting.objects.create(
+        caja=caja, cycle=cycle, number=number, date=date, kind=kind, opened_by=opened_by
+    )
+    members = Membership.objects.filter(caja=caja, joined_on__lte=date).exclude(left_on__lte=date)
+    Attendance.objects.bulk_create([Attendance(meeting=meeting, membership=m) for m in members])
+    return meeting
+
+
+def _open_meeting_locked(meeting_id: int) -> Meeting:
+    meeting = Meeting.objects.select_for_update().select_related("caja").get(pk=meeting_id)
+    if meeting.status != MeetingStatus.OPEN:
+        raise MeetingClosed(number=meeting.number)
+    return meeting
+
+
+def _member(meeting: Meeting, number: int) -> Membership:
+    membership = Membership.objects.filter(caja_id=meeting.caja_id, number=number).first()
+    if membership is None or not membership.active_on(meeting.date):
+        raise MemberNotActive(number=number, field="member")
+    return membership
+
+
+def _sync_proposed_fines(meeting: Meeting, attendance: Attendance, bylaws: Bylaws) -> None:
+    wanted = proposed_fines(
+        status=attendance.status, late=attendance.late,
+        absence_fine=bylaws.fine_absence_cents, lateness_fine=bylaws.fine_lateness_cents,
+    )
+    existing = {
+        item.fine_reason: item
+        for item in MeetingItem.objects.filter(
+            meeting=meeting, membership=attendance.membership, kind=ItemKind.FINE, proposed=True
+        )
+    }
+    for reason, item in existing.items():
+        if reason not in wanted:
+            item.delete()
+    for reason, cents in wanted.items():
+        if reason not in existing:
+            MeetingItem.objects.create(
+                meeting=meeting, membership=attendance.membership, kind=ItemKind.FINE,
+                amount_cents=cents, fine_reason=reason, proposed=True,
+            )
+
+
+@transaction.atomic
+def attendance_mark(*, meeting_id: int, member: int, status: str, late: bool = False) -> Attendance:
+    """Mark one member's attendance; absence and lateness fines are proposed to match."""
+    meeting = _open_meeting_locked(meeting_id)
+    membership = _member(meeting, member)
+    status = AttendanceStatus(status)
+    attendance, _created = Attendance.objects.update_or_create(
+        meeting=meeting, membership=membership,
+        defaults={"status": status, "late": bool(late) and status == AttendanceStatus.PRESENT},
+    )
+    _sync_proposed_fines(meeting, attendance, bylaws_in_force(meeting.caja, meeting.date))
+    return attendance
+
+
+def _savings_total(meeting: Meeting) -> tuple[int, dict[int, int]]:
+    balances = account_balances(caja=meeting.caja)
+    per_member = {
+        int(code.split(".")[1]): value
+        for code, value in balances.items()
+        if code.startswith(chart.MEMBER_SAVINGS + ".")
+    }
+    return sum(per_member.values()), per_member
+
+
+def _check_share_purchases(meeting: Meeting, bylaws: Bylaws) -> None:
+    """CAJA-002 and SAV-002 over everything the open meeting would add."""
+    before, per_member = _savings_total(meeting)
+    items = MeetingItem.objects.filter(meeting=meeting, kind=ItemKind.SHARES).select_related(
+        "membership"
+    )
+    purchases = {item.membership.number: item.amount_cents for item in items if item.membership}
+    added = sum(purchases.values())
+    check_capital_cap(savings_before=before, purchases=added, cap=bylaws.max_capital_cents)
+    members = Membership.objects.filter(caja_id=meeting.caja_id, left_on__isnull=True).count()
+    for number, cents in sorted(purchases.items()):
+        check_member_share_of_savings(
+            member=number, member_after=per_member.get(number, 0) + cents,
+            total_after=before + added, limit_percent=bylaws.max_member_savings_percent,
+            members=members,
+        )
+
+
+@transaction.atomic
+def shares_record(*, meeting_id: int, member: int, shares: int) -> MeetingItem | None:
+    """Set how many shares a member buys at this meeting (0 removes the purchase)."""
+    meeting = _open_meeting_locked(meeting_id)
+    membership = _member(meeting, member)
+    bylaws = bylaws_in_force(meeting.caja, meeting.date)
+    MeetingItem.objects.filter(meeting=meeting, membership=membership, kind=ItemKind.SHARES).delete()
+    if shares == 0:
+        return None
+    check_shares(
+        member=member, shares=shares, min_shares=bylaws.min_shares_per_meeting,
+        max_shares=bylaws.max_shares_per_meeting,
+    )
+    item = MeetingItem.objects.create(
+        meeting=meeting, membership=membership, kind=ItemKind.SHARES, shares=shares,
+        amount_cents=shares * bylaws.share_value_cents,
+    )
+    _check_share_purchases(meeting, bylaws)
+    return item
+
+
+@transaction.atomic
+def item_record(
+    *, meeting_id: int, kind: str, amount: str | int | Decimal, member: int | None = None,
+    description: str = "",
+) -> MeetingItem:
+    """Record a social-fund contribution, fine, entry fee, other income or expense.
+
+    ``amount`` is in currency units (``"1.50"``). Social fund and entry fee are one per member
+    and meeting: recording again replaces the amount.
+    """
+    meeting = _open_meeting_locked(meeting_id)
+    kind = ItemKind(kind)
+    if kind == ItemKind.SHARES:
+        raise ValueError("use shares_record() for share purchases")
+    cents = parse_amount(amount)
+    membership = None
+    if kind in (ItemKind.SOCIAL_FUND, ItemKind.FINE, ItemKind.ENTRY_FEE):
+        if member is None:
+            raise ItemNeedsMember()
+        membership = _member(meeting, member)
+    if kind in (ItemKind.SOCIAL_FUND, ItemKind.ENTRY_FEE):
+        MeetingItem.objects.filter(meeting=meeting, membership=membership, kind=kind).delete()
+    return MeetingItem.objects.create(
+        meeting=meeting, membership=membership, kind=kind, amount_cents=cents,
+        description=description.strip()[:200],
+        fine_reason=FineReason.OTHER if kind == ItemKind.FINE else "",
+    )
+
+
+@transaction.atomic
+def item_update_amount(*, meeting_id: int, item_id: int, amount: str | int | Decimal) -> MeetingItem:
+    """Change an item's amount (e.g. a proposed fine); it stays a fine of the same reason."""
+    meeting = _open_meeting_locked(meeting_id)
+    item = MeetingItem.objects.get(meeting=meeting, pk=item_id)
+    if item.kind == ItemKind.SHARES:
+        raise ValueError("use shares_record() for share purchases")
+    item.amount_cents = parse_amount(amount)
+    item.waived = False
+    item.save(update_fields=["amount_cents", "waived"])
+    return item
+
+
+@transaction.atomic
+def item_remove(*, meeting_id: int, item_id: int) -> None:
+    """Remove an item; a proposed fine is waived instead, so it is not proposed again."""
+    meeting = _open_meeting_locked(meeting_id)
+    item = MeetingItem.objects.get(meeting=meeting, pk=item_id)
+    if item.proposed:
+        item.waived = True
+        item.save(update_fields=["waived"])
+    else:
+        item.delete()
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One member's line on the meeting sheet."""
+
+    member: int
+    status: str = AttendanceStatus.PRESENT
+    late: bool = False
+    shares: int = 0
+    social_fund: bool = False
+
+
+@transaction.atomic
+def meeting_sheet_save(*, meeting_id: int, rows: Sequence[SheetRow]) -> Meeting:
+    """Save the whole meeting sheet at once: attendance, shares and social fund per member.
+
+    All or nothing: the first rule violation (naming the member) cancels the whole save.
+    """
+    meeting = _open_meeting_locked(meeting_id)
+    bylaws = bylaws_in_force(meeting.caja, meeting.date)
+    for row in rows:
+        attendance_mark(meeting_id=meeting.pk, member=row.member, status=row.status, late=row.late)
+        shares_record(meeting_id=meeting.pk, member=row.member, shares=row.shares)
+        membership = _member(meeting, row.member)
+        fund = MeetingItem.objects.filter(
+            meeting=meeting, membership=membership, kind=ItemKind.SOCIAL_FUND
+        )
+        if row.social_fund and not fund.exists() and bylaws.social_fund_per_meeting_cents > 0:
+            MeetingItem.objects.create(
+                meeting=meeting, membership=membership, kind=ItemKind.SOCIAL_FUND,
+                amount_cents=bylaws.social_fund_per_meeting_cents,
+            )
+        elif not row.social_fund:
+            fund.delete()
+    return meeting
+
+
+_CASH_IN = {
+    ItemKind.SHARES: (EntryKind.SHARE_PURCHASE, None),
+    ItemKind.SOCIAL_FUND: (EntryKind.SOCIAL_FUND, chart.SOCIAL_FUND),
+    ItemKind.FINE: (EntryKind.FINE, chart.FINE_INCOME),
+    ItemKind.ENTRY_FEE: (EntryKind.ENTRY_FEE, chart.FEE_INCOME),
+    ItemKind.OTHER_INCOME: (EntryKind.OTHER_INCOME, chart.OTHER_INCOME),
+}
+
+
+def _draft_for(meeting: Meeting, item: MeetingItem) -> EntryDraft:
+    key = f"meeting:{meeting.number}:item:{item.pk}"
+    amount = item.amount_cents
+    member = item.membership
+    memo = item.description
+    if item.kind == ItemKind.EXPENSE:
+        lines = (Line(chart.EXPENSES, debit=amount), Line(chart.CASH, credit=amount))
+        return EntryDraft(key=key, kind=EntryKind.EXPENSE, date=meeting.date, lines=lines,
+                          memo=memo, meeting=meeting)
+    entry_kind, credit_account = _CASH_IN[ItemKind(item.kind)]
+    if item.kind == ItemKind.SHARES:
+        assert member is not None
+        credit_account = chart.savings_account_code(member.number)
+        memo = f"{item.shares} × {amount // (item.shares or 1)}"
+    elif item.kind == ItemKind.FINE:
+        memo = memo or item.fine_reason
+    assert credit_account is not None
+    lines = (Line(chart.CASH, debit=amount), Line(credit_account, credit=amount))
+    return EntryDraft(key=key, kind=entry_kind, date=meeting.date, lines=lines, memo=memo,
+                      membership=member, meeting=meeting)
+
+
+def meeting_expected_cash(*, meeting: Meeting) -> int:
+    """Cash in the box now plus what this meeting brings in, minus what it pays out."""
+    cash = account_balances(caja=meeting.caja).get(chart.CASH, 0)
+    items = MeetingItem.objects.filter(meeting=meeting, waived=False)
+    inflow = items.exclude(kind=ItemKind.EXPENSE).aggregate(s=Sum("amount_cents"))["s"] or 0
+    outflow = items.filter(kind=ItemKind.EXPENSE).aggregate(s=Sum("amount_cents"))["s"] or 0
+    return int(cash + inflow - outflow)
+
+
+def meeting_close(
+    *, meeting_id: int, counted_cash: str | int | Decimal, closed_by: str,
+    now: dt.datetime | None = None,
+) -> Meeting:
+    """Post everything recorded at the meeting, record the cash count and close it.
+
+    One transaction, all or nothing, with the caja row locked: without the lock two people
+    closing meetings of the same caja at once could both spend the same cash. A difference
+    between expected and counted cash is posted (shortage as an expense, surplus as income)
+    and flagged on the meeting.
+    """
+    counted = parse_amount(counted_cash, field="counted_cash", allow_zero=True)
+    with transaction.atomic():
+        meeting_row = Meeting.objects.only("caja_id").get(pk=meeting_id)
+        caja = caja_lock(caja_id=meeting_row.caja_id)
+        meeting = _open_meeting_locked(meeting_id)
+        meeting.caja = caja
+        bylaws = bylaws_in_force(caja, meeting.date)
+        _check_share_purchases(meeting, bylaws)
+        items = list(
+            MeetingItem.objects.filter(meeting=meeting, waived=False)
+            .select_related("membership")
+            .order_by("id")
+        )
+        drafts = [_draft_for(meeting, item) for item in items]
+        expected = meeting_expected_cash(meeting=meeting)
+        difference = counted - expected
+        if difference:
+            key = f"meeting:{meeting.number}:cash-count"
+            if difference < 0:
+                lines = (Line(chart.CASH_SHORTAGE, debit=-difference),
+                         Line(chart.CASH, credit=-difference))
+            else:
+                lines = (Line(chart.CASH, debit=difference),
+                         Line(chart.CASH_OVERAGE, credit=difference))
+            drafts.append(EntryDraft(key=key, kind=EntryKind.CASH_DIFFERENCE, date=meeting.date,
+                                     lines=lines, memo="cash count", meeting=meeting))
+        entries_post(caja=caja, drafts=drafts, recorded_by=closed_by, now=now)
+        meeting.expected_cash_cents = expected
+        meeting.counted_cash_cents = counted
+        meeting.cash_difference_cents = difference
+        meeting.status = MeetingStatus.CLOSED
+        meeting.closed_by = closed_by
+        meeting.closed_at = now or timezone.now()
+        meeting.save(update_fields=[
+            "expected_cash_cents", "counted_cash_cents", "cash_difference_cents", "status",
+            "closed_by", "closed_at",
+        ])
+        return meeting

@@ -1,0 +1,127 @@
+"""People and their memberships in cajas.
+
+A ``Person`` holds the minimum personal data; the identity document number and the
+human-mobility status are sensitive and encrypted at rest. Outside the caja a person is named by
+their pseudonymous ``code``. A ``Membership`` is one person in one caja with a role, from
+``joined_on`` until ``left_on``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cajas.core.fields import EncryptedTextField
+from cajas.org.models import Caja
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNDISCLOSED = "undisclosed", _("Prefers not to say")
+
+
+class DocumentType(models.TextChoices):
+    NONE = "none", _("No document")
+    CEDULA = "cedula", _("Ecuadorian ID card (cédula)")
+    FOREIGN_ID = "foreign_id", _("Foreign ID card")
+    PASSPORT = "passport", _("Passport")
+    REFUGEE_ID = "refugee_id", _("Refugee ID")
+    VISA = "visa", _("Visa")
+    OTHER = "other", _("Other document")
+
+
+class MobilityStatus(models.TextChoices):
+    REGULAR = "regular", _("Regular migratory status")
+    IN_PROCESS = "in_process", _("Regularisation in process")
+    IRREGULAR = "irregular", _("Irregular migratory status")
+    REFUGEE = "refugee", _("Recognised refugee")
+    ASYLUM_SEEKER = "asylum_seeker", _("Asylum seeker")
+    HOST_COMMUNITY = "host_community", _("Host community (not in human mobility)")
+
+
+class Person(models.Model):
+    code = models.CharField(max_length=12, unique=True)
+    given_names = models.CharField(max_length=100)
+    family_names = models.CharField(max_length=100)
+    gender = models.CharField(max_length=12, choices=Gender.choices)
+    birth_date = models.DateField()
+    nationality = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. VE, EC, CO")
+    phone = models.CharField(max_length=20, blank=True)
+    document_type = models.CharField(
+        max_length=12, choices=DocumentType.choices, default=DocumentType.NONE
+    )
+    document_number = EncryptedTextField(blank=True, default="")
+    mobility_status = EncryptedTextField(blank=True, default="")
+    sensitive_data_consent_on = models.DateField(null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["family_names", "given_names"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_names}"
+
+    @property
+    def is_migrant(self) -> bool:
+        return self.nationality != "EC"
+
+
+class Role(models.TextChoices):
+    PRESIDENT = "president", _("President")
+    TREASURER = "treasurer", _("Treasurer")
+    SECRETARY = "secretary", _("Secretary")
+    BOARD_MEMBER = "board_member", _("Board member (vocal)")
+    MEMBER = "member", _("Member")
+
+
+OFFICER_ROLES = (Role.PRESIDENT, Role.TREASURER, Role.SECRETARY)
+
+
+class LeaveReason(models.TextChoices):
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
+    EXCLUSION = "exclusion", _("Exclusion")
+    DEATH = "death", _("Death")
+    TRANSFER = "transfer", _("Moved to another caja")
+
+
+class Membership(models.Model):
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    number = models.PositiveIntegerField(help_text="Member number within the caja")
+    role = models.CharField(max_length=14, choices=Role.choices, default=Role.MEMBER)
+    joined_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+    left_reason = models.CharField(max_length=12, choices=LeaveReason.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caja", "number"], name="membership_number_unique"),
+            models.UniqueConstraint(
+                fields=["caja", "person"],
+                condition=Q(left_on__isnull=True),
+                name="one_active_membership_per_caja",
+            ),
+        ]
+        ordering = ["caja", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.person}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_on is None
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or self.left_on > day)

@@ -1,0 +1,145 @@
+"""Django settings, read from the environment through tiny helpers (healthchecks style).
+
+Environment:
+- ``CAJAS_DATA_DIR``: where the embedded SQLite database and generated secrets live (``./var``).
+- ``DATABASE_URL``: ``postgres://user:pass@host:port/name`` selects PostgreSQL instead of SQLite;
+  ``postgres:///name`` (or just ``postgres://``) takes the rest from the libpq ``PG*`` variables.
+- ``CAJAS_FIELD_KEY``: the Fernet key that encrypts sensitive personal data at rest.
+- ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from django.utils.translation import gettext_lazy as _
+
+from cajas.core.secrets import ensure_local_secrets
+
+
+def envbool(name: str, default: str = "False") -> bool:
+    return os.getenv(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    return int(os.getenv(name, str(default)))
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.getenv("CAJAS_DATA_DIR", "var")).resolve()
+
+# Local secrets (Django SECRET_KEY, the field-encryption key) are generated once per data
+# directory unless the environment provides them; the demo relies on this.
+_secrets = ensure_local_secrets(DATA_DIR)
+SECRET_KEY = os.getenv("SECRET_KEY") or _secrets["SECRET_KEY"]
+FIELD_ENCRYPTION_KEY = os.getenv("CAJAS_FIELD_KEY") or _secrets["CAJAS_FIELD_KEY"]
+
+DEBUG = envbool("DEBUG", "False")
+ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "cajas.core",
+    "cajas.org",
+    "cajas.members",
+    "cajas.access",
+    "cajas.ledger",
+    "cajas.meetings",
+    "cajas.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cajas.urls"
+WSGI_APPLICATION = "cajas.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def database_from_env() -> dict[str, Any]:
+    url = os.getenv("DATABASE_URL", "")
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "cajas.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            "TEST": {"NAME": os.getenv("CAJAS_TEST_SQLITE", "")} if os.getenv("CAJAS_TEST_SQLITE") else {},
+        }
+    parts = urlparse(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ValueError(f"DATABASE_URL: unsupported scheme {parts.scheme!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")) or os.getenv("PGDATABASE", "cajas"),
+        "USER": unquote(parts.username or "") or os.getenv("PGUSER", ""),
+        "PASSWORD": unquote(parts.password or "") or os.getenv("PGPASSWORD", ""),
+        "HOST": parts.hostname or os.getenv("PGHOST", ""),
+        "PORT": str(parts.port or os.getenv("PGPORT", "")),
+    }
+
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "es"
+LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.getenv("TIME_ZONE", "America/Guayaquil")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"cajas.personal_data": {"handlers": ["console"], "level": "WARNING"}},
+}

@@ -1,0 +1,119 @@
+"""Shared fixtures and personas.
+
+Alice is the treasurer of caja A. Bob is a partner supervisor of caja A's partner.
+Charlie is the treasurer of caja B, in another partner: he must never see caja A.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+
+from cajas.access.models import StaffAssignment, StaffRole
+from cajas.members.models import Membership
+from cajas.members.services import member_enrol
+from cajas.org.models import Caja, Partner, Program, Territory
+from cajas.org.services import caja_create
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+FOUNDED = dt.date(2025, 1, 6)
+_counter = itertools.count(1)
+
+
+def make_program(code: str = "oim-ec") -> Program:
+    program, _ = Program.objects.get_or_create(
+        code=code, defaults={"name": "OIM Ecuador", "target_members": 1500, "target_territories": 8}
+    )
+    return program
+
+
+def make_caja(
+    *, members: int = 0, code: str | None = None, partner_code: str = "fudela",
+    territory: str = "Quito", bylaws: dict[str, Any] | None = None, program: Program | None = None,
+) -> Caja:
+    program = program or make_program()
+    partner, _ = Partner.objects.get_or_create(
+        program=program, code=partner_code, defaults={"name": partner_code.title()}
+    )
+    place, _ = Territory.objects.get_or_create(program=program, name=territory)
+    n = next(_counter)
+    caja = caja_create(
+        partner=partner, territory=place, code=code or f"caja-{n}", name=f"Caja {n}",
+        founded_on=FOUNDED, bylaws=bylaws,
+    )
+    for _ in range(members):
+        enrol(caja)
+    return caja
+
+
+def enrol(caja: Caja, *, role: str = "member", **overrides: Any) -> Membership:
+    n = next(_counter)
+    fields: dict[str, Any] = {
+        "given_names": f"Socia{n}",
+        "family_names": "Pérez",
+        "gender": "female" if n % 2 else "male",
+        "birth_date": dt.date(1990, 5, 17),
+        "nationality": "VE",
+        "phone": "0990000000",
+        "document_type": "passport",
+        "document_number": f"P{n:07d}",
+        "mobility_status": "in_process",
+    }
+    fields.update(overrides)
+    return member_enrol(caja_id=caja.pk, joined_on=FOUNDED, role=role, **fields)
+
+
+def db_snapshot() -> dict[str, int]:
+    """Row counts of every project table: 'writes nothing' means this does not change."""
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"org", "members", "access", "ledger", "meetings"}
+    }
+
+
+def user_for(membership: Membership, username: str) -> User:
+    user = User.objects.create_user(username=username, password="secreto-123")
+    membership.person.user = user
+    membership.person.save(update_fields=["user"])
+    return user
+
+
+@pytest.fixture
+def caja_a(db: Any) -> Caja:
+    return make_caja(members=5, code="caja-a")
+
+
+@pytest.fixture
+def alice(caja_a: Caja) -> User:
+    """Alice is the treasurer of caja A."""
+    return user_for(enrol(caja_a, role="treasurer", given_names="Alice"), "alice")
+
+
+@pytest.fixture
+def caja_b(db: Any) -> Caja:
+    return make_caja(members=3, code="caja-b", partner_code="hias", territory="Manta")
+
+
+@pytest.fixture
+def charlie(caja_b: Caja) -> User:
+    """Charlie is the treasurer of caja B: no access to caja A."""
+    return user_for(enrol(caja_b, role="treasurer", given_names="Charlie"), "charlie")
+
+
+@pytest.fixture
+def bob(caja_a: Caja) -> User:
+    """Bob supervises caja A's partner."""
+    user = User.objects.create_user(username="bob", password="secreto-123")
+    StaffAssignment.objects.create(
+        user=user, role=StaffRole.PARTNER_SUPERVISOR, program=caja_a.program,
+        partner=caja_a.partner,
+    )
+    return user
