@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cajas.books.export import book_export
+from cajas.books.importer import ImportErrors, book_import
+from cajas.core.cli_support import caja_from_arg
+
+
+class Command(BaseCommand):
+    help = "A caja's complete book as JSON: `book export --caja ID` and `book import FILE`."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        export = sub.add_parser("export", help="write a caja's book as JSON")
+        export.add_argument("--caja", required=True, help="caja id or code")
+        export.add_argument("--format", default="json", choices=["json"])
+        export.add_argument("--output", "-o", help="file to write (default: standard output)")
+        imp = sub.add_parser("import", help="load a book into this database (all or nothing)")
+        imp.add_argument("file", help="the JSON file, or - for standard input")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "export":
+            caja = caja_from_arg(options["caja"])
+            text = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1) + "\n"
+            if options["output"]:
+                Path(options["output"]).write_text(text, encoding="utf-8")
+            else:
+                self.stdout.write(text, ending="")
+            return
+        source = options["file"]
+        try:
+            raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+            document = json.loads(raw)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CommandError(f"No se pudo leer {source} / Could not read {source}: {exc}") from exc
+        try:
+            caja = book_import(document)
+        except ImportErrors as exc:
+            for path, message in exc.errors:
+                self.stderr.write(f"{path}: {message}")
+            raise CommandError(
+                f"{len(exc.errors)} error(es); no se importó nada / "
+                f"{len(exc.errors)} error(s); nothing was imported"
+            ) from exc
+        self.stdout.write(f"OK: caja {caja.code} imported as id {caja.pk} ({caja.last_seq} entries)")

@@ -1,0 +1,228 @@
+"""A deterministic demo program (seeded): IOM Ecuador's cajas in the seed's 8 cities.
+
+3 fictional implementing partners, 40 cajas, about 1,500 adult members (mostly Venezuelan,
+some Ecuadorian host-community members), 12 monthly meetings each posted through the real
+``meeting_close`` service, a few cajas in visible trouble, and a login for each role.
+Every figure comes from ``random.Random(SEED)``: the same program every time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from cajas.access.models import StaffAssignment, StaffRole
+from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
+from cajas.meetings.models import Attendance, ItemKind, MeetingItem
+from cajas.meetings.rules import proposed_fines
+from cajas.meetings.services import meeting_close, meeting_expected_cash, meeting_open
+from cajas.members.models import Membership
+from cajas.members.services import member_code_new, member_enrol
+from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
+from cajas.org.services import caja_create
+
+SEED = 2026
+PASSWORD = "cajas-demo-2026"
+TERRITORIES = ["Ambato", "Cuenca", "Guayaquil", "Latacunga", "Loja", "Manta", "Quito", "Riobamba"]
+PARTNERS = [
+    ("manos-unidas", "Fundación Manos Unidas"),
+    ("camino-solidario", "Asociación Camino Solidario"),
+    ("red-puentes", "Red Puentes de Integración"),
+]
+CAJAS_PER_TERRITORY = 5
+MEETINGS = 12
+TODAY = dt.date(2026, 11, 20)
+
+# Cajas in visible trouble, by index: what goes wrong.
+TROUBLE = {3: "low_attendance", 11: "cash_shortages", 22: "stopped_meeting", 30: "low_attendance"}
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    role: str
+    scope: str
+
+
+@dataclass
+class DemoResult:
+    program: Program
+    logins: list[DemoLogin] = field(default_factory=list)
+
+
+def demo_exists() -> bool:
+    return Program.objects.filter(code="oim-ecuador").exists()
+
+
+def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoResult:
+    """Build the demo program. ``cajas`` limits how many (tests build a small one)."""
+    rng = random.Random(SEED)
+    program = Program.objects.create(
+        code="oim-ecuador", name="OIM Ecuador — Cajas de ahorro comunitarias",
+        target_members=1500, target_territories=8,
+    )
+    partners = [Partner.objects.create(program=program, code=c, name=n) for c, n in PARTNERS]
+    places = [Territory.objects.create(program=program, name=t) for t in TERRITORIES]
+    total = cajas if cajas is not None else CAJAS_PER_TERRITORY * len(TERRITORIES)
+    built: list[Caja] = []
+    for index in range(total):
+        place = places[index % len(places)]
+        partner = partners[(index // len(places) + index) % len(partners)]
+        founded = TODAY - dt.timedelta(days=30 * (meetings - 1) + 7 + rng.randint(1, 25))
+        share_value = rng.choice([200, 300, 500, 500, 500])
+        caja = caja_create(
+            partner=partner, territory=place,
+            code=f"{place.name.lower()}-{index // len(places) + 1:02d}",
+            name=f"Caja {CAJA_NAMES[index % len(CAJA_NAMES)]}",
+            founded_on=founded,
+            bylaws={
+                "share_value_cents": share_value,
+                "max_shares_per_meeting": 5 if share_value < 500 else 3,
+                "entry_fee_cents": rng.choice([500, 1000]),
+                "loan_monthly_rate_percent": rng.choice(["1.5", "2", "2", "1", "2.5"]),
+                "loan_interest_method": rng.choice(["french", "french", "flat", "german"]),
+            },
+        )
+        _enrol_members(caja, rng, founded, size=rng.randint(34, 41))
+        _hold_meetings(caja, rng, founded, meetings, TROUBLE.get(index))
+        built.append(caja)
+    result = DemoResult(program=program)
+    _create_logins(result, program, partners, built)
+    return result
+
+
+def _enrol_members(caja: Caja, rng: random.Random, founded: dt.date, size: int) -> None:
+    size = min(size, 40)
+    roles = ["president", "treasurer", "secretary"] + ["member"] * (size - 3)
+    for role in roles:
+        woman = rng.random() < 0.66
+        nationality = rng.choices(["VE", "EC", "CO"], weights=[78, 17, 5])[0]
+        age = rng.randint(19, 64)
+        birth = founded - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+        if nationality == "EC":
+            doc, status = "cedula", "host_community"
+        else:
+            doc = rng.choices(["passport", "foreign_id", "refugee_id", "none"], [40, 25, 10, 25])[0]
+            status = rng.choices(
+                ["regular", "in_process", "irregular", "refugee", "asylum_seeker"],
+                [35, 30, 20, 10, 5],
+            )[0]
+        member_enrol(
+            caja_id=caja.pk, joined_on=founded, role=role, code=member_code_new(rng),
+            given_names=rng.choice(WOMEN if woman else MEN),
+            family_names=f"{rng.choice(FAMILY)} {rng.choice(FAMILY)}",
+            gender="female" if woman else "male", birth_date=birth, nationality=nationality,
+            phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+            document_type=doc,
+            document_number="" if doc == "none" else f"{rng.randint(10**8, 10**9 - 1)}",
+            mobility_status=status,
+            sensitive_data_consent_on=founded,
+        )
+
+
+def _hold_meetings(
+    caja: Caja, rng: random.Random, founded: dt.date, meetings: int, trouble: str | None
+) -> None:
+    bylaws = bylaws_in_force(caja)
+    savings = 0
+    held = meetings - 3 if trouble == "stopped_meeting" else meetings
+    absent_p = 0.35 if trouble == "low_attendance" else 0.07
+    for n in range(held):
+        day = founded + dt.timedelta(days=30 * n + 7)
+        with transaction.atomic():
+            meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria")
+            rows = list(Attendance.objects.filter(meeting=meeting).select_related("membership"))
+            items: list[MeetingItem] = []
+            room = bylaws.max_capital_cents - savings
+            for row in rows:
+                status = rng.choices(
+                    ["present", "absent", "excused", "represented"],
+                    [1 - absent_p - 0.05, absent_p, 0.03, 0.02],
+                )[0]
+                late = status == "present" and rng.random() < 0.08
+                if status != "present" or late:
+                    row.status, row.late = status, late
+                    row.save(update_fields=["status", "late"])
+                m = row.membership
+                for reason, cents in proposed_fines(
+                    status=status, late=late, absence_fine=bylaws.fine_absence_cents,
+                    lateness_fine=bylaws.fine_lateness_cents,
+                ).items():
+                    items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.FINE,
+                                             amount_cents=cents, fine_reason=reason, proposed=True))
+                if status in ("present", "represented"):
+                    shares = rng.randint(bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting)
+                    while shares and shares * bylaws.share_value_cents > room:
+                        shares -= 1
+                    if shares >= bylaws.min_shares_per_meeting:
+                        cents = shares * bylaws.share_value_cents
+                        room -= cents
+                        savings += cents
+                        items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SHARES,
+                                                 shares=shares, amount_cents=cents))
+                    items.append(MeetingItem(meeting=meeting, membership=m,
+                                             kind=ItemKind.SOCIAL_FUND,
+                                             amount_cents=bylaws.social_fund_per_meeting_cents))
+                if n == 0:
+                    items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.ENTRY_FEE,
+                                             amount_cents=bylaws.entry_fee_cents))
+            if rng.random() < 0.3:
+                items.append(MeetingItem(meeting=meeting, kind=ItemKind.EXPENSE,
+                                         amount_cents=rng.choice([150, 250, 400, 600]),
+                                         description="Libreta, copias y útiles"))
+            MeetingItem.objects.bulk_create(items)
+            expected = meeting_expected_cash(meeting=meeting)
+            counted = expected
+            if trouble == "cash_shortages" and n % 3 == 2:
+                counted -= rng.choice([500, 1250, 2000])
+            elif rng.random() < 0.03:
+                counted -= rng.choice([10, 25, 100])
+            meeting_close(
+                meeting_id=meeting.pk, counted_cash=_units(counted),
+                closed_by="tesoreria",
+                now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
+            )
+
+
+def _units(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _create_logins(
+    result: DemoResult, program: Program, partners: list[Partner], cajas: list[Caja]
+) -> None:
+    def user(username: str) -> User:
+        return User.objects.create_user(username=username, password=PASSWORD)
+
+    staff = [
+        ("admin", StaffRole.PROGRAM_ADMIN, {}, program.name),
+        ("auditora", StaffRole.AUDITOR, {}, program.name),
+        ("supervisora", StaffRole.PARTNER_SUPERVISOR, {"partner": partners[0]}, partners[0].name),
+    ]
+    for username, role, scope, label in staff:
+        StaffAssignment.objects.create(user=user(username), role=role, program=program, **scope)
+        result.logins.append(DemoLogin(username, str(role.label), label))
+    facilitator = user("facilitador")
+    assigned = [c for c in cajas if c.partner_id == partners[0].pk][:5]
+    for caja in assigned:
+        StaffAssignment.objects.create(
+            user=facilitator, role=StaffRole.FACILITATOR, program=program, caja=caja
+        )
+    result.logins.append(
+        DemoLogin("facilitador", str(StaffRole.FACILITATOR.label), ", ".join(c.name for c in assigned))
+    )
+    first, second = cajas[0], cajas[1]
+    for username, caja, role in [
+        ("tesorera", first, "treasurer"), ("presidente", first, "president"),
+        ("socia", first, "member"), ("tesorero2", second, "treasurer"),
+    ]:
+        membership = Membership.objects.filter(caja=caja, role=role).select_related("person").first()
+        assert membership is not None
+        account = user(username)
+        membership.person.user = account
+        membership.person.save(update_fields=["user"])
+        result.logins.append(DemoLogin(username, membership.get_role_display(), caja.name))
