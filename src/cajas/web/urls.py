@@ -1,3 +1,13 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-urlpatterns: list = []
+from cajas.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("cajas/<int:caja_id>/", views.caja_detail, name="caja"),
+    path("cajas/<int:caja_id>/meetings/open/", views.meeting_open_view, name="meeting_open"),
+    path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
+]

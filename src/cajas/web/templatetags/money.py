@@ -1,0 +1,16 @@
+from django import template
+
+from cajas.core.money import format_amount
+
+register = template.Library()
+
+
+@register.filter
+def usd(cents: int | None) -> str:
+    """Cents as ``1,234.56`` (the template adds the currency)."""
+    return "—" if cents is None else format_amount(int(cents))
+
+
+@register.filter
+def get(mapping: dict, key: str) -> object:  # type: ignore[type-arg]
+    return mapping.get(key, 0)
