@@ -118,3 +118,23 @@ def proposed_fines(
     if status == "present" and late and lateness_fine > 0:
         fines["lateness"] = lateness_fine
     return fines
+
+
+class ExpensesExceedCash(RuleViolation):
+    """The box cannot pay out more than it holds (DESIGN.md §5: cash never below zero)."""
+
+    code = "meeting.cash_negative"
+    message_es = (
+        "Los pagos de esta reunión superan el efectivo disponible: faltan {short} USD. "
+        "Revise los gastos."
+    )
+    message_en = (
+        "This meeting pays out more cash than the box holds: {short} USD short. "
+        "Check the expenses."
+    )
+    default_field = "amount"
+
+
+def check_expected_cash(expected: int) -> None:
+    if expected < 0:
+        raise ExpensesExceedCash(short=format_amount(-expected))

@@ -37,6 +37,7 @@ from cajas.meetings.rules import (
     MeetingDateInvalid,
     NoOpenCycle,
     check_capital_cap,
+    check_expected_cash,
     check_member_share_of_savings,
     check_shares,
     proposed_fines,
@@ -325,6 +326,7 @@ def meeting_close(
         )
         drafts = [_draft_for(meeting, item) for item in items]
         expected = meeting_expected_cash(meeting=meeting)
+        check_expected_cash(expected)
         difference = counted - expected
         if difference:
             key = f"meeting:{meeting.number}:cash-count"

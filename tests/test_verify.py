@@ -1,0 +1,110 @@
+"""Tampering with any stored entry, line or hash makes `cajas verify` fail and name the entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+
+from cajas.ledger.models import JournalEntry, JournalLine
+from cajas.ledger.verify import verify_caja
+from cajas.meetings.services import SheetRow
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, make_caja
+from tests.helpers import run_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def caja() -> Caja:
+    caja = make_caja(members=3)
+    rows = [SheetRow(member=n, shares=2, social_fund=True) for n in (1, 2, 3)]
+    run_meeting(caja, FOUNDED + dt.timedelta(days=7), rows)
+    run_meeting(caja, FOUNDED + dt.timedelta(days=14), rows, expenses=["2.50"])
+    return caja
+
+
+@contextmanager
+def triggers_off() -> Iterator[None]:
+    """What an attacker with direct database access can do: bypass the immutability triggers."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("ALTER TABLE ledger_journalentry DISABLE TRIGGER USER")
+            cur.execute("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
+        else:
+            cur.execute("DROP TRIGGER ledger_entry_no_update")
+            cur.execute("DROP TRIGGER ledger_line_no_update")
+    yield
+    # The test transaction is rolled back afterwards, which restores the triggers.
+
+
+def entry_of(caja: Caja, seq: int) -> JournalEntry:
+    return JournalEntry.objects.get(caja=caja, seq=seq)
+
+
+def test_an_untouched_book_verifies(caja: Caja, capsys: pytest.CaptureFixture[str]) -> None:
+    assert verify_caja(caja) == []
+    call_command("verify", caja=str(caja.pk))
+    assert "every invariant holds" in capsys.readouterr().out
+
+
+TAMPERING = {
+    "line amount": "UPDATE ledger_journalline SET debit = debit + 100 WHERE debit > 0 AND entry_id = %s",
+    "both sides of a line": "UPDATE ledger_journalline SET debit = debit + 100, credit = credit + 0 "
+                            "WHERE debit > 0 AND entry_id = %s",
+    "memo": "UPDATE ledger_journalentry SET memo = 'otro' WHERE id = %s",
+    "date": "UPDATE ledger_journalentry SET date = '2020-01-01' WHERE id = %s",
+    "stored hash": "UPDATE ledger_journalentry SET hash = repeat('a', 64) WHERE id = %s",
+    "idempotency key": "UPDATE ledger_journalentry SET idempotency_key = 'x' WHERE id = %s",
+    "recorded by": "UPDATE ledger_journalentry SET recorded_by = 'mallory' WHERE id = %s",
+}
+
+
+@pytest.mark.parametrize("what", sorted(TAMPERING))
+def test_tampering_is_detected_and_named(caja: Caja, what: str) -> None:
+    target = entry_of(caja, 5)
+    sql = TAMPERING[what]
+    if connection.vendor == "sqlite":
+        sql = sql.replace("repeat('a', 64)", "'" + "a" * 64 + "'")
+    with triggers_off(), connection.cursor() as cur:
+        cur.execute(sql, [target.pk])
+    problems = verify_caja(caja)
+    assert problems, what
+    assert problems[0].seq == 5
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify", caja=caja.code)
+    assert exit_info.value.code == 1
+
+
+def test_removing_the_last_entry_is_detected(caja: Caja) -> None:
+    last = entry_of(caja, caja.last_seq if caja.last_seq else 1)
+    caja.refresh_from_db()
+    last = entry_of(caja, caja.last_seq)
+    with triggers_off(), connection.cursor() as cur:
+        cur.execute("DELETE FROM ledger_journalline WHERE entry_id = %s", [last.pk])
+        cur.execute("DELETE FROM ledger_journalentry WHERE id = %s", [last.pk])
+    problems = verify_caja(caja)
+    assert [p.seq for p in problems] == [None]
+    assert "entries removed or head altered" in problems[0].message
+
+
+def test_the_database_refuses_to_update_entries(caja: Caja) -> None:
+    with pytest.raises(IntegrityError if connection.vendor == "postgresql" else Exception) as exc:
+        with transaction.atomic():
+            JournalLine.objects.filter(entry__caja=caja).update(debit=1)
+    assert "immutable" in str(exc.value)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="deferred trigger is PostgreSQL's")
+def test_postgresql_rejects_an_unbalanced_entry_at_commit(caja: Caja) -> None:
+    entry = entry_of(caja, 1)
+    with pytest.raises(IntegrityError) as exc, transaction.atomic():
+        JournalLine.objects.create(entry=entry, account=entry.lines.first().account, debit=5)
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert "does not balance" in str(exc.value)
