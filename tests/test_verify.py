@@ -34,6 +34,7 @@ def triggers_off() -> Iterator[None]:
     """What an attacker with direct database access can do: bypass the immutability triggers."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # run pending balance checks first
             cur.execute("ALTER TABLE ledger_journalentry DISABLE TRIGGER USER")
             cur.execute("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
         else:

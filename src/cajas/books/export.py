@@ -41,6 +41,7 @@ def _plain(value: Any) -> Any:
 
 
 def book_export(*, caja: Caja) -> dict[str, Any]:
+    caja.refresh_from_db()
     program, partner = caja.program, caja.partner
     members = list(
         Membership.objects.filter(caja=caja).select_related("person").order_by("number")

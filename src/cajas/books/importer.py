@@ -182,7 +182,9 @@ class _Plan:
             if Person.objects.filter(code=person["code"]).exists():
                 self.errs.add(f"{path}.person.code",
                               f"la persona {person['code']} ya está registrada / already registered")
-            candidate = Person(**{k: person.get(k) or ("" if k not in ("birth_date", "sensitive_data_consent_on") else None) for k in PERSON_FIELDS})
+            candidate = Person(
+                **{k: person[k] for k in PERSON_FIELDS if person.get(k) is not None}
+            )
             try:
                 candidate.full_clean(exclude=["user", "code"], validate_unique=False)
             except ValidationError as exc:

@@ -60,14 +60,14 @@ def forward(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     statements = {"sqlite": SQLITE_FORWARD, "postgresql": PG_FORWARD}.get(vendor, [])
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def backward(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     statements = {"sqlite": SQLITE_BACKWARD, "postgresql": PG_BACKWARD}.get(vendor, [])
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):

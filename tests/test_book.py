@@ -1,0 +1,100 @@
+"""The book export/import round-trips exactly, and a bad file writes nothing."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cajas.books.export import book_export
+from cajas.books.importer import ImportErrors, book_import
+from cajas.ledger.services import entry_reverse
+from cajas.meetings.services import SheetRow
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, db_snapshot, make_caja
+from tests.helpers import run_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def caja() -> Caja:
+    caja = make_caja(members=4)
+    rows = [SheetRow(member=n, status="absent" if n == 4 else "present", late=n == 3,
+                     shares=n % 3 + 1, social_fund=n != 4) for n in (1, 2, 3, 4)]
+    run_meeting(caja, FOUNDED + dt.timedelta(days=7), rows, expenses=["3.20"], cash_delta_cents=-50)
+    run_meeting(caja, FOUNDED + dt.timedelta(days=14), rows)
+    entry_reverse(caja_id=caja.pk, seq=2, reason="monto equivocado", recorded_by="tesorera",
+                  on=FOUNDED + dt.timedelta(days=15))
+    return caja
+
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_import_export_gives_the_same_document(caja: Caja, tmp_path: Path) -> None:
+    first = book_export(caja=caja)
+    path = tmp_path / "book.json"
+    call_command("book", "export", "--caja", str(caja.pk), "--format", "json", "--output", str(path))
+    assert json.loads(path.read_text()) == first
+    call_command("flush", interactive=False)
+    call_command("book", "import", str(path))
+    imported = Caja.objects.get(code=first["caja"]["code"])
+    assert book_export(caja=imported) == first
+    call_command("verify", caja=imported.code)
+
+
+def test_a_book_with_errors_writes_nothing_and_lists_each_error(caja: Caja) -> None:
+    document = copy.deepcopy(book_export(caja=caja))
+    document["caja"]["code"] = "nueva"
+    document["journal"][3]["lines"][0][1] += 100  # unbalanced, and the digest no longer matches
+    document["members"][1]["person"]["birth_date"] = "2015-01-01"  # a child
+    document["meetings"][0]["items"][0]["amount_cents"] = 0
+    before = db_snapshot()
+    with pytest.raises(ImportErrors) as raised:
+        book_import(document)
+    paths = [p for p, _m in raised.value.errors]
+    assert "$.journal[3].lines" in paths
+    assert "$.journal[3].digest" in paths
+    assert "$.members[1].person.birth_date" in paths
+    assert "$.meetings[0].items[0].amount_cents" in paths
+    assert any("no cuadra" in m and "does not balance" in m for _p, m in raised.value.errors)
+    assert db_snapshot() == before
+
+
+def test_the_cli_import_reports_errors_and_fails(caja: Caja, tmp_path: Path) -> None:
+    path = tmp_path / "book.json"
+    call_command("book", "export", "--caja", caja.code, "--output", str(path))
+    before = db_snapshot()
+    with pytest.raises(CommandError) as raised:
+        call_command("book", "import", str(path))  # the caja code exists already
+    assert "nothing was imported" in str(raised.value)
+    assert db_snapshot() == before
+
+
+def test_a_typed_in_book_without_hashes_is_chained_on_import() -> None:
+    document = {
+        "format": "cajas-book", "version": 1,
+        "program": {"code": "papel", "name": "Libros en papel"},
+        "partner": {"code": "socio", "name": "Socio"}, "territory": "Loja",
+        "caja": {"code": "caja-papel", "name": "Caja de papel", "founded_on": "2025-02-01"},
+        "bylaws": [{"version": 1, "effective_from": "2025-02-01", "approved_on": "2025-02-01"}],
+        "members": [
+            {"number": 1, "role": "treasurer", "joined_on": "2025-02-01",
+             "person": {"code": "S-PAPEL001", "given_names": "Rosa", "family_names": "Paz",
+                        "gender": "female", "birth_date": "1980-03-03", "nationality": "VE"}},
+        ],
+        "cycles": [{"number": 1, "started_on": "2025-02-01", "status": "open"}],
+        "meetings": [],
+        "journal": [
+            {"seq": 1, "date": "2025-02-08", "kind": "share_purchase", "key": "papel-1",
+             "member": 1, "lines": [["1101", 1500, 0], ["2101.001", 0, 1500]]},
+        ],
+    }
+    caja = book_import(document, recorded_by="digitadora")
+    assert caja.last_seq == 1
+    call_command("verify", caja=caja.code)

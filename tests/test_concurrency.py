@@ -1,0 +1,90 @@
+"""Two people closing at once cannot both spend the same cash (PostgreSQL, real threads)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections, transaction
+
+from cajas.core.errors import RuleViolation
+from cajas.ledger import chart
+from cajas.ledger.models import JournalEntry
+from cajas.ledger.rules import Line
+from cajas.ledger.selectors import account_balances
+from cajas.ledger.services import EntryDraft, caja_lock, entries_post
+from cajas.ledger.verify import verify_caja
+from cajas.meetings.services import SheetRow, meeting_close, meeting_expected_cash, meeting_open, meeting_sheet_save
+from tests.conftest import FOUNDED, make_caja
+from tests.helpers import run_meeting
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="row locks are PostgreSQL's; SQLite serialises writers by design"),
+]
+
+
+def in_threads(*calls: Callable[[], object]) -> list[object]:
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_two_closes_of_the_same_meeting_post_once() -> None:
+    caja = make_caja(members=10)
+    meeting = meeting_open(caja_id=caja.pk, date=FOUNDED + dt.timedelta(days=7), opened_by="t")
+    meeting_sheet_save(meeting_id=meeting.pk,
+                       rows=[SheetRow(member=n, shares=2, social_fund=True) for n in range(1, 11)])
+    expected = meeting_expected_cash(meeting=meeting)
+    counted = f"{expected // 100}.{expected % 100:02d}"
+
+    def close() -> object:
+        return meeting_close(meeting_id=meeting.pk, counted_cash=counted, closed_by="t")
+
+    results = in_threads(close, close)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1 and isinstance(errors[0], RuleViolation)
+    assert errors[0].code == "meeting.closed"
+    assert JournalEntry.objects.filter(caja=caja).count() == 20
+    assert verify_caja(caja) == []
+
+
+def test_two_writers_cannot_both_spend_the_same_cash() -> None:
+    caja = make_caja(members=4)
+    run_meeting(caja, FOUNDED + dt.timedelta(days=7),
+                [SheetRow(member=n, shares=2, social_fund=False) for n in range(1, 5)])
+    cash = account_balances(caja=caja)[chart.CASH]
+
+    def spend(key: str) -> object:
+        def call() -> object:
+            with transaction.atomic():
+                locked = caja_lock(caja_id=caja.pk)
+                draft = EntryDraft(key=key, kind="expense", date=FOUNDED + dt.timedelta(days=8),
+                                   lines=(Line(chart.EXPENSES, debit=cash), Line(chart.CASH, credit=cash)))
+                return entries_post(caja=locked, drafts=[draft], recorded_by=key)
+        return call
+
+    results = in_threads(*(spend(f"gasto-{i}") for i in range(4)))
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 3
+    assert all(isinstance(e, RuleViolation) and e.code == "ledger.negative_balance" for e in errors)
+    assert account_balances(caja=caja)[chart.CASH] == 0
+    assert verify_caja(caja) == []
