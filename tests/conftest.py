@@ -35,8 +35,13 @@ def make_program(code: str = "oim-ec") -> Program:
 
 
 def make_caja(
-    *, members: int = 0, code: str | None = None, partner_code: str = "fudela",
-    territory: str = "Quito", bylaws: dict[str, Any] | None = None, program: Program | None = None,
+    *,
+    members: int = 0,
+    code: str | None = None,
+    partner_code: str = "fudela",
+    territory: str = "Quito",
+    bylaws: dict[str, Any] | None = None,
+    program: Program | None = None,
 ) -> Caja:
     program = program or make_program()
     partner, _ = Partner.objects.get_or_create(
@@ -45,8 +50,12 @@ def make_caja(
     place, _ = Territory.objects.get_or_create(program=program, name=territory)
     n = next(_counter)
     caja = caja_create(
-        partner=partner, territory=place, code=code or f"caja-{n}", name=f"Caja {n}",
-        founded_on=FOUNDED, bylaws=bylaws,
+        partner=partner,
+        territory=place,
+        code=code or f"caja-{n}",
+        name=f"Caja {n}",
+        founded_on=FOUNDED,
+        bylaws=bylaws,
     )
     for _ in range(members):
         enrol(caja)
@@ -113,7 +122,9 @@ def bob(caja_a: Caja) -> User:
     """Bob supervises caja A's partner."""
     user = User.objects.create_user(username="bob", password="secreto-123")
     StaffAssignment.objects.create(
-        user=user, role=StaffRole.PARTNER_SUPERVISOR, program=caja_a.program,
+        user=user,
+        role=StaffRole.PARTNER_SUPERVISOR,
+        program=caja_a.program,
         partner=caja_a.partner,
     )
     return user

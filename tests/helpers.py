@@ -18,7 +18,11 @@ from cajas.org.models import Caja
 
 
 def run_meeting(
-    caja: Caja, day: dt.date, rows: Sequence[SheetRow], *, expenses: Sequence[str] = (),
+    caja: Caja,
+    day: dt.date,
+    rows: Sequence[SheetRow],
+    *,
+    expenses: Sequence[str] = (),
     cash_delta_cents: int = 0,
 ) -> Meeting:
     meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesorera")
@@ -27,6 +31,7 @@ def run_meeting(
         item_record(meeting_id=meeting.pk, kind="expense", amount=amount, description="útiles")
     counted = meeting_expected_cash(meeting=meeting) + cash_delta_cents
     return meeting_close(
-        meeting_id=meeting.pk, counted_cash=f"{counted // 100}.{counted % 100:02d}",
+        meeting_id=meeting.pk,
+        counted_cash=f"{counted // 100}.{counted % 100:02d}",
         closed_by="tesorera",
     )

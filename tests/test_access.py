@@ -24,7 +24,12 @@ def test_alice_sees_her_caja_and_charlie_does_not(caja_a: Caja, alice: User, cha
     assert login(alice).get(f"/cajas/{caja_a.pk}/").status_code == 200
     assert login(charlie).get(f"/cajas/{caja_a.pk}/").status_code == 404
     assert login(charlie).get(f"/cajas/{caja_a.pk}/meetings/1/").status_code == 404
-    assert login(charlie).post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "2025-02-01"}).status_code == 404
+    assert (
+        login(charlie)
+        .post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "2025-02-01"})
+        .status_code
+        == 404
+    )
 
 
 def test_bob_supervises_his_partner_read_only(caja_a: Caja, caja_b: Caja, bob: User) -> None:

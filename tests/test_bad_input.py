@@ -41,7 +41,8 @@ def assert_rejected(exc_type: type[RuleViolation], call, *, es: str, en: str) ->
 def test_it_rejects_the_41st_member() -> None:
     caja = make_caja(members=40)
     error = assert_rejected(
-        CajaFull, lambda: enrol(caja),
+        CajaFull,
+        lambda: enrol(caja),
         es="La caja ya tiene el máximo de 40 socios activos que permite su reglamento.",
         en="The caja already has the maximum of 40 active members its bylaws allow.",
     )
@@ -51,7 +52,8 @@ def test_it_rejects_the_41st_member() -> None:
 def test_it_rejects_a_member_under_18() -> None:
     caja = make_caja()
     assert_rejected(
-        MemberUnderage, lambda: enrol(caja, birth_date=FOUNDED - dt.timedelta(days=17 * 365 + 200)),
+        MemberUnderage,
+        lambda: enrol(caja, birth_date=FOUNDED - dt.timedelta(days=17 * 365 + 200)),
         es="La persona tiene 17 años; el reglamento exige al menos 18 para ser socia.",
         en="The person is 17 years old; the bylaws require at least 18 to join.",
     )
@@ -70,16 +72,19 @@ def test_it_rejects_a_person_active_in_two_cajas_of_one_program() -> None:
 
 
 def test_it_rejects_savings_beyond_the_capital_cap() -> None:
-    caja = make_caja(members=2, bylaws={"max_capital_cents": 1000, "share_value_cents": 500,
-                                        "max_shares_per_meeting": 5})
+    caja = make_caja(
+        members=2,
+        bylaws={"max_capital_cents": 1000, "share_value_cents": 500, "max_shares_per_meeting": 5},
+    )
     meeting = meeting_open(caja_id=caja.pk, date=DAY, opened_by="t")
     shares_record(meeting_id=meeting.pk, member=1, shares=1)
     assert_rejected(
-        CapitalCapExceeded, lambda: shares_record(meeting_id=meeting.pk, member=2, shares=2),
+        CapitalCapExceeded,
+        lambda: shares_record(meeting_id=meeting.pk, member=2, shares=2),
         es="Con estos aportes el ahorro total sería 15.00 USD y supera el capital máximo de "
-           "10.00 USD del reglamento (quedan 10.00 USD).",
+        "10.00 USD del reglamento (quedan 10.00 USD).",
         en="With these purchases total savings would be 15.00 USD, above the bylaws' capital "
-           "cap of 10.00 USD (10.00 USD left).",
+        "cap of 10.00 USD (10.00 USD left).",
     )
 
 
@@ -88,7 +93,8 @@ def test_it_rejects_share_purchases_outside_the_bylaws_range(shares: int) -> Non
     caja = make_caja(members=1)
     meeting = meeting_open(caja_id=caja.pk, date=DAY, opened_by="t")
     assert_rejected(
-        SharesOutOfRange, lambda: shares_record(meeting_id=meeting.pk, member=1, shares=shares),
+        SharesOutOfRange,
+        lambda: shares_record(meeting_id=meeting.pk, member=1, shares=shares),
         es=f"Se pueden comprar entre 1 y 5 acciones por reunión (socio n.º 1: {shares}).",
         en=f"Members may buy between 1 and 5 shares per meeting (member #1: {shares}).",
     )
@@ -98,7 +104,8 @@ def test_it_rejects_fewer_shares_than_the_minimum() -> None:
     caja = make_caja(members=1, bylaws={"min_shares_per_meeting": 2})
     meeting = meeting_open(caja_id=caja.pk, date=DAY, opened_by="t")
     assert_rejected(
-        SharesOutOfRange, lambda: shares_record(meeting_id=meeting.pk, member=1, shares=1),
+        SharesOutOfRange,
+        lambda: shares_record(meeting_id=meeting.pk, member=1, shares=1),
         es="Se pueden comprar entre 2 y 5 acciones por reunión (socio n.º 1: 1).",
         en="Members may buy between 2 and 5 shares per meeting (member #1: 1).",
     )
@@ -133,14 +140,24 @@ def test_it_rejects_entries_on_a_closed_meeting() -> None:
     meeting_close(meeting_id=meeting.pk, counted_cash="0", closed_by="t")
     es = "La reunión n.º 1 ya está cerrada; no se puede modificar."
     en = "Meeting #1 is already closed; it cannot be changed."
-    assert_rejected(MeetingClosed,
-                    lambda: item_record(meeting_id=meeting.pk, kind="fine", amount="1", member=1),
-                    es=es, en=en)
-    assert_rejected(MeetingClosed, lambda: shares_record(meeting_id=meeting.pk, member=1, shares=1),
-                    es=es, en=en)
-    assert_rejected(MeetingClosed,
-                    lambda: meeting_close(meeting_id=meeting.pk, counted_cash="0", closed_by="t"),
-                    es=es, en=en)
+    assert_rejected(
+        MeetingClosed,
+        lambda: item_record(meeting_id=meeting.pk, kind="fine", amount="1", member=1),
+        es=es,
+        en=en,
+    )
+    assert_rejected(
+        MeetingClosed,
+        lambda: shares_record(meeting_id=meeting.pk, member=1, shares=1),
+        es=es,
+        en=en,
+    )
+    assert_rejected(
+        MeetingClosed,
+        lambda: meeting_close(meeting_id=meeting.pk, counted_cash="0", closed_by="t"),
+        es=es,
+        en=en,
+    )
 
 
 def _post(caja_id: int, drafts: list[EntryDraft]) -> None:
@@ -151,10 +168,15 @@ def _post(caja_id: int, drafts: list[EntryDraft]) -> None:
 
 def test_it_rejects_an_unbalanced_entry() -> None:
     caja = make_caja()
-    draft = EntryDraft(key="k1", kind="other_income", date=DAY, lines=(
-        Line(chart.CASH, debit=500), Line(chart.OTHER_INCOME, credit=400)))
+    draft = EntryDraft(
+        key="k1",
+        kind="other_income",
+        date=DAY,
+        lines=(Line(chart.CASH, debit=500), Line(chart.OTHER_INCOME, credit=400)),
+    )
     assert_rejected(
-        EntryUnbalanced, lambda: _post(caja.pk, [draft]),
+        EntryUnbalanced,
+        lambda: _post(caja.pk, [draft]),
         es="El asiento no cuadra: débitos 500 ≠ créditos 400 (centavos).",
         en="The entry does not balance: debits 500 ≠ credits 400 (cents).",
     )
@@ -162,24 +184,37 @@ def test_it_rejects_an_unbalanced_entry() -> None:
 
 def test_it_rejects_a_repeated_idempotency_key_with_different_content() -> None:
     caja = make_caja()
-    first = EntryDraft(key="k1", kind="other_income", date=DAY, lines=(
-        Line(chart.CASH, debit=500), Line(chart.OTHER_INCOME, credit=500)))
+    first = EntryDraft(
+        key="k1",
+        kind="other_income",
+        date=DAY,
+        lines=(Line(chart.CASH, debit=500), Line(chart.OTHER_INCOME, credit=500)),
+    )
     _post(caja.pk, [first])
-    changed = EntryDraft(key="k1", kind="other_income", date=DAY, lines=(
-        Line(chart.CASH, debit=700), Line(chart.OTHER_INCOME, credit=700)))
+    changed = EntryDraft(
+        key="k1",
+        kind="other_income",
+        date=DAY,
+        lines=(Line(chart.CASH, debit=700), Line(chart.OTHER_INCOME, credit=700)),
+    )
     assert_rejected(
-        IdempotencyConflict, lambda: _post(caja.pk, [changed]),
+        IdempotencyConflict,
+        lambda: _post(caja.pk, [changed]),
         es="La clave de idempotencia «k1» ya se usó para un asiento con otro contenido; "
-           "no se registró nada.",
+        "no se registró nada.",
         en="The idempotency key “k1” was already used for an entry with different content; "
-           "nothing was posted.",
+        "nothing was posted.",
     )
 
 
 def test_the_same_submission_twice_posts_once() -> None:
     caja = make_caja()
-    draft = EntryDraft(key="k1", kind="other_income", date=DAY, lines=(
-        Line(chart.CASH, debit=500), Line(chart.OTHER_INCOME, credit=500)))
+    draft = EntryDraft(
+        key="k1",
+        kind="other_income",
+        date=DAY,
+        lines=(Line(chart.CASH, debit=500), Line(chart.OTHER_INCOME, credit=500)),
+    )
     _post(caja.pk, [draft])
     before = db_snapshot()
     _post(caja.pk, [draft])

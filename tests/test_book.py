@@ -24,22 +24,35 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def caja() -> Caja:
     caja = make_caja(members=4)
-    rows = [SheetRow(member=n, status="absent" if n == 4 else "present", late=n == 3,
-                     shares=n % 3 + 1, social_fund=n != 4) for n in (1, 2, 3, 4)]
+    rows = [
+        SheetRow(
+            member=n,
+            status="absent" if n == 4 else "present",
+            late=n == 3,
+            shares=n % 3 + 1,
+            social_fund=n != 4,
+        )
+        for n in (1, 2, 3, 4)
+    ]
     run_meeting(caja, FOUNDED + dt.timedelta(days=7), rows, expenses=["3.20"], cash_delta_cents=-50)
     run_meeting(caja, FOUNDED + dt.timedelta(days=14), rows)
-    entry_reverse(caja_id=caja.pk, seq=2, reason="monto equivocado", recorded_by="tesorera",
-                  on=FOUNDED + dt.timedelta(days=15))
+    entry_reverse(
+        caja_id=caja.pk,
+        seq=2,
+        reason="monto equivocado",
+        recorded_by="tesorera",
+        on=FOUNDED + dt.timedelta(days=15),
+    )
     return caja
-
-
 
 
 @pytest.mark.django_db(transaction=True)
 def test_export_import_export_gives_the_same_document(caja: Caja, tmp_path: Path) -> None:
     first = book_export(caja=caja)
     path = tmp_path / "book.json"
-    call_command("book", "export", "--caja", str(caja.pk), "--format", "json", "--output", str(path))
+    call_command(
+        "book", "export", "--caja", str(caja.pk), "--format", "json", "--output", str(path)
+    )
     assert json.loads(path.read_text()) == first
     call_command("flush", interactive=False)
     call_command("book", "import", str(path))
@@ -78,21 +91,39 @@ def test_the_cli_import_reports_errors_and_fails(caja: Caja, tmp_path: Path) -> 
 
 def test_a_typed_in_book_without_hashes_is_chained_on_import() -> None:
     document = {
-        "format": "cajas-book", "version": 1,
+        "format": "cajas-book",
+        "version": 1,
         "program": {"code": "papel", "name": "Libros en papel"},
-        "partner": {"code": "socio", "name": "Socio"}, "territory": "Loja",
+        "partner": {"code": "socio", "name": "Socio"},
+        "territory": "Loja",
         "caja": {"code": "caja-papel", "name": "Caja de papel", "founded_on": "2025-02-01"},
         "bylaws": [{"version": 1, "effective_from": "2025-02-01", "approved_on": "2025-02-01"}],
         "members": [
-            {"number": 1, "role": "treasurer", "joined_on": "2025-02-01",
-             "person": {"code": "S-PAPEL001", "given_names": "Rosa", "family_names": "Paz",
-                        "gender": "female", "birth_date": "1980-03-03", "nationality": "VE"}},
+            {
+                "number": 1,
+                "role": "treasurer",
+                "joined_on": "2025-02-01",
+                "person": {
+                    "code": "S-PAPEL001",
+                    "given_names": "Rosa",
+                    "family_names": "Paz",
+                    "gender": "female",
+                    "birth_date": "1980-03-03",
+                    "nationality": "VE",
+                },
+            },
         ],
         "cycles": [{"number": 1, "started_on": "2025-02-01", "status": "open"}],
         "meetings": [],
         "journal": [
-            {"seq": 1, "date": "2025-02-08", "kind": "share_purchase", "key": "papel-1",
-             "member": 1, "lines": [["1101", 1500, 0], ["2101.001", 0, 1500]]},
+            {
+                "seq": 1,
+                "date": "2025-02-08",
+                "kind": "share_purchase",
+                "key": "papel-1",
+                "member": 1,
+                "lines": [["1101", 1500, 0], ["2101.001", 0, 1500]],
+            },
         ],
     }
     caja = book_import(document, recorded_by="digitadora")

@@ -16,14 +16,22 @@ from cajas.ledger.rules import Line
 from cajas.ledger.selectors import account_balances
 from cajas.ledger.services import EntryDraft, caja_lock, entries_post
 from cajas.ledger.verify import verify_caja
-from cajas.meetings.services import SheetRow, meeting_close, meeting_expected_cash, meeting_open, meeting_sheet_save
+from cajas.meetings.services import (
+    SheetRow,
+    meeting_close,
+    meeting_expected_cash,
+    meeting_open,
+    meeting_sheet_save,
+)
 from tests.conftest import FOUNDED, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="row locks are PostgreSQL's; SQLite serialises writers by design"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks are PostgreSQL's; SQLite serialises writers by design",
+    ),
 ]
 
 
@@ -35,7 +43,7 @@ def in_threads(*calls: Callable[[], object]) -> list[object]:
         barrier.wait()
         try:
             results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+        except Exception as exc:
             results[i] = exc
         finally:
             connections.close_all()
@@ -51,8 +59,10 @@ def in_threads(*calls: Callable[[], object]) -> list[object]:
 def test_two_closes_of_the_same_meeting_post_once() -> None:
     caja = make_caja(members=10)
     meeting = meeting_open(caja_id=caja.pk, date=FOUNDED + dt.timedelta(days=7), opened_by="t")
-    meeting_sheet_save(meeting_id=meeting.pk,
-                       rows=[SheetRow(member=n, shares=2, social_fund=True) for n in range(1, 11)])
+    meeting_sheet_save(
+        meeting_id=meeting.pk,
+        rows=[SheetRow(member=n, shares=2, social_fund=True) for n in range(1, 11)],
+    )
     expected = meeting_expected_cash(meeting=meeting)
     counted = f"{expected // 100}.{expected % 100:02d}"
 
@@ -69,17 +79,25 @@ def test_two_closes_of_the_same_meeting_post_once() -> None:
 
 def test_two_writers_cannot_both_spend_the_same_cash() -> None:
     caja = make_caja(members=4)
-    run_meeting(caja, FOUNDED + dt.timedelta(days=7),
-                [SheetRow(member=n, shares=2, social_fund=False) for n in range(1, 5)])
+    run_meeting(
+        caja,
+        FOUNDED + dt.timedelta(days=7),
+        [SheetRow(member=n, shares=2, social_fund=False) for n in range(1, 5)],
+    )
     cash = account_balances(caja=caja)[chart.CASH]
 
     def spend(key: str) -> object:
         def call() -> object:
             with transaction.atomic():
                 locked = caja_lock(caja_id=caja.pk)
-                draft = EntryDraft(key=key, kind="expense", date=FOUNDED + dt.timedelta(days=8),
-                                   lines=(Line(chart.EXPENSES, debit=cash), Line(chart.CASH, credit=cash)))
+                draft = EntryDraft(
+                    key=key,
+                    kind="expense",
+                    date=FOUNDED + dt.timedelta(days=8),
+                    lines=(Line(chart.EXPENSES, debit=cash), Line(chart.CASH, credit=cash)),
+                )
                 return entries_post(caja=locked, drafts=[draft], recorded_by=key)
+
         return call
 
     results = in_threads(*(spend(f"gasto-{i}") for i in range(4)))

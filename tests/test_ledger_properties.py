@@ -38,8 +38,9 @@ member_row = st.tuples(
 class LedgerMachine(RuleBasedStateMachine):
     @initialize()
     def new_caja(self) -> None:
-        self.caja = make_caja(members=MEMBERS, code=f"prop-{next(_codes)}",
-                              bylaws={"max_capital_cents": 10_000_00})
+        self.caja = make_caja(
+            members=MEMBERS, code=f"prop-{next(_codes)}", bylaws={"max_capital_cents": 10_000_00}
+        )
         self.day = FOUNDED
 
     @rule(
@@ -70,22 +71,29 @@ class LedgerMachine(RuleBasedStateMachine):
             for item in meeting.items.filter(kind="expense"):
                 item_remove(meeting_id=meeting.pk, item_id=item.pk)
             expected = meeting_expected_cash(meeting=meeting)
-            meeting_close(meeting_id=meeting.pk, counted_cash=decimal_string(expected),
-                          closed_by="t")
+            meeting_close(
+                meeting_id=meeting.pk, counted_cash=decimal_string(expected), closed_by="t"
+            )
 
     @rule(pick=st.integers(min_value=0, max_value=10_000))
     def reverse_an_entry(self, pick: int) -> None:
         candidates = list(
             JournalEntry.objects.filter(caja=self.caja, reversed_by__isnull=True)
-            .exclude(kind="reversal").values_list("seq", flat=True)
+            .exclude(kind="reversal")
+            .values_list("seq", flat=True)
         )
         if not candidates:
             return
         seq = candidates[pick % len(candidates)]
         before = db_snapshot()
         try:
-            entry_reverse(caja_id=self.caja.pk, seq=seq, reason="error de digitación",
-                          recorded_by="tesorera", on=self.day)
+            entry_reverse(
+                caja_id=self.caja.pk,
+                seq=seq,
+                reason="error de digitación",
+                recorded_by="tesorera",
+                on=self.day,
+            )
         except RuleViolation as exc:
             # Reversing would take cash or someone's savings below zero: refused, nothing written.
             assert exc.code == "ledger.negative_balance"
@@ -108,6 +116,10 @@ def test_random_histories_keep_every_invariant() -> None:
 
     run_state_machine_as_test(
         LedgerMachine,
-        settings=settings(max_examples=20, stateful_step_count=8, deadline=None,
-                          suppress_health_check=list(HealthCheck)),
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=8,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
     )

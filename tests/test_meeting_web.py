@@ -44,6 +44,11 @@ def test_a_rule_violation_shows_in_the_page_and_writes_nothing(caja_a: Caja, ali
     client.post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "2025-02-03"})
     url = f"/cajas/{caja_a.pk}/meetings/1/"
     before = db_snapshot()
-    response = client.post(url, {"action": "item", "kind": "expense", "amount": "1.234"}, follow=True)
-    assert "El monto 1.234 tiene más de 2 decimales; use centavos exactos." in response.content.decode()
+    response = client.post(
+        url, {"action": "item", "kind": "expense", "amount": "1.234"}, follow=True
+    )
+    assert (
+        "El monto 1.234 tiene más de 2 decimales; use centavos exactos."
+        in response.content.decode()
+    )
     assert db_snapshot() == before

@@ -55,7 +55,7 @@ def test_allocate_worked_example_from_design() -> None:
 
 
 @given(
-    total=st.integers(min_value=-10**9, max_value=10**9),
+    total=st.integers(min_value=-(10**9), max_value=10**9),
     weights=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=50).filter(
         lambda ws: sum(ws) > 0
     ),

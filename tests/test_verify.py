@@ -57,7 +57,7 @@ def test_an_untouched_book_verifies(caja: Caja, capsys: pytest.CaptureFixture[st
 TAMPERING = {
     "line amount": "UPDATE ledger_journalline SET debit = debit + 100 WHERE debit > 0 AND entry_id = %s",
     "both sides of a line": "UPDATE ledger_journalline SET debit = debit + 100, credit = credit + 0 "
-                            "WHERE debit > 0 AND entry_id = %s",
+    "WHERE debit > 0 AND entry_id = %s",
     "memo": "UPDATE ledger_journalentry SET memo = 'otro' WHERE id = %s",
     "date": "UPDATE ledger_journalentry SET date = '2020-01-01' WHERE id = %s",
     "stored hash": "UPDATE ledger_journalentry SET hash = repeat('a', 64) WHERE id = %s",
@@ -95,9 +95,9 @@ def test_removing_the_last_entry_is_detected(caja: Caja) -> None:
 
 
 def test_the_database_refuses_to_update_entries(caja: Caja) -> None:
-    with pytest.raises(IntegrityError if connection.vendor == "postgresql" else Exception) as exc:
-        with transaction.atomic():
-            JournalLine.objects.filter(entry__caja=caja).update(debit=1)
+    expected = IntegrityError if connection.vendor == "postgresql" else Exception
+    with pytest.raises(expected) as exc, transaction.atomic():
+        JournalLine.objects.filter(entry__caja=caja).update(debit=1)
     assert "immutable" in str(exc.value)
 
 

@@ -38,7 +38,9 @@ SECRET_KEY = os.getenv("SECRET_KEY") or _secrets["SECRET_KEY"]
 FIELD_ENCRYPTION_KEY = os.getenv("CAJAS_FIELD_KEY") or _secrets["CAJAS_FIELD_KEY"]
 
 DEBUG = envbool("DEBUG", "False")
-ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -95,7 +97,9 @@ def database_from_env() -> dict[str, Any]:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "cajas.sqlite3"),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-            "TEST": {"NAME": os.getenv("CAJAS_TEST_SQLITE", "")} if os.getenv("CAJAS_TEST_SQLITE") else {},
+            "TEST": {"NAME": os.getenv("CAJAS_TEST_SQLITE", "")}
+            if os.getenv("CAJAS_TEST_SQLITE")
+            else {},
         }
     parts = urlparse(url)
     if parts.scheme not in {"postgres", "postgresql"}:
@@ -106,7 +110,7 @@ def database_from_env() -> dict[str, Any]:
         "USER": unquote(parts.username or "") or os.getenv("PGUSER", ""),
         "PASSWORD": unquote(parts.password or "") or os.getenv("PGPASSWORD", ""),
         "HOST": parts.hostname or os.getenv("PGHOST", ""),
-        "PORT": str(parts.port or os.getenv("PGPORT", "")),
+        "PORT": str(parts.port) if parts.port else os.getenv("PGPORT", ""),
     }
 
 

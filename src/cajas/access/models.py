@@ -39,7 +39,11 @@ class StaffAssignment(models.Model):
             models.CheckConstraint(
                 name="staff_scope_matches_role",
                 condition=(
-                    Q(role__in=["program_admin", "auditor"], partner__isnull=True, caja__isnull=True)
+                    Q(
+                        role__in=["program_admin", "auditor"],
+                        partner__isnull=True,
+                        caja__isnull=True,
+                    )
                     | Q(role="partner_supervisor", partner__isnull=False, caja__isnull=True)
                     | Q(role="facilitator", caja__isnull=False)
                 ),

@@ -19,7 +19,7 @@ def caja_list_for_user(*, user: AnyUser) -> QuerySet[Caja]:
         return Caja.objects.none()
     if getattr(user, "is_superuser", False):
         return Caja.objects.all()
-    assignments = StaffAssignment.objects.filter(user=user)
+    assignments = StaffAssignment.objects.filter(user_id=user.pk)
     scope = Q(pk__in=[])
     for a in assignments:
         if a.role in (StaffRole.PROGRAM_ADMIN, StaffRole.AUDITOR):
@@ -28,9 +28,7 @@ def caja_list_for_user(*, user: AnyUser) -> QuerySet[Caja]:
             scope |= Q(partner_id=a.partner_id)
         elif a.role == StaffRole.FACILITATOR:
             scope |= Q(pk=a.caja_id)
-    scope |= Q(
-        memberships__person__user=user, memberships__left_on__isnull=True
-    )
+    scope |= Q(memberships__person__user_id=user.pk, memberships__left_on__isnull=True)
     return Caja.objects.filter(scope).distinct()
 
 
@@ -45,7 +43,7 @@ def membership_of_user(*, user: AnyUser, caja: Caja) -> Membership | None:
     if not user.is_authenticated:
         return None
     return (
-        Membership.objects.filter(caja=caja, person__user=user, left_on__isnull=True)
+        Membership.objects.filter(caja=caja, person__user_id=user.pk, left_on__isnull=True)
         .select_related("person")
         .first()
     )
@@ -63,7 +61,7 @@ def user_can_record_meetings(*, user: AnyUser, caja: Caja) -> bool:
     if membership is not None and membership.role in OFFICER_ROLES:
         return True
     return StaffAssignment.objects.filter(
-        user=user, role=StaffRole.FACILITATOR, caja=caja
+        user_id=user.pk, role=StaffRole.FACILITATOR, caja=caja
     ).exists()
 
 
@@ -72,4 +70,7 @@ def user_sees_all_members(*, user: AnyUser, caja: Caja) -> bool:
     membership = membership_of_user(user=user, caja=caja)
     if membership is None or membership.role != "member":
         return True
-    return StaffAssignment.objects.filter(user=user).exists()
+    pk = user.pk
+    if pk is None:
+        return False
+    return StaffAssignment.objects.filter(user_id=pk).exists()

@@ -21,12 +21,22 @@ FORMAT = "cajas-book"
 VERSION = 1
 
 BYLAWS_FIELDS = [
-    f.name for f in Bylaws._meta.concrete_fields
+    f.name
+    for f in Bylaws._meta.concrete_fields
     if f.name not in {"id", "caja", "version", "effective_from", "approved_on"}
 ]
 PERSON_FIELDS = [
-    "code", "given_names", "family_names", "gender", "birth_date", "nationality", "phone",
-    "document_type", "document_number", "mobility_status", "sensitive_data_consent_on",
+    "code",
+    "given_names",
+    "family_names",
+    "gender",
+    "birth_date",
+    "nationality",
+    "phone",
+    "document_type",
+    "document_number",
+    "mobility_status",
+    "sensitive_data_consent_on",
 ]
 
 
@@ -43,41 +53,57 @@ def _plain(value: Any) -> Any:
 def book_export(*, caja: Caja) -> dict[str, Any]:
     caja.refresh_from_db()
     program, partner = caja.program, caja.partner
-    members = list(
-        Membership.objects.filter(caja=caja).select_related("person").order_by("number")
-    )
+    members = list(Membership.objects.filter(caja=caja).select_related("person").order_by("number"))
     number_of = {m.pk: m.number for m in members}
     meetings = list(Meeting.objects.filter(caja=caja).select_related("cycle").order_by("number"))
     attendance: dict[int, list[list[Any]]] = {}
-    for a in Attendance.objects.filter(meeting__caja=caja).order_by("meeting_id", "membership__number"):
-        attendance.setdefault(a.meeting_id, []).append([number_of[a.membership_id], a.status, a.late])
+    for a in Attendance.objects.filter(meeting__caja=caja).order_by(
+        "meeting_id", "membership__number"
+    ):
+        attendance.setdefault(a.meeting_id, []).append(
+            [number_of[a.membership_id], a.status, a.late]
+        )
     items: dict[int, list[dict[str, Any]]] = {}
     for i in MeetingItem.objects.filter(meeting__caja=caja).order_by("meeting_id", "id"):
-        items.setdefault(i.meeting_id, []).append({
-            "member": number_of.get(i.membership_id) if i.membership_id else None,
-            "kind": i.kind, "shares": i.shares, "amount_cents": i.amount_cents,
-            "description": i.description, "fine_reason": i.fine_reason,
-            "proposed": i.proposed, "waived": i.waived,
-        })
+        items.setdefault(i.meeting_id, []).append(
+            {
+                "member": number_of.get(i.membership_id) if i.membership_id else None,
+                "kind": i.kind,
+                "shares": i.shares,
+                "amount_cents": i.amount_cents,
+                "description": i.description,
+                "fine_reason": i.fine_reason,
+                "proposed": i.proposed,
+                "waived": i.waived,
+            }
+        )
     meeting_number = {m.pk: m.number for m in meetings}
     code_of = dict(Account.objects.filter(caja=caja).values_list("id", "code"))
     lines: dict[int, list[list[Any]]] = {}
     for entry_id, account_id, debit, credit in (
-        JournalLine.objects.filter(entry__caja=caja).order_by("entry_id", "id")
+        JournalLine.objects.filter(entry__caja=caja)
+        .order_by("entry_id", "id")
         .values_list("entry_id", "account_id", "debit", "credit")
     ):
         lines.setdefault(entry_id, []).append([code_of[account_id], debit, credit])
     seq_of = dict(JournalEntry.objects.filter(caja=caja).values_list("id", "seq"))
     journal = [
         {
-            "seq": e.seq, "date": _plain(e.date), "kind": e.kind, "memo": e.memo,
+            "seq": e.seq,
+            "date": _plain(e.date),
+            "kind": e.kind,
+            "memo": e.memo,
             "key": e.idempotency_key,
             "member": number_of.get(e.membership_id) if e.membership_id else None,
             "meeting": meeting_number.get(e.meeting_id) if e.meeting_id else None,
             "reverses": seq_of.get(e.reverses_id) if e.reverses_id else None,
-            "reason": e.reason, "recorded_by": e.recorded_by,
-            "recorded_at": _plain(e.recorded_at), "digest": e.content_digest,
-            "prev_hash": e.prev_hash, "hash": e.hash, "lines": lines.get(e.pk, []),
+            "reason": e.reason,
+            "recorded_by": e.recorded_by,
+            "recorded_at": _plain(e.recorded_at),
+            "digest": e.content_digest,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+            "lines": lines.get(e.pk, []),
         }
         for e in JournalEntry.objects.filter(caja=caja).order_by("seq")
     ]
@@ -87,37 +113,64 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
         "program": {"code": program.code, "name": program.name, "currency": program.currency},
         "partner": {"code": partner.code, "name": partner.name},
         "territory": caja.territory.name,
-        "caja": {"code": caja.code, "name": caja.name, "founded_on": _plain(caja.founded_on),
-                 "status": caja.status},
+        "caja": {
+            "code": caja.code,
+            "name": caja.name,
+            "founded_on": _plain(caja.founded_on),
+            "status": caja.status,
+        },
         "bylaws": [
-            {"version": b.version, "effective_from": _plain(b.effective_from),
-             "approved_on": _plain(b.approved_on),
-             **{name: _plain(getattr(b, name)) for name in BYLAWS_FIELDS}}
+            {
+                "version": b.version,
+                "effective_from": _plain(b.effective_from),
+                "approved_on": _plain(b.approved_on),
+                **{name: _plain(getattr(b, name)) for name in BYLAWS_FIELDS},
+            }
             for b in caja.bylaws_versions.order_by("version")
         ],
         "members": [
-            {"number": m.number, "role": m.role, "joined_on": _plain(m.joined_on),
-             "left_on": _plain(m.left_on), "left_reason": m.left_reason,
-             "person": {name: _plain(getattr(m.person, name)) for name in PERSON_FIELDS}}
+            {
+                "number": m.number,
+                "role": m.role,
+                "joined_on": _plain(m.joined_on),
+                "left_on": _plain(m.left_on),
+                "left_reason": m.left_reason,
+                "person": {name: _plain(getattr(m.person, name)) for name in PERSON_FIELDS},
+            }
             for m in members
         ],
         "cycles": [
-            {"number": c.number, "started_on": _plain(c.started_on),
-             "ended_on": _plain(c.ended_on), "status": c.status}
+            {
+                "number": c.number,
+                "started_on": _plain(c.started_on),
+                "ended_on": _plain(c.ended_on),
+                "status": c.status,
+            }
             for c in caja.cycles.order_by("number")
         ],
         "meetings": [
-            {"number": m.number, "cycle": m.cycle.number, "date": _plain(m.date), "kind": m.kind,
-             "status": m.status, "opened_by": m.opened_by, "closed_by": m.closed_by,
-             "closed_at": _plain(m.closed_at), "expected_cash_cents": m.expected_cash_cents,
-             "counted_cash_cents": m.counted_cash_cents,
-             "cash_difference_cents": m.cash_difference_cents, "notes": m.notes,
-             "attendance": attendance.get(m.pk, []), "items": items.get(m.pk, [])}
+            {
+                "number": m.number,
+                "cycle": m.cycle.number,
+                "date": _plain(m.date),
+                "kind": m.kind,
+                "status": m.status,
+                "opened_by": m.opened_by,
+                "closed_by": m.closed_by,
+                "closed_at": _plain(m.closed_at),
+                "expected_cash_cents": m.expected_cash_cents,
+                "counted_cash_cents": m.counted_cash_cents,
+                "cash_difference_cents": m.cash_difference_cents,
+                "notes": m.notes,
+                "attendance": attendance.get(m.pk, []),
+                "items": items.get(m.pk, []),
+            }
             for m in meetings
         ],
         "accounts": [
             {"code": code, "kind": kind, "member": number_of.get(mid) if mid else None}
-            for code, kind, mid in Account.objects.filter(caja=caja).order_by("code")
+            for code, kind, mid in Account.objects.filter(caja=caja)
+            .order_by("code")
             .values_list("code", "kind", "membership_id")
         ],
         "journal": journal,

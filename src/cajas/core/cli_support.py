@@ -29,7 +29,8 @@ def caja_from_arg(value: str) -> Any:
     from cajas.org.models import Caja
 
     caja = (
-        Caja.objects.filter(pk=int(value)).first() if value.isdigit()
+        Caja.objects.filter(pk=int(value)).first()
+        if value.isdigit()
         else Caja.objects.filter(code=value).first()
     )
     if caja is None:

@@ -31,7 +31,7 @@ def ensure_local_secrets(data_dir: Path) -> dict[str, str]:
             json.dump(values, handle)
     except FileExistsError:
         # Another process created it first: use theirs so both agree on the key.
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
+        return json.loads(path.read_text())
     except OSError:
         # A read-only location (e.g. a packaged install): keys live only in memory.
         pass

@@ -62,8 +62,10 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
     """Build the demo program. ``cajas`` limits how many (tests build a small one)."""
     rng = random.Random(SEED)
     program = Program.objects.create(
-        code="oim-ecuador", name="OIM Ecuador — Cajas de ahorro comunitarias",
-        target_members=1500, target_territories=8,
+        code="oim-ecuador",
+        name="OIM Ecuador — Cajas de ahorro comunitarias",
+        target_members=1500,
+        target_territories=8,
     )
     partners = [Partner.objects.create(program=program, code=c, name=n) for c, n in PARTNERS]
     places = [Territory.objects.create(program=program, name=t) for t in TERRITORIES]
@@ -75,7 +77,8 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
         founded = TODAY - dt.timedelta(days=30 * (meetings - 1) + 7 + rng.randint(1, 25))
         share_value = rng.choice([200, 300, 500, 500, 500])
         caja = caja_create(
-            partner=partner, territory=place,
+            partner=partner,
+            territory=place,
             code=f"{place.name.lower()}-{index // len(places) + 1:02d}",
             name=f"Caja {CAJA_NAMES[index % len(CAJA_NAMES)]}",
             founded_on=founded,
@@ -112,10 +115,15 @@ def _enrol_members(caja: Caja, rng: random.Random, founded: dt.date, size: int) 
                 [35, 30, 20, 10, 5],
             )[0]
         member_enrol(
-            caja_id=caja.pk, joined_on=founded, role=role, code=member_code_new(rng),
+            caja_id=caja.pk,
+            joined_on=founded,
+            role=role,
+            code=member_code_new(rng),
             given_names=rng.choice(WOMEN if woman else MEN),
             family_names=f"{rng.choice(FAMILY)} {rng.choice(FAMILY)}",
-            gender="female" if woman else "male", birth_date=birth, nationality=nationality,
+            gender="female" if woman else "male",
+            birth_date=birth,
+            nationality=nationality,
             phone=f"09{rng.randint(10_000_000, 99_999_999)}",
             document_type=doc,
             document_number="" if doc == "none" else f"{rng.randint(10**8, 10**9 - 1)}",
@@ -149,31 +157,66 @@ def _hold_meetings(
                     row.save(update_fields=["status", "late"])
                 m = row.membership
                 for reason, cents in proposed_fines(
-                    status=status, late=late, absence_fine=bylaws.fine_absence_cents,
+                    status=status,
+                    late=late,
+                    absence_fine=bylaws.fine_absence_cents,
                     lateness_fine=bylaws.fine_lateness_cents,
                 ).items():
-                    items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.FINE,
-                                             amount_cents=cents, fine_reason=reason, proposed=True))
+                    items.append(
+                        MeetingItem(
+                            meeting=meeting,
+                            membership=m,
+                            kind=ItemKind.FINE,
+                            amount_cents=cents,
+                            fine_reason=reason,
+                            proposed=True,
+                        )
+                    )
                 if status in ("present", "represented"):
-                    shares = rng.randint(bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting)
+                    shares = rng.randint(
+                        bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting
+                    )
                     while shares and shares * bylaws.share_value_cents > room:
                         shares -= 1
                     if shares >= bylaws.min_shares_per_meeting:
                         cents = shares * bylaws.share_value_cents
                         room -= cents
                         savings += cents
-                        items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SHARES,
-                                                 shares=shares, amount_cents=cents))
-                    items.append(MeetingItem(meeting=meeting, membership=m,
-                                             kind=ItemKind.SOCIAL_FUND,
-                                             amount_cents=bylaws.social_fund_per_meeting_cents))
+                        items.append(
+                            MeetingItem(
+                                meeting=meeting,
+                                membership=m,
+                                kind=ItemKind.SHARES,
+                                shares=shares,
+                                amount_cents=cents,
+                            )
+                        )
+                    items.append(
+                        MeetingItem(
+                            meeting=meeting,
+                            membership=m,
+                            kind=ItemKind.SOCIAL_FUND,
+                            amount_cents=bylaws.social_fund_per_meeting_cents,
+                        )
+                    )
                 if n == 0:
-                    items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.ENTRY_FEE,
-                                             amount_cents=bylaws.entry_fee_cents))
+                    items.append(
+                        MeetingItem(
+                            meeting=meeting,
+                            membership=m,
+                            kind=ItemKind.ENTRY_FEE,
+                            amount_cents=bylaws.entry_fee_cents,
+                        )
+                    )
             if rng.random() < 0.3:
-                items.append(MeetingItem(meeting=meeting, kind=ItemKind.EXPENSE,
-                                         amount_cents=rng.choice([150, 250, 400, 600]),
-                                         description="Libreta, copias y útiles"))
+                items.append(
+                    MeetingItem(
+                        meeting=meeting,
+                        kind=ItemKind.EXPENSE,
+                        amount_cents=rng.choice([150, 250, 400, 600]),
+                        description="Libreta, copias y útiles",
+                    )
+                )
             MeetingItem.objects.bulk_create(items)
             expected = meeting_expected_cash(meeting=meeting)
             counted = expected
@@ -182,7 +225,8 @@ def _hold_meetings(
             elif rng.random() < 0.03:
                 counted -= rng.choice([10, 25, 100])
             meeting_close(
-                meeting_id=meeting.pk, counted_cash=_units(counted),
+                meeting_id=meeting.pk,
+                counted_cash=_units(counted),
                 closed_by="tesoreria",
                 now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
             )
@@ -198,7 +242,7 @@ def _create_logins(
     def user(username: str) -> User:
         return User.objects.create_user(username=username, password=PASSWORD)
 
-    staff = [
+    staff: list[tuple[str, StaffRole, dict[str, Partner], str]] = [
         ("admin", StaffRole.PROGRAM_ADMIN, {}, program.name),
         ("auditora", StaffRole.AUDITOR, {}, program.name),
         ("supervisora", StaffRole.PARTNER_SUPERVISOR, {"partner": partners[0]}, partners[0].name),
@@ -213,14 +257,20 @@ def _create_logins(
             user=facilitator, role=StaffRole.FACILITATOR, program=program, caja=caja
         )
     result.logins.append(
-        DemoLogin("facilitador", str(StaffRole.FACILITATOR.label), ", ".join(c.name for c in assigned))
+        DemoLogin(
+            "facilitador", str(StaffRole.FACILITATOR.label), ", ".join(c.name for c in assigned)
+        )
     )
     first, second = cajas[0], cajas[1]
-    for username, caja, role in [
-        ("tesorera", first, "treasurer"), ("presidente", first, "president"),
-        ("socia", first, "member"), ("tesorero2", second, "treasurer"),
+    for username, caja, member_role in [
+        ("tesorera", first, "treasurer"),
+        ("presidente", first, "president"),
+        ("socia", first, "member"),
+        ("tesorero2", second, "treasurer"),
     ]:
-        membership = Membership.objects.filter(caja=caja, role=role).select_related("person").first()
+        membership = (
+            Membership.objects.filter(caja=caja, role=member_role).select_related("person").first()
+        )
         assert membership is not None
         account = user(username)
         membership.person.user = account

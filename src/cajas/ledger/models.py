@@ -43,7 +43,10 @@ class Account(models.Model):
     code = models.CharField(max_length=20)
     kind = models.CharField(max_length=10, choices=AccountKind.choices)
     membership = models.ForeignKey(
-        "members.Membership", on_delete=models.PROTECT, null=True, blank=True,
+        "members.Membership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="accounts",
     )
 
@@ -76,11 +79,17 @@ class JournalEntry(models.Model):
     memo = models.CharField(max_length=200, blank=True)
     idempotency_key = models.CharField(max_length=120)
     membership = models.ForeignKey(
-        "members.Membership", on_delete=models.PROTECT, null=True, blank=True,
+        "members.Membership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="journal_entries",
     )
     meeting = models.ForeignKey(
-        "meetings.Meeting", on_delete=models.PROTECT, null=True, blank=True,
+        "meetings.Meeting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="journal_entries",
     )
     reverses = models.OneToOneField(

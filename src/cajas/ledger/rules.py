@@ -142,7 +142,12 @@ def content_digest(content: dict[str, Any]) -> str:
 
 
 def chain_hash(
-    *, prev_hash: str, caja: str, seq: int, content: dict[str, Any], recorded_by: str,
+    *,
+    prev_hash: str,
+    caja: str,
+    seq: int,
+    content: dict[str, Any],
+    recorded_by: str,
     recorded_at: str,
 ) -> str:
     """``sha256(prev_hash + canonical_json(entry))`` with the entry's place in the chain."""

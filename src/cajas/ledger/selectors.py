@@ -44,8 +44,13 @@ def caja_summary(*, caja: Caja) -> dict[str, int]:
     savings = sum(v for k, v in balances.items() if k.startswith(chart.MEMBER_SAVINGS + "."))
     income = sum(
         balances.get(code, 0)
-        for code in (chart.INTEREST_INCOME, chart.FINE_INCOME, chart.FEE_INCOME,
-                     chart.OTHER_INCOME, chart.CASH_OVERAGE)
+        for code in (
+            chart.INTEREST_INCOME,
+            chart.FINE_INCOME,
+            chart.FEE_INCOME,
+            chart.OTHER_INCOME,
+            chart.CASH_OVERAGE,
+        )
     )
     expenses = balances.get(chart.EXPENSES, 0) + balances.get(chart.CASH_SHORTAGE, 0)
     return {

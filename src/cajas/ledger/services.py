@@ -67,7 +67,9 @@ def caja_lock(*, caja_id: int) -> Caja:
 
 def _require_atomic() -> None:
     if not connection.in_atomic_block:
-        raise RuntimeError("entries_post() must run inside transaction.atomic() with the caja locked")
+        raise RuntimeError(
+            "entries_post() must run inside transaction.atomic() with the caja locked"
+        )
 
 
 def chart_create(*, caja: Caja) -> None:
@@ -159,15 +161,30 @@ def entries_post(
     for draft, content, digest in fresh:
         seq += 1
         digest_hash = chain_hash(
-            prev_hash=prev, caja=caja.code, seq=seq, content=content,
-            recorded_by=recorded_by, recorded_at=recorded_at,
+            prev_hash=prev,
+            caja=caja.code,
+            seq=seq,
+            content=content,
+            recorded_by=recorded_by,
+            recorded_at=recorded_at,
         )
         entries.append(
             JournalEntry(
-                caja=caja, seq=seq, date=draft.date, kind=draft.kind, memo=draft.memo,
-                idempotency_key=draft.key, membership=draft.membership, meeting=draft.meeting,
-                reverses=draft.reverses, reason=draft.reason, recorded_by=recorded_by,
-                recorded_at=when, content_digest=digest, prev_hash=prev, hash=digest_hash,
+                caja=caja,
+                seq=seq,
+                date=draft.date,
+                kind=draft.kind,
+                memo=draft.memo,
+                idempotency_key=draft.key,
+                membership=draft.membership,
+                meeting=draft.meeting,
+                reverses=draft.reverses,
+                reason=draft.reason,
+                recorded_by=recorded_by,
+                recorded_at=when,
+                content_digest=digest,
+                prev_hash=prev,
+                hash=digest_hash,
             )
         )
         prev = digest_hash
@@ -175,8 +192,10 @@ def entries_post(
     JournalLine.objects.bulk_create(
         [
             JournalLine(
-                entry_id=entry.pk, account_id=accounts[line.account][0],
-                debit=line.debit, credit=line.credit,
+                entry_id=entry.pk,
+                account_id=accounts[line.account][0],
+                debit=line.debit,
+                credit=line.credit,
             )
             for entry, (draft, _c, _d) in zip(entries, fresh, strict=True)
             for line in draft.lines
@@ -226,13 +245,20 @@ def _balances_by_code(caja: Caja, codes: list[str]) -> dict[str, int]:
         .annotate(d=Sum("debit"), c=Sum("credit"))
     )
     return {
-        r["account__code"]: _signed(r["account__code"], r["account__kind"], r["d"] or 0, r["c"] or 0)
+        r["account__code"]: _signed(
+            r["account__code"], r["account__kind"], r["d"] or 0, r["c"] or 0
+        )
         for r in rows
     }
 
 
 def entry_reverse(
-    *, caja_id: int, seq: int, reason: str, recorded_by: str, key: str | None = None,
+    *,
+    caja_id: int,
+    seq: int,
+    reason: str,
+    recorded_by: str,
+    key: str | None = None,
     on: dt.date | None = None,
 ) -> JournalEntry:
     """Correct entry ``seq`` by posting its mirror image, pointing at it, with a reason."""

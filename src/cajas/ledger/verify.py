@@ -43,8 +43,9 @@ def _lines_by_entry(caja: Caja) -> dict[int, list[tuple[str, str, int, int, int]
     rows = (
         JournalLine.objects.filter(entry__caja=caja)
         .order_by("entry_id", "id")
-        .values_list("entry_id", "account__code", "account__kind", "debit", "credit",
-                     "account__caja_id")
+        .values_list(
+            "entry_id", "account__code", "account__kind", "debit", "credit", "account__caja_id"
+        )
     )
     for entry_id, code, kind, debit, credit, account_caja in rows:
         grouped.setdefault(entry_id, []).append((code, kind, debit, credit, account_caja))
@@ -66,8 +67,9 @@ def verify_caja(caja: Caja) -> list[Problem]:
     running: dict[str, int] = {}
     for entry in entries.iterator(chunk_size=2000):
         expected_seq += 1
-        for message in _check_entry(caja, entry, lines_by_entry.get(entry.pk, []), prev_hash,
-                                    expected_seq, running):
+        for message in _check_entry(
+            caja, entry, lines_by_entry.get(entry.pk, []), prev_hash, expected_seq, running
+        ):
             problems.append(Problem(caja.code, entry.seq, message))
         prev_hash = entry.hash
         expected_seq = entry.seq
@@ -76,10 +78,13 @@ def verify_caja(caja: Caja) -> list[Problem]:
         problems.append(Problem(caja.code, None, f"trial balance is off by {imbalance} cents"))
     if caja.last_seq != expected_seq or caja.last_hash != prev_hash:
         problems.append(
-            Problem(caja.code, None,
-                    f"chain head says #{caja.last_seq} {caja.last_hash[:12]}…, "
-                    f"the journal ends at #{expected_seq} {prev_hash[:12]}… "
-                    "(entries removed or head altered)")
+            Problem(
+                caja.code,
+                None,
+                f"chain head says #{caja.last_seq} {caja.last_hash[:12]}…, "
+                f"the journal ends at #{expected_seq} {prev_hash[:12]}… "
+                "(entries removed or head altered)",
+            )
         )
     return problems
 
@@ -102,21 +107,27 @@ def _check_entry(
     if any(account_caja != caja.pk for *_x, account_caja in rows):
         yield "a line posts to another caja's account"
     content = content_of(
-        key=entry.idempotency_key, kind=entry.kind, date=entry.date.isoformat(), memo=entry.memo,
+        key=entry.idempotency_key,
+        kind=entry.kind,
+        date=entry.date.isoformat(),
+        memo=entry.memo,
         member=entry.membership.number if entry.membership else None,
         meeting=entry.meeting.number if entry.meeting else None,
         reverses=entry.reverses.seq if entry.reverses else None,
-        reason=entry.reason, lines=lines,
+        reason=entry.reason,
+        lines=lines,
     )
     if content_digest(content) != entry.content_digest:
         yield "content does not match its idempotency digest (altered after posting)"
     if entry.prev_hash != prev_hash:
         yield "previous-hash link broken"
     recomputed = chain_hash(
-        prev_hash=entry.prev_hash, caja=caja.code, seq=entry.seq, content=content,
+        prev_hash=entry.prev_hash,
+        caja=caja.code,
+        seq=entry.seq,
+        content=content,
         recorded_by=entry.recorded_by,
-        recorded_at=entry.recorded_at.astimezone(dt.UTC).isoformat(
-            timespec="microseconds"),
+        recorded_at=entry.recorded_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
     )
     if recomputed != entry.hash:
         yield "hash does not match the entry's content (altered after posting)"

@@ -27,8 +27,12 @@ class Meeting(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="meetings")
     number = models.PositiveIntegerField()
     date = models.DateField()
-    kind = models.CharField(max_length=14, choices=MeetingKind.choices, default=MeetingKind.ORDINARY)
-    status = models.CharField(max_length=8, choices=MeetingStatus.choices, default=MeetingStatus.OPEN)
+    kind = models.CharField(
+        max_length=14, choices=MeetingKind.choices, default=MeetingKind.ORDINARY
+    )
+    status = models.CharField(
+        max_length=8, choices=MeetingStatus.choices, default=MeetingStatus.OPEN
+    )
     opened_by = models.CharField(max_length=150)
     closed_by = models.CharField(max_length=150, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -79,6 +83,9 @@ class Attendance(models.Model):
         ]
         ordering = ["meeting", "membership__number"]
 
+    def __str__(self) -> str:
+        return f"{self.meeting_id}/{self.membership_id}: {self.status}"
+
 
 class ItemKind(models.TextChoices):
     SHARES = "shares", _("Share purchase")
@@ -123,8 +130,10 @@ class MeetingItem(models.Model):
             models.CheckConstraint(
                 name="item_member_matches_kind",
                 condition=(
-                    Q(kind__in=["shares", "social_fund", "fine", "entry_fee"],
-                      membership__isnull=False)
+                    Q(
+                        kind__in=["shares", "social_fund", "fine", "entry_fee"],
+                        membership__isnull=False,
+                    )
                     | Q(kind__in=["other_income", "expense"], membership__isnull=True)
                 ),
             ),
@@ -135,3 +144,6 @@ class MeetingItem(models.Model):
             ),
         ]
         ordering = ["meeting", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_cents}"

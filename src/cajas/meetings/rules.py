@@ -38,8 +38,12 @@ class SharesOutOfRange(RuleViolation):
 
     code = "shares.out_of_range"
     rule_id = "SAV-001"
-    message_es = "Se pueden comprar entre {min} y {max} acciones por reunión (socio n.º {member}: {shares})."
-    message_en = "Members may buy between {min} and {max} shares per meeting (member #{member}: {shares})."
+    message_es = (
+        "Se pueden comprar entre {min} y {max} acciones por reunión (socio n.º {member}: {shares})."
+    )
+    message_en = (
+        "Members may buy between {min} and {max} shares per meeting (member #{member}: {shares})."
+    )
     default_field = "shares"
 
 
@@ -64,8 +68,12 @@ class MemberSavingsShareExceeded(RuleViolation):
 
     code = "shares.member_share"
     rule_id = "SAV-002"
-    message_es = "El ahorro del socio n.º {member} sería el {percent} % del total; el máximo es {limit} %."
-    message_en = "Member #{member}'s savings would be {percent} % of the total; the limit is {limit} %."
+    message_es = (
+        "El ahorro del socio n.º {member} sería el {percent} % del total; el máximo es {limit} %."
+    )
+    message_en = (
+        "Member #{member}'s savings would be {percent} % of the total; the limit is {limit} %."
+    )
     default_field = "shares"
 
 
@@ -87,13 +95,18 @@ def check_capital_cap(*, savings_before: int, purchases: int, cap: int) -> None:
     total = savings_before + purchases
     if total > cap:
         raise CapitalCapExceeded(
-            total=format_amount(total), cap=format_amount(cap),
+            total=format_amount(total),
+            cap=format_amount(cap),
             room=format_amount(max(cap - savings_before, 0)),
         )
 
 
 def check_member_share_of_savings(
-    *, member: int, member_after: int, total_after: int, limit_percent: Decimal | None,
+    *,
+    member: int,
+    member_after: int,
+    total_after: int,
+    limit_percent: Decimal | None,
     members: int,
 ) -> None:
     """SAV-002 (off when ``limit_percent`` is None). Checked only once the caja has enough
@@ -129,8 +142,7 @@ class ExpensesExceedCash(RuleViolation):
         "Revise los gastos."
     )
     message_en = (
-        "This meeting pays out more cash than the box holds: {short} USD short. "
-        "Check the expenses."
+        "This meeting pays out more cash than the box holds: {short} USD short. Check the expenses."
     )
     default_field = "amount"
 

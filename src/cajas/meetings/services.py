@@ -48,9 +48,7 @@ from cajas.org.models import Bylaws, Cycle, CycleStatus, bylaws_in_force
 
 
 @transaction.atomic
-def meeting_open(
-    *, caja_id: int, date: dt.date, opened_by: str, kind: str = "ordinary"
-) -> Meeting:
+def meeting_open(*, caja_id: int, date: dt.date, opened_by: str, kind: str = "ordinary") -> Meeting:
     """Open the next meeting; every member active that day is listed as present."""
     caja = caja_lock(caja_id=caja_id)
     still_open = Meeting.objects.filter(caja=caja, status=MeetingStatus.OPEN).first()
@@ -87,8 +85,10 @@ def _member(meeting: Meeting, number: int) -> Membership:
 
 def _sync_proposed_fines(meeting: Meeting, attendance: Attendance, bylaws: Bylaws) -> None:
     wanted = proposed_fines(
-        status=attendance.status, late=attendance.late,
-        absence_fine=bylaws.fine_absence_cents, lateness_fine=bylaws.fine_lateness_cents,
+        status=attendance.status,
+        late=attendance.late,
+        absence_fine=bylaws.fine_absence_cents,
+        lateness_fine=bylaws.fine_lateness_cents,
     )
     existing = {
         item.fine_reason: item
@@ -102,8 +102,12 @@ def _sync_proposed_fines(meeting: Meeting, attendance: Attendance, bylaws: Bylaw
     for reason, cents in wanted.items():
         if reason not in existing:
             MeetingItem.objects.create(
-                meeting=meeting, membership=attendance.membership, kind=ItemKind.FINE,
-                amount_cents=cents, fine_reason=reason, proposed=True,
+                meeting=meeting,
+                membership=attendance.membership,
+                kind=ItemKind.FINE,
+                amount_cents=cents,
+                fine_reason=reason,
+                proposed=True,
             )
 
 
@@ -114,7 +118,8 @@ def attendance_mark(*, meeting_id: int, member: int, status: str, late: bool = F
     membership = _member(meeting, member)
     status = AttendanceStatus(status)
     attendance, _created = Attendance.objects.update_or_create(
-        meeting=meeting, membership=membership,
+        meeting=meeting,
+        membership=membership,
         defaults={"status": status, "late": bool(late) and status == AttendanceStatus.PRESENT},
     )
     _sync_proposed_fines(meeting, attendance, bylaws_in_force(meeting.caja, meeting.date))
@@ -143,8 +148,10 @@ def _check_share_purchases(meeting: Meeting, bylaws: Bylaws) -> None:
     members = Membership.objects.filter(caja_id=meeting.caja_id, left_on__isnull=True).count()
     for number, cents in sorted(purchases.items()):
         check_member_share_of_savings(
-            member=number, member_after=per_member.get(number, 0) + cents,
-            total_after=before + added, limit_percent=bylaws.max_member_savings_percent,
+            member=number,
+            member_after=per_member.get(number, 0) + cents,
+            total_after=before + added,
+            limit_percent=bylaws.max_member_savings_percent,
             members=members,
         )
 
@@ -155,15 +162,22 @@ def shares_record(*, meeting_id: int, member: int, shares: int) -> MeetingItem |
     meeting = _open_meeting_locked(meeting_id)
     membership = _member(meeting, member)
     bylaws = bylaws_in_force(meeting.caja, meeting.date)
-    MeetingItem.objects.filter(meeting=meeting, membership=membership, kind=ItemKind.SHARES).delete()
+    MeetingItem.objects.filter(
+        meeting=meeting, membership=membership, kind=ItemKind.SHARES
+    ).delete()
     if shares == 0:
         return None
     check_shares(
-        member=member, shares=shares, min_shares=bylaws.min_shares_per_meeting,
+        member=member,
+        shares=shares,
+        min_shares=bylaws.min_shares_per_meeting,
         max_shares=bylaws.max_shares_per_meeting,
     )
     item = MeetingItem.objects.create(
-        meeting=meeting, membership=membership, kind=ItemKind.SHARES, shares=shares,
+        meeting=meeting,
+        membership=membership,
+        kind=ItemKind.SHARES,
+        shares=shares,
         amount_cents=shares * bylaws.share_value_cents,
     )
     _check_share_purchases(meeting, bylaws)
@@ -172,7 +186,11 @@ def shares_record(*, meeting_id: int, member: int, shares: int) -> MeetingItem |
 
 @transaction.atomic
 def item_record(
-    *, meeting_id: int, kind: str, amount: str | int | Decimal, member: int | None = None,
+    *,
+    meeting_id: int,
+    kind: str,
+    amount: str | int | Decimal,
+    member: int | None = None,
     description: str = "",
 ) -> MeetingItem:
     """Record a social-fund contribution, fine, entry fee, other income or expense.
@@ -193,14 +211,19 @@ def item_record(
     if kind in (ItemKind.SOCIAL_FUND, ItemKind.ENTRY_FEE):
         MeetingItem.objects.filter(meeting=meeting, membership=membership, kind=kind).delete()
     return MeetingItem.objects.create(
-        meeting=meeting, membership=membership, kind=kind, amount_cents=cents,
+        meeting=meeting,
+        membership=membership,
+        kind=kind,
+        amount_cents=cents,
         description=description.strip()[:200],
         fine_reason=FineReason.OTHER if kind == ItemKind.FINE else "",
     )
 
 
 @transaction.atomic
-def item_update_amount(*, meeting_id: int, item_id: int, amount: str | int | Decimal) -> MeetingItem:
+def item_update_amount(
+    *, meeting_id: int, item_id: int, amount: str | int | Decimal
+) -> MeetingItem:
     """Change an item's amount (e.g. a proposed fine); it stays a fine of the same reason."""
     meeting = _open_meeting_locked(meeting_id)
     item = MeetingItem.objects.get(meeting=meeting, pk=item_id)
@@ -252,7 +275,9 @@ def meeting_sheet_save(*, meeting_id: int, rows: Sequence[SheetRow]) -> Meeting:
         )
         if row.social_fund and not fund.exists() and bylaws.social_fund_per_meeting_cents > 0:
             MeetingItem.objects.create(
-                meeting=meeting, membership=membership, kind=ItemKind.SOCIAL_FUND,
+                meeting=meeting,
+                membership=membership,
+                kind=ItemKind.SOCIAL_FUND,
                 amount_cents=bylaws.social_fund_per_meeting_cents,
             )
         elif not row.social_fund:
@@ -276,8 +301,14 @@ def _draft_for(meeting: Meeting, item: MeetingItem) -> EntryDraft:
     memo = item.description
     if item.kind == ItemKind.EXPENSE:
         lines = (Line(chart.EXPENSES, debit=amount), Line(chart.CASH, credit=amount))
-        return EntryDraft(key=key, kind=EntryKind.EXPENSE, date=meeting.date, lines=lines,
-                          memo=memo, meeting=meeting)
+        return EntryDraft(
+            key=key,
+            kind=EntryKind.EXPENSE,
+            date=meeting.date,
+            lines=lines,
+            memo=memo,
+            meeting=meeting,
+        )
     entry_kind, credit_account = _CASH_IN[ItemKind(item.kind)]
     if item.kind == ItemKind.SHARES:
         assert member is not None
@@ -287,8 +318,15 @@ def _draft_for(meeting: Meeting, item: MeetingItem) -> EntryDraft:
         memo = memo or item.fine_reason
     assert credit_account is not None
     lines = (Line(chart.CASH, debit=amount), Line(credit_account, credit=amount))
-    return EntryDraft(key=key, kind=entry_kind, date=meeting.date, lines=lines, memo=memo,
-                      membership=member, meeting=meeting)
+    return EntryDraft(
+        key=key,
+        kind=entry_kind,
+        date=meeting.date,
+        lines=lines,
+        memo=memo,
+        membership=member,
+        meeting=meeting,
+    )
 
 
 def meeting_expected_cash(*, meeting: Meeting) -> int:
@@ -301,7 +339,10 @@ def meeting_expected_cash(*, meeting: Meeting) -> int:
 
 
 def meeting_close(
-    *, meeting_id: int, counted_cash: str | int | Decimal, closed_by: str,
+    *,
+    meeting_id: int,
+    counted_cash: str | int | Decimal,
+    closed_by: str,
     now: dt.datetime | None = None,
 ) -> Meeting:
     """Post everything recorded at the meeting, record the cash count and close it.
@@ -331,13 +372,25 @@ def meeting_close(
         if difference:
             key = f"meeting:{meeting.number}:cash-count"
             if difference < 0:
-                lines = (Line(chart.CASH_SHORTAGE, debit=-difference),
-                         Line(chart.CASH, credit=-difference))
+                lines = (
+                    Line(chart.CASH_SHORTAGE, debit=-difference),
+                    Line(chart.CASH, credit=-difference),
+                )
             else:
-                lines = (Line(chart.CASH, debit=difference),
-                         Line(chart.CASH_OVERAGE, credit=difference))
-            drafts.append(EntryDraft(key=key, kind=EntryKind.CASH_DIFFERENCE, date=meeting.date,
-                                     lines=lines, memo="cash count", meeting=meeting))
+                lines = (
+                    Line(chart.CASH, debit=difference),
+                    Line(chart.CASH_OVERAGE, credit=difference),
+                )
+            drafts.append(
+                EntryDraft(
+                    key=key,
+                    kind=EntryKind.CASH_DIFFERENCE,
+                    date=meeting.date,
+                    lines=lines,
+                    memo="cash count",
+                    meeting=meeting,
+                )
+            )
         entries_post(caja=caja, drafts=drafts, recorded_by=closed_by, now=now)
         meeting.expected_cash_cents = expected
         meeting.counted_cash_cents = counted
@@ -345,8 +398,14 @@ def meeting_close(
         meeting.status = MeetingStatus.CLOSED
         meeting.closed_by = closed_by
         meeting.closed_at = now or timezone.now()
-        meeting.save(update_fields=[
-            "expected_cash_cents", "counted_cash_cents", "cash_difference_cents", "status",
-            "closed_by", "closed_at",
-        ])
+        meeting.save(
+            update_fields=[
+                "expected_cash_cents",
+                "counted_cash_cents",
+                "cash_difference_cents",
+                "status",
+                "closed_by",
+                "closed_at",
+            ]
+        )
         return meeting

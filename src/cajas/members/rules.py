@@ -21,7 +21,9 @@ class MemberUnderage(RuleViolation):
 
     code = "member.underage"
     rule_id = "MEM-001"
-    message_es = "La persona tiene {age} años; el reglamento exige al menos {min_age} para ser socia."
+    message_es = (
+        "La persona tiene {age} años; el reglamento exige al menos {min_age} para ser socia."
+    )
     message_en = "The person is {age} years old; the bylaws require at least {min_age} to join."
     default_field = "birth_date"
 

@@ -75,7 +75,11 @@ def membership_create(
 
 @transaction.atomic
 def member_enrol(
-    *, caja_id: int, joined_on: dt.date, role: str = Role.MEMBER, code: str | None = None,
+    *,
+    caja_id: int,
+    joined_on: dt.date,
+    role: str = Role.MEMBER,
+    code: str | None = None,
     **person_fields: Any,
 ) -> Membership:
     """Register a new person and make them a member, all or nothing."""

@@ -32,7 +32,9 @@ class Partner(models.Model):
     name = models.CharField(max_length=200)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["program", "code"], name="partner_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="partner_code_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -131,7 +133,9 @@ class Bylaws(models.Model):
     )
     entry_fee_cents = models.BigIntegerField(default=2000)
     # LOAN-001 … LOAN-005
-    loan_savings_multiple = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("3"))
+    loan_savings_multiple = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("3")
+    )
     loan_max_assets_percent = models.DecimalField(
         max_digits=5, decimal_places=2, null=True, blank=True
     )

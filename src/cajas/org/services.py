@@ -25,7 +25,11 @@ def caja_create(
     """A new caja with bylaws version 1 (the defaults, overridden by ``bylaws``), its first
     cycle and its chart of accounts."""
     caja = Caja.objects.create(
-        program=partner.program, partner=partner, territory=territory, code=code, name=name,
+        program=partner.program,
+        partner=partner,
+        territory=territory,
+        code=code,
+        name=name,
         founded_on=founded_on,
     )
     Bylaws.objects.create(
@@ -52,7 +56,10 @@ def bylaws_amend(
     values.update(changes)
     version = (caja.bylaws_versions.aggregate(m=Max("version"))["m"] or 0) + 1
     bylaws = Bylaws(
-        caja=caja, version=version, effective_from=effective_from, approved_on=approved_on,
+        caja=caja,
+        version=version,
+        effective_from=effective_from,
+        approved_on=approved_on,
         **values,
     )
     bylaws.full_clean(exclude=["caja"])

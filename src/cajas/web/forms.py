@@ -47,8 +47,11 @@ def parse_sheet(data: QueryDict, members: list[int]) -> list[SheetRow]:
             raise SheetError(number)
         rows.append(
             SheetRow(
-                member=number, status=status, late=data.get(f"late_{number}") == "on",
-                shares=int(raw), social_fund=data.get(f"fund_{number}") == "on",
+                member=number,
+                status=status,
+                late=data.get(f"late_{number}") == "on",
+                shares=int(raw),
+                social_fund=data.get(f"fund_{number}") == "on",
             )
         )
     return rows

@@ -29,16 +29,27 @@ def caja_rows(*, cajas: QuerySet[Caja]) -> list[dict[str, Any]]:
         last_meeting=Max("meetings__date"),
     )
     savings = dict(
-        JournalLine.objects.filter(entry__caja__in=cajas, account__code__startswith=chart.MEMBER_SAVINGS + ".")
-        .values("entry__caja").annotate(s=Sum("credit") - Sum("debit")).values_list("entry__caja", "s")
+        JournalLine.objects.filter(
+            entry__caja__in=cajas, account__code__startswith=chart.MEMBER_SAVINGS + "."
+        )
+        .values("entry__caja")
+        .annotate(s=Sum("credit") - Sum("debit"))
+        .values_list("entry__caja", "s")
     )
     cash = dict(
         JournalLine.objects.filter(entry__caja__in=cajas, account__code=chart.CASH)
-        .values("entry__caja").annotate(s=Sum("debit") - Sum("credit")).values_list("entry__caja", "s")
+        .values("entry__caja")
+        .annotate(s=Sum("debit") - Sum("credit"))
+        .values_list("entry__caja", "s")
     )
     return [
-        {"caja": c, "members": c.members, "last_meeting": c.last_meeting,
-         "savings": savings.get(c.pk, 0) or 0, "cash": cash.get(c.pk, 0) or 0}
+        {
+            "caja": c,
+            "members": c.members,
+            "last_meeting": c.last_meeting,
+            "savings": savings.get(c.pk, 0) or 0,
+            "cash": cash.get(c.pk, 0) or 0,
+        }
         for c in annotated.order_by("territory__name", "name")
     ]
 
@@ -46,15 +57,20 @@ def caja_rows(*, cajas: QuerySet[Caja]) -> list[dict[str, Any]]:
 def member_lines(*, caja: Caja, only: Membership | None = None) -> list[MemberLine]:
     balances = account_balances(caja=caja)
     shares = dict(
-        MeetingItem.objects.filter(meeting__caja=caja, meeting__status="closed", kind="shares",
-                                   waived=False)
-        .values("membership").annotate(s=Sum("shares")).values_list("membership", "s")
+        MeetingItem.objects.filter(
+            meeting__caja=caja, meeting__status="closed", kind="shares", waived=False
+        )
+        .values("membership")
+        .annotate(s=Sum("shares"))
+        .values_list("membership", "s")
     )
     members = Membership.objects.filter(caja=caja, left_on__isnull=True).select_related("person")
     if only is not None:
         members = members.filter(pk=only.pk)
     return [
-        MemberLine(m, balances.get(chart.savings_account_code(m.number), 0), shares.get(m.pk, 0) or 0)
+        MemberLine(
+            m, balances.get(chart.savings_account_code(m.number), 0), shares.get(m.pk, 0) or 0
+        )
         for m in members.order_by("number")
     ]
 
@@ -62,7 +78,11 @@ def member_lines(*, caja: Caja, only: Membership | None = None) -> list[MemberLi
 def recent_meetings(*, caja: Caja, limit: int = 12) -> list[Meeting]:
     return list(
         Meeting.objects.filter(caja=caja)
-        .annotate(present=Count("attendance", filter=Q(attendance__status__in=["present", "represented"])),
-                  listed=Count("attendance"))
+        .annotate(
+            present=Count(
+                "attendance", filter=Q(attendance__status__in=["present", "represented"])
+            ),
+            listed=Count("attendance"),
+        )
         .order_by("-number")[:limit]
     )

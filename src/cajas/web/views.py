@@ -118,8 +118,13 @@ def meeting_detail(request: HttpRequest, caja_id: int, number: int) -> HttpRespo
 
 
 def _meeting_render(
-    request: HttpRequest, caja: Caja, meeting: Meeting, can_record: bool,
-    item_form: ItemForm | None = None, close_form: CloseForm | None = None, status: int = 200,
+    request: HttpRequest,
+    caja: Caja,
+    meeting: Meeting,
+    can_record: bool,
+    item_form: ItemForm | None = None,
+    close_form: CloseForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     attendance = list(meeting.attendance.select_related("membership__person"))
     items = list(meeting.items.select_related("membership__person"))
@@ -133,8 +138,11 @@ def _meeting_render(
         elif item.kind == ItemKind.SOCIAL_FUND:
             slot["fund"] = True
     rows = [
-        {"a": a, "shares": by_member.get(a.membership_id, {}).get("shares", 0),
-         "fund": by_member.get(a.membership_id, {}).get("fund", False)}
+        {
+            "a": a,
+            "shares": by_member.get(a.membership_id, {}).get("shares", 0),
+            "fund": by_member.get(a.membership_id, {}).get("fund", False),
+        }
         for a in attendance
     ]
     other_items = [i for i in items if i.kind not in (ItemKind.SHARES, ItemKind.SOCIAL_FUND)]
@@ -144,8 +152,13 @@ def _meeting_render(
             totals[item.kind] = totals.get(item.kind, 0) + item.amount_cents
     bylaws = bylaws_in_force(caja, meeting.date)
     context = {
-        "caja": caja, "meeting": meeting, "rows": rows, "other_items": other_items,
-        "totals": totals, "can_record": can_record, "bylaws": bylaws,
+        "caja": caja,
+        "meeting": meeting,
+        "rows": rows,
+        "other_items": other_items,
+        "totals": totals,
+        "can_record": can_record,
+        "bylaws": bylaws,
         "statuses": AttendanceStatus.choices,
         "share_range": range(0, bylaws.max_shares_per_meeting + 1),
         "expected_cash": meeting_expected_cash(meeting=meeting) if meeting.is_open else None,
@@ -172,25 +185,42 @@ def _meeting_post(request: HttpRequest, caja: Caja, meeting: Meeting) -> HttpRes
         elif action == "item":
             item_form = ItemForm(request.POST)
             if not item_form.is_valid():
-                return _meeting_render(request, caja, meeting, True, item_form=item_form, status=400)
+                return _meeting_render(
+                    request, caja, meeting, True, item_form=item_form, status=400
+                )
             data = item_form.cleaned_data
-            item_record(meeting_id=meeting.pk, kind=data["kind"], amount=data["amount"],
-                        member=data["member"], description=data["description"])
+            item_record(
+                meeting_id=meeting.pk,
+                kind=data["kind"],
+                amount=data["amount"],
+                member=data["member"],
+                description=data["description"],
+            )
             messages.success(request, _("Item added."))
         elif action == "remove":
             item_remove(meeting_id=meeting.pk, item_id=_item_id(request, meeting))
         elif action == "amount":
-            item_update_amount(meeting_id=meeting.pk, item_id=_item_id(request, meeting),
-                               amount=request.POST.get("amount", ""))
+            item_update_amount(
+                meeting_id=meeting.pk,
+                item_id=_item_id(request, meeting),
+                amount=request.POST.get("amount", ""),
+            )
         elif action == "close":
             close_form = CloseForm(request.POST)
             if not close_form.is_valid():
-                return _meeting_render(request, caja, meeting, True, close_form=close_form, status=400)
-            closed = meeting_close(meeting_id=meeting.pk,
-                                   counted_cash=close_form.cleaned_data["counted_cash"],
-                                   closed_by=request.user.get_username())
+                return _meeting_render(
+                    request, caja, meeting, True, close_form=close_form, status=400
+                )
+            closed = meeting_close(
+                meeting_id=meeting.pk,
+                counted_cash=close_form.cleaned_data["counted_cash"],
+                closed_by=request.user.get_username(),
+            )
             if closed.cash_flagged:
-                messages.warning(request, _("Meeting closed with a cash difference; it has been recorded and flagged."))
+                messages.warning(
+                    request,
+                    _("Meeting closed with a cash difference; it has been recorded and flagged."),
+                )
             else:
                 messages.success(request, _("Meeting closed and posted to the books."))
             return redirect("caja", caja_id=caja.pk)

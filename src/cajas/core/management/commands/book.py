@@ -38,7 +38,9 @@ class Command(BaseCommand):
             raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
             document = json.loads(raw)
         except (OSError, json.JSONDecodeError) as exc:
-            raise CommandError(f"No se pudo leer {source} / Could not read {source}: {exc}") from exc
+            raise CommandError(
+                f"No se pudo leer {source} / Could not read {source}: {exc}"
+            ) from exc
         try:
             caja = book_import(document)
         except ImportErrors as exc:
@@ -48,4 +50,6 @@ class Command(BaseCommand):
                 f"{len(exc.errors)} error(es); no se importó nada / "
                 f"{len(exc.errors)} error(s); nothing was imported"
             ) from exc
-        self.stdout.write(f"OK: caja {caja.code} imported as id {caja.pk} ({caja.last_seq} entries)")
+        self.stdout.write(
+            f"OK: caja {caja.code} imported as id {caja.pk} ({caja.last_seq} entries)"
+        )

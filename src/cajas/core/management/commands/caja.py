@@ -28,18 +28,20 @@ class Command(BaseCommand):
         rows = []
         for caja in cajas:
             summary = caja_summary(caja=caja)
-            rows.append({
-                "id": caja.pk,
-                "code": caja.code,
-                "name": caja.name,
-                "program": caja.program.code,
-                "partner": caja.partner.code,
-                "territory": caja.territory.name,
-                "status": caja.status,
-                "members": caja.members,
-                "savings": decimal_string(summary["savings"]),
-                "cash": decimal_string(summary["cash"]),
-            })
+            rows.append(
+                {
+                    "id": caja.pk,
+                    "code": caja.code,
+                    "name": caja.name,
+                    "program": caja.program.code,
+                    "partner": caja.partner.code,
+                    "territory": caja.territory.name,
+                    "status": caja.status,
+                    "members": caja.members,
+                    "savings": decimal_string(summary["savings"]),
+                    "cash": decimal_string(summary["cash"]),
+                }
+            )
         if options["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return

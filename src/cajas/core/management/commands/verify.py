@@ -26,5 +26,7 @@ class Command(BaseCommand):
         from cajas.org.models import Caja
 
         cajas = 1 if caja else Caja.objects.count()
-        entries = JournalEntry.objects.filter(caja=caja).count() if caja else JournalEntry.objects.count()
+        entries = (
+            JournalEntry.objects.filter(caja=caja).count() if caja else JournalEntry.objects.count()
+        )
         self.stdout.write(f"OK: {cajas} caja(s), {entries} journal entries, every invariant holds")

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): figures are printed, never asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m)"
+CAJAS_DATA_DIR="$tmp" DATABASE_URL= .venv/bin/python scripts/bench.py
+CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/bench.py 2>&1 \
+  | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'
