@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from cajas.core.money import decimal_string
 from cajas.meetings.models import Meeting
 from cajas.meetings.services import (
     SheetRow,
@@ -29,9 +30,9 @@ def run_meeting(
     meeting_sheet_save(meeting_id=meeting.pk, rows=rows)
     for amount in expenses:
         item_record(meeting_id=meeting.pk, kind="expense", amount=amount, description="útiles")
-    counted = meeting_expected_cash(meeting=meeting) + cash_delta_cents
+    counted = max(meeting_expected_cash(meeting=meeting) + cash_delta_cents, 0)
     return meeting_close(
         meeting_id=meeting.pk,
-        counted_cash=f"{counted // 100}.{counted % 100:02d}",
+        counted_cash=decimal_string(counted),
         closed_by="tesorera",
     )

@@ -117,7 +117,8 @@ def test_random_histories_keep_every_invariant() -> None:
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=20,
+            max_examples=30,
+            derandomize=True,
             stateful_step_count=8,
             deadline=None,
             suppress_health_check=list(HealthCheck),

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from cajas.access.models import StaffAssignment, StaffRole
+from cajas.core.money import decimal_string
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
 from cajas.meetings.models import Attendance, ItemKind, MeetingItem
 from cajas.meetings.rules import proposed_fines
@@ -226,14 +227,10 @@ def _hold_meetings(
                 counted -= rng.choice([10, 25, 100])
             meeting_close(
                 meeting_id=meeting.pk,
-                counted_cash=_units(counted),
+                counted_cash=decimal_string(counted),
                 closed_by="tesoreria",
                 now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
             )
-
-
-def _units(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _create_logins(
