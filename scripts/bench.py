@@ -38,11 +38,24 @@ def build_caja() -> int:
     program = Program.objects.create(code=f"bench-{time.time_ns()}", name="Bench")
     partner = Partner.objects.create(program=program, code="p", name="P")
     place = Territory.objects.create(program=program, name="Quito")
-    caja = caja_create(partner=partner, territory=place, code=program.code, name="Bench",
-                       founded_on=START, bylaws={"max_capital_cents": 10**12})
+    caja = caja_create(
+        partner=partner,
+        territory=place,
+        code=program.code,
+        name="Bench",
+        founded_on=START,
+        bylaws={"max_capital_cents": 10**12},
+    )
     for i in range(40):
-        member_enrol(caja_id=caja.pk, joined_on=START, given_names=f"M{i}", family_names="B",
-                     gender="female", birth_date=dt.date(1990, 1, 1), nationality="VE")
+        member_enrol(
+            caja_id=caja.pk,
+            joined_on=START,
+            given_names=f"M{i}",
+            family_names="B",
+            gender="female",
+            birth_date=dt.date(1990, 1, 1),
+            nationality="VE",
+        )
     return caja.pk
 
 
@@ -51,13 +64,24 @@ def close_one(caja_id: int, n: int) -> float:
     members = list(Membership.objects.filter(caja_id=caja_id).order_by("number"))
     items = []
     for i, m in enumerate(members):
-        items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SHARES, shares=1,
-                                 amount_cents=500))
-        items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SOCIAL_FUND,
-                                 amount_cents=100))
+        items.append(
+            MeetingItem(
+                meeting=meeting, membership=m, kind=ItemKind.SHARES, shares=1, amount_cents=500
+            )
+        )
+        items.append(
+            MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SOCIAL_FUND, amount_cents=100)
+        )
         if i < 10:
-            items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.FINE,
-                                     amount_cents=50, fine_reason="other"))
+            items.append(
+                MeetingItem(
+                    meeting=meeting,
+                    membership=m,
+                    kind=ItemKind.FINE,
+                    amount_cents=50,
+                    fine_reason="other",
+                )
+            )
     MeetingItem.objects.bulk_create(items)
     expected = meeting_expected_cash(meeting=meeting)
     counted = f"{expected // 100}.{expected % 100:02d}"
@@ -71,18 +95,26 @@ def close_one(caja_id: int, n: int) -> float:
 
 def raw_floor(n: int) -> float:
     base = n * 1000
-    entries = [(base + i, 1, base + i, "2025-01-13", "share_purchase", "memo", f"k{base + i}",
-                "0" * 64) for i in range(90)]
-    lines = [(base + i, f"acct{j}", 500 if j == 0 else 0, 0 if j == 0 else 500)
-             for i in range(90) for j in range(2)]
+    entries = [
+        (base + i, 1, base + i, "2025-01-13", "share_purchase", "memo", f"k{base + i}", "0" * 64)
+        for i in range(90)
+    ]
+    lines = [
+        (base + i, f"acct{j}", 500 if j == 0 else 0, 0 if j == 0 else 500)
+        for i in range(90)
+        for j in range(2)
+    ]
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         cur.executemany(
             "INSERT INTO bench_entry (id, caja_id, seq, date, kind, memo, ikey, hash) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", entries)
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            entries,
+        )
         cur.executemany(
             "INSERT INTO bench_line (entry_id, account, debit, credit) VALUES (%s, %s, %s, %s)",
-            lines)
+            lines,
+        )
     return time.perf_counter() - started
 
 
@@ -91,14 +123,17 @@ def main() -> int:
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS bench_line")
         cur.execute("DROP TABLE IF EXISTS bench_entry")
-        cur.execute("CREATE TABLE bench_entry (id bigint PRIMARY KEY, caja_id bigint, seq integer,"
-                    " date date, kind varchar(20), memo varchar(200), ikey varchar(120),"
-                    " hash varchar(64))")
-        cur.execute("CREATE TABLE bench_line (id integer PRIMARY KEY "
-                    + ("AUTOINCREMENT" if connection.vendor == "sqlite"
-                       else "GENERATED ALWAYS AS IDENTITY")
-                    + ", entry_id bigint REFERENCES bench_entry(id), account varchar(20),"
-                    " debit bigint, credit bigint)")
+        cur.execute(
+            "CREATE TABLE bench_entry (id bigint PRIMARY KEY, caja_id bigint, seq integer,"
+            " date date, kind varchar(20), memo varchar(200), ikey varchar(120),"
+            " hash varchar(64))"
+        )
+        cur.execute(
+            "CREATE TABLE bench_line (id integer PRIMARY KEY "
+            + ("AUTOINCREMENT" if connection.vendor == "sqlite" else "GENERATED ALWAYS AS IDENTITY")
+            + ", entry_id bigint REFERENCES bench_entry(id), account varchar(20),"
+            " debit bigint, credit bigint)"
+        )
     caja_id = build_caja()
     close_one(caja_id, 0)  # warm-up
     raw_floor(0)
@@ -106,9 +141,11 @@ def main() -> int:
     floors = [raw_floor(n) for n in range(1, ROUNDS + 1)]
     close_ms = statistics.median(closes) * 1000
     floor_ms = statistics.median(floors) * 1000
-    print(f"{connection.vendor:<10} close standard meeting (90 entries, 180 lines): "
-          f"median {close_ms:7.2f} ms over {ROUNDS} | raw-SQL floor {floor_ms:6.2f} ms | "
-          f"ratio {close_ms / floor_ms:5.1f}x | budget 150 ms, 3x")
+    print(
+        f"{connection.vendor:<10} close standard meeting (90 entries, 180 lines): "
+        f"median {close_ms:7.2f} ms over {ROUNDS} | raw-SQL floor {floor_ms:6.2f} ms | "
+        f"ratio {close_ms / floor_ms:5.1f}x | budget 150 ms, 3x"
+    )
     with connection.cursor() as cur:
         cur.execute("DROP TABLE bench_line")
         cur.execute("DROP TABLE bench_entry")

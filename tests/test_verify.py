@@ -90,8 +90,23 @@ def test_removing_the_last_entry_is_detected(caja: Caja) -> None:
         cur.execute("DELETE FROM ledger_journalline WHERE entry_id = %s", [last.pk])
         cur.execute("DELETE FROM ledger_journalentry WHERE id = %s", [last.pk])
     problems = verify_caja(caja)
-    assert [p.seq for p in problems] == [None]
-    assert "entries removed or head altered" in problems[0].message
+    assert all(p.seq is None for p in problems)
+    assert "entries removed or head altered" in problems[-1].message
+    # The accounts the removed entry touched no longer add up to their kept balances.
+    assert len(problems) == 3
+    assert all("its lines add up to" in p.message for p in problems[:-1])
+
+
+def test_a_tampered_account_balance_is_detected(caja: Caja) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE ledger_account SET balance_cents = balance_cents + 100 "
+            "WHERE caja_id = %s AND code = '1101'",
+            [caja.pk],
+        )
+    problems = verify_caja(caja)
+    assert len(problems) == 1
+    assert problems[0].message.startswith("account 1101 says its balance is")
 
 
 def test_the_database_refuses_to_update_entries(caja: Caja) -> None:

@@ -96,7 +96,13 @@ def database_from_env() -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "cajas.sqlite3"),
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            # WAL: pages keep loading while a treasurer closes a meeting (readers never wait
+            # for the writer); synchronous FULL keeps every committed close on disk.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            },
             "TEST": {"NAME": os.getenv("CAJAS_TEST_SQLITE", "")}
             if os.getenv("CAJAS_TEST_SQLITE")
             else {},

@@ -27,6 +27,7 @@ from cajas.ledger.rules import (
     content_digest,
     content_of,
 )
+from cajas.ledger.services import balances_rebuild
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.models import (
     Attendance,
@@ -405,7 +406,7 @@ class _Plan:
                 prev_hash=prev,
                 caja=caja_code,
                 seq=raw["seq"],
-                content=content,
+                digest=digest,
                 recorded_by=recorded_by,
                 recorded_at=stamp,
             )
@@ -577,4 +578,5 @@ class _Plan:
                     for x in e["lines"]
                 ]
             )
+        balances_rebuild(caja_id=caja.pk)
         return caja

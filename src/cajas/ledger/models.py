@@ -13,6 +13,7 @@ Design overview — the invariants every change must keep (``cajas verify`` re-c
 4. Entries are numbered ``seq`` 1, 2, 3… per caja and hash-chained:
    ``hash = sha256(prev_hash + canonical_json(entry))``. The caja row holds the chain head.
 5. The cash box and every member's savings never go below zero.
+6. ``Account.balance_cents`` equals the sum of the account's lines in its normal direction.
 
 Amounts are integer cents. Account codes, member and meeting numbers, not database ids, go into
 the hash, so a book exported and imported elsewhere verifies unchanged.
@@ -49,6 +50,11 @@ class Account(models.Model):
         blank=True,
         related_name="accounts",
     )
+    # The balance in the account's normal direction (assets and expenses: debits minus
+    # credits; the rest: credits minus debits), kept by ``entries_post`` in the same
+    # transaction as the lines, so reading a balance never scans the journal. ``verify``
+    # recounts it from the lines.
+    balance_cents = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["caja", "code"], name="account_code_unique")]

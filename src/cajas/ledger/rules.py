@@ -146,10 +146,15 @@ def chain_hash(
     prev_hash: str,
     caja: str,
     seq: int,
-    content: dict[str, Any],
+    digest: str,
     recorded_by: str,
     recorded_at: str,
 ) -> str:
-    """``sha256(prev_hash + canonical_json(entry))`` with the entry's place in the chain."""
-    entry = dict(content, caja=caja, seq=seq, recorded_by=recorded_by, recorded_at=recorded_at)
-    return hashlib.sha256((prev_hash + canonical_json(entry)).encode()).hexdigest()
+    """``sha256(prev_hash + digest + canonical_json([caja, seq, recorded_by, recorded_at]))``.
+
+    ``digest`` is the entry's ``content_digest`` (the SHA-256 of its canonical content), so the
+    link commits to the content and to the entry's place in the chain without serialising the
+    content twice.
+    """
+    place = json.dumps([caja, seq, recorded_by, recorded_at], ensure_ascii=False)
+    return hashlib.sha256((prev_hash + digest + place).encode()).hexdigest()

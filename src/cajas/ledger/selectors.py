@@ -1,16 +1,43 @@
-"""Reading the books: balances and the trial balance, computed by SQL aggregates."""
+"""Reading the books: balances (kept on each account by ``entries_post``) and the trial
+balance (an SQL aggregate over the lines)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from django.db.models import Sum
 
 from cajas.ledger import chart
-from cajas.ledger.models import DEBIT_NORMAL, JournalLine
+from cajas.ledger.models import DEBIT_NORMAL, Account, JournalLine
 from cajas.org.models import Caja
 
 
-def account_balances(*, caja: Caja) -> dict[str, int]:
+def account_balances(*, caja: Caja | int) -> dict[str, int]:
     """Every account's balance in its normal direction (assets and expenses: debit)."""
+    return dict(Account.objects.filter(caja=caja).values_list("code", "balance_cents"))
+
+
+class AccountState(NamedTuple):
+    id: int
+    kind: str
+    balance_cents: int
+
+
+def caja_accounts(*, caja: Caja | int) -> dict[str, AccountState]:
+    """Every account of a caja by code, with its kept balance: one query. Read it inside the
+    posting transaction, after ``caja_lock``, and hand it to ``entries_post``."""
+    rows = Account.objects.filter(caja=caja).values_list("code", "id", "kind", "balance_cents")
+    return {code: AccountState(pk, kind, balance) for code, pk, kind, balance in rows}
+
+
+def account_balance(*, caja: Caja | int, code: str) -> int:
+    value = Account.objects.filter(caja=caja, code=code).values_list("balance_cents", flat=True)
+    return next(iter(value), 0)
+
+
+def account_balances_recounted(*, caja: Caja) -> dict[str, int]:
+    """The same balances summed from the journal lines: ``verify``'s independent recount."""
     rows = (
         JournalLine.objects.filter(entry__caja=caja)
         .values("account__code", "account__kind")
@@ -30,13 +57,22 @@ def trial_balance(*, caja: Caja | None = None) -> int:
     return int((totals["d"] or 0) - (totals["c"] or 0))
 
 
-def member_savings(*, caja: Caja) -> dict[int, int]:
-    """Savings balance per member number."""
+def savings_by_member(accounts: Mapping[str, AccountState]) -> dict[int, int]:
+    """Savings balance per member number, from ``caja_accounts()``."""
+    prefix = chart.MEMBER_SAVINGS + "."
     return {
-        int(code.split(".")[1]): amount
-        for code, amount in account_balances(caja=caja).items()
-        if code.startswith(chart.MEMBER_SAVINGS + ".")
+        int(code[len(prefix) :]): state.balance_cents
+        for code, state in accounts.items()
+        if code.startswith(prefix)
     }
+
+
+def member_savings(*, caja: Caja | int) -> dict[int, int]:
+    """Savings balance per member number."""
+    rows = Account.objects.filter(
+        caja=caja, code__startswith=chart.MEMBER_SAVINGS + "."
+    ).values_list("code", "balance_cents")
+    return {int(code.split(".")[1]): amount for code, amount in rows}
 
 
 def caja_summary(*, caja: Caja) -> dict[str, int]:

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from cajas.core.errors import RuleViolation
 from cajas.ledger import chart
-from cajas.ledger.models import DEBIT_NORMAL, JournalEntry, JournalLine
+from cajas.ledger.models import DEBIT_NORMAL, Account, JournalEntry, JournalLine
 from cajas.ledger.rules import (
     GENESIS_HASH,
     Line,
@@ -76,6 +76,17 @@ def verify_caja(caja: Caja) -> list[Problem]:
     imbalance = sum(d - c for rows in lines_by_entry.values() for _a, _k, d, c, _x in rows)
     if imbalance:
         problems.append(Problem(caja.code, None, f"trial balance is off by {imbalance} cents"))
+    stored = dict(Account.objects.filter(caja=caja).values_list("code", "balance_cents"))
+    for code in sorted(stored.keys() | running.keys()):
+        if stored.get(code, 0) != running.get(code, 0):
+            problems.append(
+                Problem(
+                    caja.code,
+                    None,
+                    f"account {code} says its balance is {stored.get(code, 0)} cents, "
+                    f"its lines add up to {running.get(code, 0)}",
+                )
+            )
     if caja.last_seq != expected_seq or caja.last_hash != prev_hash:
         problems.append(
             Problem(
@@ -117,7 +128,8 @@ def _check_entry(
         reason=entry.reason,
         lines=lines,
     )
-    if content_digest(content) != entry.content_digest:
+    digest = content_digest(content)
+    if digest != entry.content_digest:
         yield "content does not match its idempotency digest (altered after posting)"
     if entry.prev_hash != prev_hash:
         yield "previous-hash link broken"
@@ -125,7 +137,7 @@ def _check_entry(
         prev_hash=entry.prev_hash,
         caja=caja.code,
         seq=entry.seq,
-        content=content,
+        digest=digest,
         recorded_by=entry.recorded_by,
         recorded_at=entry.recorded_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
     )

@@ -7,20 +7,27 @@ transaction with the caja row locked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from cajas.core.money import parse_amount
 from cajas.ledger import chart
 from cajas.ledger.models import EntryKind
 from cajas.ledger.rules import Line
-from cajas.ledger.selectors import account_balances
-from cajas.ledger.services import EntryDraft, caja_lock, entries_post
+from cajas.ledger.selectors import (
+    AccountState,
+    account_balance,
+    caja_accounts,
+    member_savings,
+    savings_by_member,
+)
+from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post
 from cajas.meetings.models import (
     Attendance,
     AttendanceStatus,
@@ -44,7 +51,7 @@ from cajas.meetings.rules import (
 )
 from cajas.members.models import Membership
 from cajas.members.rules import MemberNotActive
-from cajas.org.models import Bylaws, Cycle, CycleStatus, bylaws_in_force
+from cajas.org.models import Bylaws, Caja, Cycle, CycleStatus, bylaws_in_force
 
 
 @transaction.atomic
@@ -126,25 +133,63 @@ def attendance_mark(*, meeting_id: int, member: int, status: str, late: bool = F
     return attendance
 
 
-def _savings_total(meeting: Meeting) -> tuple[int, dict[int, int]]:
-    balances = account_balances(caja=meeting.caja)
-    per_member = {
-        int(code.split(".")[1]): value
-        for code, value in balances.items()
-        if code.startswith(chart.MEMBER_SAVINGS + ".")
-    }
-    return sum(per_member.values()), per_member
+class _Item(NamedTuple):
+    """A meeting item as the close reads it: plain values, no model instances (the close is the
+    hot path ``make bench`` measures)."""
+
+    id: int
+    kind: str
+    shares: int | None
+    amount_cents: int
+    description: str
+    fine_reason: str
+    membership_id: int | None
+    member_number: int | None
 
 
-def _check_share_purchases(meeting: Meeting, bylaws: Bylaws) -> None:
-    """CAJA-002 and SAV-002 over everything the open meeting would add."""
-    before, per_member = _savings_total(meeting)
-    items = MeetingItem.objects.filter(meeting=meeting, kind=ItemKind.SHARES).select_related(
-        "membership"
+def _items_to_post(meeting_id: int) -> list[_Item]:
+    rows = (
+        MeetingItem.objects.filter(meeting_id=meeting_id, waived=False)
+        .order_by("id")
+        .values_list(
+            "id",
+            "kind",
+            "shares",
+            "amount_cents",
+            "description",
+            "fine_reason",
+            "membership_id",
+            "membership__number",
+        )
     )
-    purchases = {item.membership.number: item.amount_cents for item in items if item.membership}
+    return [_Item(*row) for row in rows]
+
+
+def _check_share_purchases(
+    meeting: Meeting,
+    bylaws: Bylaws,
+    items: Sequence[_Item] | None = None,
+    accounts: Mapping[str, AccountState] | None = None,
+) -> None:
+    """CAJA-002 and SAV-002 over everything the open meeting would add."""
+    if items is None:
+        items = _items_to_post(meeting.pk)
+    purchases = {
+        item.member_number: item.amount_cents
+        for item in items
+        if item.kind == ItemKind.SHARES and item.member_number is not None
+    }
+    if not purchases:
+        return
+    if accounts is None:
+        per_member = member_savings(caja=meeting.caja_id)
+    else:
+        per_member = savings_by_member(accounts)
+    before = sum(per_member.values())
     added = sum(purchases.values())
     check_capital_cap(savings_before=before, purchases=added, cap=bylaws.max_capital_cents)
+    if bylaws.max_member_savings_percent is None:
+        return
     members = Membership.objects.filter(caja_id=meeting.caja_id, left_on__isnull=True).count()
     for number, cents in sorted(purchases.items()):
         check_member_share_of_savings(
@@ -285,7 +330,7 @@ def meeting_sheet_save(*, meeting_id: int, rows: Sequence[SheetRow]) -> Meeting:
     return meeting
 
 
-_CASH_IN = {
+_CASH_IN: dict[str, tuple[str, str | None]] = {
     ItemKind.SHARES: (EntryKind.SHARE_PURCHASE, None),
     ItemKind.SOCIAL_FUND: (EntryKind.SOCIAL_FUND, chart.SOCIAL_FUND),
     ItemKind.FINE: (EntryKind.FINE, chart.FINE_INCOME),
@@ -294,47 +339,49 @@ _CASH_IN = {
 }
 
 
-def _draft_for(meeting: Meeting, item: MeetingItem) -> EntryDraft:
-    key = f"meeting:{meeting.number}:item:{item.pk}"
+def _draft_for(meeting: Meeting, item: _Item) -> EntryDraft:
+    key = f"meeting:{meeting.number}:item:{item.id}"
     amount = item.amount_cents
-    member = item.membership
     memo = item.description
+    at = BookRef(meeting.pk, meeting.number)
     if item.kind == ItemKind.EXPENSE:
         lines = (Line(chart.EXPENSES, debit=amount), Line(chart.CASH, credit=amount))
         return EntryDraft(
-            key=key,
-            kind=EntryKind.EXPENSE,
-            date=meeting.date,
-            lines=lines,
-            memo=memo,
-            meeting=meeting,
+            key=key, kind=EntryKind.EXPENSE, date=meeting.date, lines=lines, memo=memo, meeting=at
         )
-    entry_kind, credit_account = _CASH_IN[ItemKind(item.kind)]
+    entry_kind, credit_account = _CASH_IN[item.kind]
     if item.kind == ItemKind.SHARES:
-        assert member is not None
-        credit_account = chart.savings_account_code(member.number)
+        assert item.member_number is not None
+        credit_account = chart.savings_account_code(item.member_number)
         memo = f"{item.shares} × {amount // (item.shares or 1)}"
     elif item.kind == ItemKind.FINE:
         memo = memo or item.fine_reason
     assert credit_account is not None
     lines = (Line(chart.CASH, debit=amount), Line(credit_account, credit=amount))
+    member = None
+    if item.membership_id is not None and item.member_number is not None:
+        member = BookRef(item.membership_id, item.member_number)
     return EntryDraft(
         key=key,
         kind=entry_kind,
         date=meeting.date,
         lines=lines,
         memo=memo,
-        membership=member,
-        meeting=meeting,
+        member=member,
+        meeting=at,
     )
 
 
-def meeting_expected_cash(*, meeting: Meeting) -> int:
+def meeting_expected_cash(
+    *, meeting: Meeting, items: Sequence[_Item] | None = None, cash: int | None = None
+) -> int:
     """Cash in the box now plus what this meeting brings in, minus what it pays out."""
-    cash = account_balances(caja=meeting.caja).get(chart.CASH, 0)
-    items = MeetingItem.objects.filter(meeting=meeting, waived=False)
-    inflow = items.exclude(kind=ItemKind.EXPENSE).aggregate(s=Sum("amount_cents"))["s"] or 0
-    outflow = items.filter(kind=ItemKind.EXPENSE).aggregate(s=Sum("amount_cents"))["s"] or 0
+    if cash is None:
+        cash = account_balance(caja=meeting.caja_id, code=chart.CASH)
+    if items is None:
+        items = _items_to_post(meeting.pk)
+    inflow = sum(i.amount_cents for i in items if i.kind != ItemKind.EXPENSE)
+    outflow = sum(i.amount_cents for i in items if i.kind == ItemKind.EXPENSE)
     return int(cash + inflow - outflow)
 
 
@@ -354,19 +401,19 @@ def meeting_close(
     """
     counted = parse_amount(counted_cash, field="counted_cash", allow_zero=True)
     with transaction.atomic():
-        meeting_row = Meeting.objects.only("caja_id").get(pk=meeting_id)
-        caja = caja_lock(caja_id=meeting_row.caja_id)
-        meeting = _open_meeting_locked(meeting_id)
+        caja = Caja.objects.select_for_update(of=("self",)).get(meetings__id=meeting_id)
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        if meeting.status != MeetingStatus.OPEN:
+            raise MeetingClosed(number=meeting.number)
         meeting.caja = caja
         bylaws = bylaws_in_force(caja, meeting.date)
-        _check_share_purchases(meeting, bylaws)
-        items = list(
-            MeetingItem.objects.filter(meeting=meeting, waived=False)
-            .select_related("membership")
-            .order_by("id")
-        )
+        items = _items_to_post(meeting.pk)
+        accounts = caja_accounts(caja=caja)
+        _check_share_purchases(meeting, bylaws, items, accounts)
         drafts = [_draft_for(meeting, item) for item in items]
-        expected = meeting_expected_cash(meeting=meeting)
+        expected = meeting_expected_cash(
+            meeting=meeting, items=items, cash=accounts[chart.CASH].balance_cents
+        )
         check_expected_cash(expected)
         difference = counted - expected
         if difference:
@@ -388,24 +435,22 @@ def meeting_close(
                     date=meeting.date,
                     lines=lines,
                     memo="cash count",
-                    meeting=meeting,
+                    meeting=BookRef(meeting.pk, meeting.number),
                 )
             )
-        entries_post(caja=caja, drafts=drafts, recorded_by=closed_by, now=now)
+        entries_post(caja=caja, drafts=drafts, recorded_by=closed_by, now=now, accounts=accounts)
         meeting.expected_cash_cents = expected
         meeting.counted_cash_cents = counted
         meeting.cash_difference_cents = difference
         meeting.status = MeetingStatus.CLOSED
         meeting.closed_by = closed_by
         meeting.closed_at = now or timezone.now()
-        meeting.save(
-            update_fields=[
-                "expected_cash_cents",
-                "counted_cash_cents",
-                "cash_difference_cents",
-                "status",
-                "closed_by",
-                "closed_at",
-            ]
+        Meeting.objects.filter(pk=meeting.pk).update(
+            expected_cash_cents=expected,
+            counted_cash_cents=counted,
+            cash_difference_cents=difference,
+            status=MeetingStatus.CLOSED,
+            closed_by=closed_by,
+            closed_at=meeting.closed_at,
         )
         return meeting
