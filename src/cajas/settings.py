@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "cajas.access",
     "cajas.ledger",
     "cajas.meetings",
+    "cajas.loans",
     "cajas.web",
 ]
 
