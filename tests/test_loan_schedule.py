@@ -150,7 +150,10 @@ def test_every_schedule_adds_up_exactly(
     assert all(i.principal >= 0 and i.interest >= 0 for i in s.installments)
     assert s.installments[-1].balance == 0
     balances = [principal] + [i.balance for i in s.installments]
-    assert all(a - b == i.principal for a, b, i in zip(balances, balances[1:], s.installments))
+    assert all(
+        a - b == i.principal
+        for a, b, i in zip(balances, balances[1:], s.installments, strict=False)
+    )
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -235,7 +238,7 @@ def test_cli_flags_a_flat_two_percent_loan_above_the_cap() -> None:
 )
 def test_cli_rejects_bad_input(args: list[str], message: str) -> None:
     base = {"--principal": "500", "--rate": "0.02", "--method": "french", "--term": "6"}
-    for flag, value in zip(args[::2], args[1::2]):
+    for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
     argv = [x for pair in base.items() for x in pair]
     with pytest.raises(CommandError) as exc:
