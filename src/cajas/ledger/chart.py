@@ -19,8 +19,11 @@ FINE_INCOME = "4102"
 FEE_INCOME = "4103"
 OTHER_INCOME = "4104"
 CASH_OVERAGE = "4105"
+LATE_FEE_INCOME = "4106"
+RECOVERIES = "4107"
 EXPENSES = "5101"
 CASH_SHORTAGE = "5102"
+LOAN_LOSSES = "5103"
 
 CAJA_ACCOUNTS: dict[str, AccountKind] = {
     CASH: AccountKind.ASSET,
@@ -35,6 +38,9 @@ CAJA_ACCOUNTS: dict[str, AccountKind] = {
     CASH_OVERAGE: AccountKind.INCOME,
     EXPENSES: AccountKind.EXPENSE,
     CASH_SHORTAGE: AccountKind.EXPENSE,
+    LATE_FEE_INCOME: AccountKind.INCOME,
+    RECOVERIES: AccountKind.INCOME,
+    LOAN_LOSSES: AccountKind.EXPENSE,
 }
 
 ACCOUNT_NAMES = {
@@ -52,11 +58,19 @@ ACCOUNT_NAMES = {
     CASH_OVERAGE: _("Cash count surplus"),
     EXPENSES: _("Expenses"),
     CASH_SHORTAGE: _("Cash count shortage"),
+    LATE_FEE_INCOME: _("Late repayment fees"),
+    RECOVERIES: _("Recoveries of written-off loans"),
+    LOAN_LOSSES: _("Loans written off"),
 }
 
 
 def savings_account_code(member_number: int) -> str:
     return f"{MEMBER_SAVINGS}.{member_number:03d}"
+
+
+def loan_account_code(loan_number: int) -> str:
+    """Each loan's receivable: its kept balance is the principal still owed."""
+    return f"{LOANS_RECEIVABLE}.{loan_number:04d}"
 
 
 def account_name(code: str) -> str:
@@ -65,5 +79,10 @@ def account_name(code: str) -> str:
 
 
 def must_stay_non_negative(code: str) -> bool:
-    """Cash box and member savings never go below zero (DESIGN.md §5)."""
-    return code == CASH or code.startswith(MEMBER_SAVINGS + ".")
+    """Cash box, member savings and each loan's receivable never go below zero (DESIGN.md §5):
+    no one can be paid back more principal than they borrowed."""
+    return (
+        code == CASH
+        or code.startswith(MEMBER_SAVINGS + ".")
+        or code.startswith(LOANS_RECEIVABLE + ".")
+    )

@@ -50,6 +50,9 @@ class Account(models.Model):
         blank=True,
         related_name="accounts",
     )
+    loan = models.ForeignKey(
+        "loans.Loan", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+    )
     # The balance in the account's normal direction (assets and expenses: debits minus
     # credits; the rest: credits minus debits), kept by ``entries_post`` in the same
     # transaction as the lines, so reading a balance never scans the journal. ``verify``
@@ -75,6 +78,10 @@ class EntryKind(models.TextChoices):
     OPENING_BALANCE = "opening_balance", _("Opening balance")
     REVERSAL = "reversal", _("Reversal")
     TRANSFER = "transfer", _("Transfer between cash and bank")
+    LOAN_DISBURSEMENT = "loan_disbursement", _("Loan disbursement")
+    LOAN_REPAYMENT = "loan_repayment", _("Loan repayment")
+    LOAN_WRITE_OFF = "loan_write_off", _("Loan write-off")
+    LOAN_RECOVERY = "loan_recovery", _("Recovery of a written-off loan")
 
 
 class JournalEntry(models.Model):

@@ -94,9 +94,12 @@ class ItemKind(models.TextChoices):
     ENTRY_FEE = "entry_fee", _("Entry fee")
     OTHER_INCOME = "other_income", _("Other income")
     EXPENSE = "expense", _("Expense")
+    LOAN_DISBURSEMENT = "loan_disbursement", _("Loan disbursement")
+    LOAN_REPAYMENT = "loan_repayment", _("Loan repayment")
 
 
 MEMBER_ITEM_KINDS = (ItemKind.SHARES, ItemKind.SOCIAL_FUND, ItemKind.FINE, ItemKind.ENTRY_FEE)
+LOAN_ITEM_KINDS = (ItemKind.LOAN_DISBURSEMENT, ItemKind.LOAN_REPAYMENT)
 
 
 class FineReason(models.TextChoices):
@@ -116,7 +119,12 @@ class MeetingItem(models.Model):
     membership = models.ForeignKey(
         Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="meeting_items"
     )
-    kind = models.CharField(max_length=14, choices=ItemKind.choices)
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    loan = models.ForeignKey(
+        "loans.Loan", on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+    )
+    # A repayment beyond what is due now pays principal ahead (only when marked so).
+    prepay = models.BooleanField(default=False)
     shares = models.PositiveIntegerField(null=True, blank=True)
     amount_cents = models.BigIntegerField()
     description = models.CharField(max_length=200, blank=True)
@@ -133,6 +141,11 @@ class MeetingItem(models.Model):
                     Q(
                         kind__in=["shares", "social_fund", "fine", "entry_fee"],
                         membership__isnull=False,
+                    )
+                    | Q(
+                        kind__in=["loan_disbursement", "loan_repayment"],
+                        membership__isnull=False,
+                        loan__isnull=False,
                     )
                     | Q(kind__in=["other_income", "expense"], membership__isnull=True)
                 ),

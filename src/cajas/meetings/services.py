@@ -28,7 +28,9 @@ from cajas.ledger.selectors import (
     savings_by_member,
 )
 from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post
+from cajas.loans.services import meeting_loan_postings
 from cajas.meetings.models import (
+    LOAN_ITEM_KINDS,
     Attendance,
     AttendanceStatus,
     FineReason,
@@ -145,6 +147,8 @@ class _Item(NamedTuple):
     fine_reason: str
     membership_id: int | None
     member_number: int | None
+    loan_id: int | None
+    prepay: bool
 
 
 def _items_to_post(meeting_id: int) -> list[_Item]:
@@ -160,6 +164,8 @@ def _items_to_post(meeting_id: int) -> list[_Item]:
             "fine_reason",
             "membership_id",
             "membership__number",
+            "loan_id",
+            "prepay",
         )
     )
     return [_Item(*row) for row in rows]
@@ -247,6 +253,8 @@ def item_record(
     kind = ItemKind(kind)
     if kind == ItemKind.SHARES:
         raise ValueError("use shares_record() for share purchases")
+    if kind in LOAN_ITEM_KINDS:
+        raise ValueError("use cajas.loans.services for disbursements and repayments")
     cents = parse_amount(amount)
     membership = None
     if kind in (ItemKind.SOCIAL_FUND, ItemKind.FINE, ItemKind.ENTRY_FEE):
@@ -272,8 +280,8 @@ def item_update_amount(
     """Change an item's amount (e.g. a proposed fine); it stays a fine of the same reason."""
     meeting = _open_meeting_locked(meeting_id)
     item = MeetingItem.objects.get(meeting=meeting, pk=item_id)
-    if item.kind == ItemKind.SHARES:
-        raise ValueError("use shares_record() for share purchases")
+    if item.kind == ItemKind.SHARES or item.kind in LOAN_ITEM_KINDS:
+        raise ValueError("share purchases and loan items are recorded again, not edited")
     item.amount_cents = parse_amount(amount)
     item.waived = False
     item.save(update_fields=["amount_cents", "waived"])
@@ -330,6 +338,8 @@ def meeting_sheet_save(*, meeting_id: int, rows: Sequence[SheetRow]) -> Meeting:
     return meeting
 
 
+_CASH_OUT = (ItemKind.EXPENSE, ItemKind.LOAN_DISBURSEMENT)
+
 _CASH_IN: dict[str, tuple[str, str | None]] = {
     ItemKind.SHARES: (EntryKind.SHARE_PURCHASE, None),
     ItemKind.SOCIAL_FUND: (EntryKind.SOCIAL_FUND, chart.SOCIAL_FUND),
@@ -380,8 +390,8 @@ def meeting_expected_cash(
         cash = account_balance(caja=meeting.caja_id, code=chart.CASH)
     if items is None:
         items = _items_to_post(meeting.pk)
-    inflow = sum(i.amount_cents for i in items if i.kind != ItemKind.EXPENSE)
-    outflow = sum(i.amount_cents for i in items if i.kind == ItemKind.EXPENSE)
+    inflow = sum(i.amount_cents for i in items if i.kind not in _CASH_OUT)
+    outflow = sum(i.amount_cents for i in items if i.kind in _CASH_OUT)
     return int(cash + inflow - outflow)
 
 
@@ -410,7 +420,17 @@ def meeting_close(
         items = _items_to_post(meeting.pk)
         accounts = caja_accounts(caja=caja)
         _check_share_purchases(meeting, bylaws, items, accounts)
-        drafts = [_draft_for(meeting, item) for item in items]
+        drafts = [_draft_for(meeting, item) for item in items if item.kind not in LOAN_ITEM_KINDS]
+        loans = meeting_loan_postings(
+            meeting,
+            [
+                (i.id, i.kind, i.loan_id, i.amount_cents, i.prepay)
+                for i in items
+                if i.kind in LOAN_ITEM_KINDS and i.loan_id is not None
+            ],
+            bylaws,
+        )
+        drafts.extend(loans.drafts)
         expected = meeting_expected_cash(
             meeting=meeting, items=items, cash=accounts[chart.CASH].balance_cents
         )
@@ -439,6 +459,7 @@ def meeting_close(
                 )
             )
         entries_post(caja=caja, drafts=drafts, recorded_by=closed_by, now=now, accounts=accounts)
+        loans.apply()
         meeting.expected_cash_cents = expected
         meeting.counted_cash_cents = counted
         meeting.cash_difference_cents = difference

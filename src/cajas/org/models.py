@@ -19,6 +19,10 @@ class Program(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     target_members = models.PositiveIntegerField(default=0)
     target_territories = models.PositiveIntegerField(default=0)
+    # Crédito digno: what an informal lender ("gota a gota") charges, for comparison.
+    informal_monthly_rate_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("20")
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -93,6 +97,17 @@ class Caja(models.Model):
         return self.name
 
 
+class LoanFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    FORTNIGHTLY = "fortnightly", _("Fortnightly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class LoanApprovalBy(models.TextChoices):
+    COMMITTEE = "committee", _("Credit committee (the caja's officers)")
+    ASSEMBLY = "assembly", _("Assembly of members")
+
+
 class InterestMethod(models.TextChoices):
     FLAT = "flat", _("Flat on the original principal")
     FRENCH = "french", _("Declining balance, equal installments")
@@ -151,6 +166,13 @@ class Bylaws(models.Model):
     loan_max_open_per_member = models.PositiveIntegerField(default=1)
     loan_default_interest_after_days = models.PositiveIntegerField(default=5)
     loan_suspension_after_days = models.PositiveIntegerField(default=60)
+    loan_frequency = models.CharField(
+        max_length=12, choices=LoanFrequency.choices, default=LoanFrequency.MONTHLY
+    )
+    loan_approval_by = models.CharField(
+        max_length=10, choices=LoanApprovalBy.choices, default=LoanApprovalBy.COMMITTEE
+    )
+    loan_rate_cap_segment = models.CharField(max_length=40, default="microcredito_minorista")
     # GOV-001, GOV-002
     quorum_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("50"))
     amendment_majority_percent = models.DecimalField(

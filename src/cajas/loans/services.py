@@ -1,0 +1,808 @@
+"""Loan workflow: apply → vote → decide → disburse at a meeting → repay at meetings → (late fees,
+restructuring, write-off with a second officer, recovery).
+
+Disbursements and repayments are meeting items: recorded while the meeting is open (checked
+then), posted when it closes (``meeting_loan_drafts`` / ``meeting_loan_apply``, called by
+``meeting_close`` inside its transaction with the caja locked).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+
+from cajas.core.money import format_amount, parse_amount
+from cajas.ledger import chart
+from cajas.ledger.models import Account, AccountKind, EntryKind
+from cajas.ledger.rules import Line
+from cajas.ledger.selectors import account_balance, account_balances
+from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post, member_ref
+from cajas.loans.models import (
+    Installment,
+    Loan,
+    LoanGuarantor,
+    LoanStatus,
+    LoanVote,
+    RateCap,
+    Restructuring,
+    Vote,
+)
+from cajas.loans.rules import (
+    ApplicantCannotVote,
+    GuarantorInvalid,
+    InstallmentState,
+    LoanNotInStatus,
+    NotAnOfficer,
+    ReasonRequired,
+    VoterNotOnCommittee,
+    WriteOffNeedsSecondOfficer,
+    WriteOffNotRequested,
+    allocate_repayment,
+    amount_owed,
+    check_eligibility,
+    decide,
+    late_fees_to_charge,
+)
+from cajas.loans.schedule import (
+    DAYS_PER_PERIOD,
+    Frequency,
+    Method,
+    build_schedule,
+    period_rate,
+)
+from cajas.loans.simulation import Simulation, simulate
+from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
+from cajas.meetings.rules import MeetingClosed
+from cajas.members.models import Membership, Role
+from cajas.members.rules import MemberNotActive
+from cajas.org.models import Bylaws, Caja, LoanApprovalBy, bylaws_in_force
+
+COMMITTEE_ROLES = (Role.PRESIDENT, Role.TREASURER, Role.SECRETARY, Role.BOARD_MEMBER)
+OFFICER_ROLES = COMMITTEE_ROLES
+
+_STATUS_ES = {
+    LoanStatus.APPLIED: "solicitado",
+    LoanStatus.APPROVED: "aprobado",
+    LoanStatus.REJECTED: "rechazado",
+    LoanStatus.DISBURSED: "desembolsado",
+    LoanStatus.REPAID: "cancelado",
+    LoanStatus.WRITTEN_OFF: "castigado",
+}
+_ACTIONS = {
+    "vote": ("votar", "voted on"),
+    "decide": ("decidir", "decided"),
+    "disburse": ("desembolsar", "disbursed"),
+    "repay": ("recibir pagos", "repaid"),
+    "restructure": ("reestructurar", "restructured"),
+    "write_off": ("castigar", "written off"),
+}
+
+
+def _require_status(loan: Loan, action: str, *allowed: str) -> None:
+    if loan.status not in allowed:
+        es, en = _ACTIONS[action]
+        raise LoanNotInStatus(
+            number=loan.number,
+            status_es=_STATUS_ES[LoanStatus(loan.status)],
+            status_en=LoanStatus(loan.status).label,
+            action_es=es,
+            action_en=en,
+        )
+
+
+def rate_cap_in_force(segment: str, on: dt.date) -> RateCap | None:
+    return (
+        RateCap.objects.filter(segment=segment, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def loan_terms_simulate(
+    *, caja: Caja, principal: int, term: int, on: dt.date, bylaws: Bylaws | None = None
+) -> Simulation:
+    """The bylaws' loan terms for this amount and term, with TEA, cap and informal cost."""
+    bylaws = bylaws or bylaws_in_force(caja, on)
+    cap = rate_cap_in_force(bylaws.loan_rate_cap_segment, on)
+    return simulate(
+        principal=principal,
+        monthly_rate=bylaws.loan_monthly_rate_percent / 100,
+        method=bylaws.loan_interest_method,
+        term=term,
+        frequency=bylaws.loan_frequency,
+        cap=cap.tea_percent if cap else Decimal("100"),
+        informal_monthly_rate=caja.program.informal_monthly_rate_percent / 100,
+    )
+
+
+def _member(caja_id: int, number: int, on: dt.date, field: str = "member") -> Membership:
+    membership = Membership.objects.filter(caja_id=caja_id, number=number).first()
+    if membership is None or not membership.active_on(on):
+        raise MemberNotActive(number=number, field=field)
+    return membership
+
+
+def _assets(caja: Caja) -> int:
+    balances = account_balances(caja=caja)
+    return sum(
+        v
+        for code, v in balances.items()
+        if code in (chart.CASH, chart.BANK) or code.startswith(chart.LOANS_RECEIVABLE + ".")
+    )
+
+
+def _open_loans(membership: Membership, exclude: Loan | None = None) -> int:
+    qs = Loan.objects.filter(
+        membership=membership,
+        status__in=[LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED],
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.count()
+
+
+def _check_loan_rules(
+    *,
+    caja: Caja,
+    bylaws: Bylaws,
+    membership: Membership,
+    amount: int,
+    term: int,
+    guarantors: int,
+    on: dt.date,
+    exclude: Loan | None = None,
+    cash: int | None = None,
+) -> None:
+    savings = account_balance(caja=caja, code=chart.savings_account_code(membership.number))
+    check_eligibility(
+        member=membership.number,
+        amount=amount,
+        term=term,
+        frequency=bylaws.loan_frequency,
+        savings=savings,
+        savings_multiple=bylaws.loan_savings_multiple,
+        max_term_months=bylaws.loan_max_term_months,
+        guarantor_above=bylaws.loan_guarantor_above_cents,
+        guarantors=guarantors,
+        membership_days=(on - membership.joined_on).days,
+        min_membership_days=bylaws.loan_min_membership_days,
+        joined_on=membership.joined_on,
+        open_loans=_open_loans(membership, exclude),
+        max_open=bylaws.loan_max_open_per_member,
+        cash=account_balance(caja=caja, code=chart.CASH) if cash is None else cash,
+        assets=_assets(caja),
+        max_assets_percent=bylaws.loan_max_assets_percent,
+    )
+
+
+@transaction.atomic
+def loan_apply(
+    *,
+    caja_id: int,
+    member: int,
+    amount: str | int | Decimal,
+    term: int,
+    purpose: str,
+    on: dt.date,
+    guarantors: Sequence[int] = (),
+) -> Loan:
+    """A member applies for a loan on the bylaws' terms. Every rule is checked now (and again
+    at approval and disbursement); the crédito digno figures are kept with the application."""
+    caja = caja_lock(caja_id=caja_id)
+    cents = parse_amount(amount)
+    membership = _member(caja.pk, member, on)
+    bylaws = bylaws_in_force(caja, on)
+    backers = []
+    for number in dict.fromkeys(guarantors):
+        if number == member:
+            raise GuarantorInvalid(member=number)
+        try:
+            backers.append(_member(caja.pk, number, on, field="guarantors"))
+        except MemberNotActive:
+            raise GuarantorInvalid(member=number) from None
+    _check_loan_rules(
+        caja=caja,
+        bylaws=bylaws,
+        membership=membership,
+        amount=cents,
+        term=term,
+        guarantors=len(backers),
+        on=on,
+    )
+    sim = loan_terms_simulate(caja=caja, principal=cents, term=term, on=on, bylaws=bylaws)
+    number = (Loan.objects.filter(caja=caja).aggregate(m=Max("number"))["m"] or 0) + 1
+    loan = Loan.objects.create(
+        caja=caja,
+        number=number,
+        membership=membership,
+        purpose=purpose,
+        principal_cents=cents,
+        term=term,
+        frequency=bylaws.loan_frequency,
+        method=bylaws.loan_interest_method,
+        monthly_rate_percent=bylaws.loan_monthly_rate_percent,
+        applied_on=on,
+        tea_percent=sim.tea_percent,
+        cap_percent=sim.cap_percent,
+        cap_segment=bylaws.loan_rate_cap_segment,
+        informal_cost_cents=sim.informal_cost,
+    )
+    LoanGuarantor.objects.bulk_create([LoanGuarantor(loan=loan, membership=g) for g in backers])
+    _schedule_write(loan, on, version=0)
+    return loan
+
+
+def _add_period(start: dt.date, frequency: str, k: int) -> dt.date:
+    if frequency == Frequency.MONTHLY:
+        month = start.month - 1 + k
+        year, month = start.year + month // 12, month % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return dt.date(year, month, day)
+    return start + dt.timedelta(days=DAYS_PER_PERIOD[Frequency(frequency)] * k)
+
+
+def _schedule_write(
+    loan: Loan,
+    start: dt.date,
+    *,
+    version: int,
+    principal: int | None = None,
+    term: int | None = None,
+    monthly_rate_percent: Decimal | None = None,
+    carried_fee: int = 0,
+) -> None:
+    schedule = build_schedule(
+        principal=principal or loan.principal_cents,
+        monthly_rate=(monthly_rate_percent or loan.monthly_rate_percent) / 100,
+        method=loan.method,
+        term=term or loan.term,
+        frequency=loan.frequency,
+    )
+    Installment.objects.filter(loan=loan, version=version).delete()
+    Installment.objects.bulk_create(
+        [
+            Installment(
+                loan=loan,
+                version=version,
+                number=i.number,
+                due_date=_add_period(start, loan.frequency, i.number),
+                principal_cents=i.principal,
+                interest_cents=i.interest,
+                late_fee_cents=carried_fee if i.number == 1 else 0,
+            )
+            for i in schedule.installments
+        ]
+    )
+    loan.schedule_version = version
+    loan.save(update_fields=["schedule_version"])
+
+
+def _committee(caja_id: int, on: dt.date) -> list[Membership]:
+    return [
+        m
+        for m in Membership.objects.filter(caja_id=caja_id, role__in=COMMITTEE_ROLES)
+        if m.active_on(on)
+    ]
+
+
+def _eligible_voters(loan: Loan, bylaws: Bylaws, on: dt.date) -> list[Membership]:
+    if bylaws.loan_approval_by == LoanApprovalBy.COMMITTEE:
+        voters = _committee(loan.caja_id, on)
+    else:
+        voters = [m for m in Membership.objects.filter(caja_id=loan.caja_id) if m.active_on(on)]
+    return [m for m in voters if m.pk != loan.membership_id]
+
+
+@transaction.atomic
+def loan_vote(*, loan_id: int, member: int, vote: str, on: dt.date) -> LoanVote:
+    """Record one vote (again: it replaces the earlier one). The applicant never votes."""
+    loan = Loan.objects.select_for_update().select_related("caja").get(pk=loan_id)
+    _require_status(loan, "vote", LoanStatus.APPLIED)
+    voter = _member(loan.caja_id, member, on)
+    if voter.pk == loan.membership_id:
+        raise ApplicantCannotVote(member=member)
+    bylaws = bylaws_in_force(loan.caja, on)
+    if voter not in _eligible_voters(loan, bylaws, on):
+        raise VoterNotOnCommittee(member=member)
+    record, _created = LoanVote.objects.update_or_create(
+        loan=loan, membership=voter, defaults={"vote": Vote(vote)}
+    )
+    return record
+
+
+@transaction.atomic
+def loan_decide(*, loan_id: int, on: dt.date) -> Loan:
+    """Count the votes: with quorum (GOV-001) the loan is approved when more vote for it than
+    against; the loan rules are checked again before an approval stands."""
+    loan = Loan.objects.select_for_update().get(pk=loan_id)
+    caja = caja_lock(caja_id=loan.caja_id)
+    _require_status(loan, "decide", LoanStatus.APPLIED)
+    bylaws = bylaws_in_force(caja, on)
+    eligible = _eligible_voters(loan, bylaws, on)
+    eligible_ids = {m.pk for m in eligible}
+    counts = dict.fromkeys(Vote, 0)
+    for record in loan.votes.all():
+        if record.membership_id in eligible_ids:
+            counts[Vote(record.vote)] += 1
+    approved = decide(
+        yes=counts[Vote.YES],
+        no=counts[Vote.NO],
+        abstain=counts[Vote.ABSTAIN],
+        eligible=len(eligible),
+        quorum_percent=bylaws.quorum_percent
+        if bylaws.loan_approval_by == LoanApprovalBy.ASSEMBLY
+        else Decimal("50"),
+    )
+    if approved:
+        _check_loan_rules(
+            caja=caja,
+            bylaws=bylaws,
+            membership=loan.membership,
+            amount=loan.principal_cents,
+            term=loan.term,
+            guarantors=loan.guarantors.count(),
+            on=on,
+            exclude=loan,
+        )
+        Account.objects.get_or_create(
+            caja=caja,
+            code=chart.loan_account_code(loan.number),
+            defaults={"kind": AccountKind.ASSET, "membership": loan.membership, "loan": loan},
+        )
+    loan.status = LoanStatus.APPROVED if approved else LoanStatus.REJECTED
+    loan.decided_on = on
+    loan.save(update_fields=["status", "decided_on"])
+    return loan
+
+
+class LoanAlreadyDisbursed(LoanNotInStatus):
+    code = "loan.already_disbursed"
+    message_es = "El préstamo n.º {number} ya se desembolsó{where_es}; no se entrega dos veces."
+    message_en = "Loan #{number} was already disbursed{where_en}; it is never paid out twice."
+
+
+def _open_meeting(meeting_id: int) -> Meeting:
+    meeting = Meeting.objects.select_for_update().select_related("caja").get(pk=meeting_id)
+    if meeting.status != MeetingStatus.OPEN:
+        raise MeetingClosed(number=meeting.number)
+    return meeting
+
+
+def _meeting_cash_now(meeting: Meeting) -> int:
+    """Cash in the box with everything recorded so far at this open meeting."""
+    from cajas.meetings.services import meeting_expected_cash
+
+    return meeting_expected_cash(meeting=meeting)
+
+
+@transaction.atomic
+def disbursement_record(*, meeting_id: int, loan_id: int) -> MeetingItem:
+    """Hand an approved loan over at an open meeting (posted when the meeting closes)."""
+    meeting = _open_meeting(meeting_id)
+    loan = Loan.objects.select_for_update().get(pk=loan_id, caja_id=meeting.caja_id)
+    pending = MeetingItem.objects.filter(loan=loan, kind=ItemKind.LOAN_DISBURSEMENT).first()
+    if loan.status == LoanStatus.DISBURSED or pending is not None:
+        where = pending.meeting.number if pending is not None else None
+        raise LoanAlreadyDisbursed(
+            number=loan.number,
+            where_es=f" en la reunión n.º {where}" if where else "",
+            where_en=f" at meeting #{where}" if where else "",
+        )
+    _require_status(loan, "disburse", LoanStatus.APPROVED)
+    bylaws = bylaws_in_force(meeting.caja, meeting.date)
+    _check_loan_rules(
+        caja=meeting.caja,
+        bylaws=bylaws,
+        membership=loan.membership,
+        amount=loan.principal_cents,
+        term=loan.term,
+        guarantors=loan.guarantors.count(),
+        on=meeting.date,
+        exclude=loan,
+        cash=_meeting_cash_now(meeting),
+    )
+    return MeetingItem.objects.create(
+        meeting=meeting,
+        membership=loan.membership,
+        loan=loan,
+        kind=ItemKind.LOAN_DISBURSEMENT,
+        amount_cents=loan.principal_cents,
+        description=f"#{loan.number}",
+    )
+
+
+def installment_states(loan: Loan) -> list[InstallmentState]:
+    rows = Installment.objects.filter(loan=loan, version=loan.schedule_version).order_by("number")
+    return [_state(i) for i in rows]
+
+
+def _state(i: Installment) -> InstallmentState:
+    return InstallmentState(
+        number=i.number,
+        due_date=i.due_date,
+        principal=i.principal_cents,
+        interest=i.interest_cents,
+        paid_principal=i.paid_principal_cents,
+        paid_interest=i.paid_interest_cents,
+        late_fee=i.late_fee_cents,
+        paid_late_fee=i.paid_late_fee_cents,
+    )
+
+
+class RecoveryExceedsWrittenOff(LoanNotInStatus):
+    code = "loan.recovery_exceeds"
+    message_es = (
+        "Del préstamo castigado n.º {number} quedan {left} USD por recuperar; no se pueden "
+        "recibir {amount} USD."
+    )
+    message_en = (
+        "{left} USD of written-off loan #{number} remain to recover; {amount} USD cannot be "
+        "received."
+    )
+
+
+def _pending_repayments(
+    meeting: Meeting, loan: Loan, exclude: int | None = None
+) -> list[MeetingItem]:
+    qs = MeetingItem.objects.filter(
+        meeting=meeting, loan=loan, kind=ItemKind.LOAN_REPAYMENT, waived=False
+    ).order_by("id")
+    return [i for i in qs if i.pk != exclude]
+
+
+@transaction.atomic
+def repayment_record(
+    *, meeting_id: int, loan_id: int, amount: str | int | Decimal, prepay: bool = False
+) -> MeetingItem:
+    """Receive a repayment at an open meeting. It is checked against what the loan owes now
+    (with the meeting's other payments on it), and allocated when the meeting closes."""
+    meeting = _open_meeting(meeting_id)
+    cents = parse_amount(amount)
+    loan = Loan.objects.select_for_update().get(pk=loan_id, caja_id=meeting.caja_id)
+    _require_status(loan, "repay", LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF)
+    earlier = _pending_repayments(meeting, loan)
+    if loan.status == LoanStatus.WRITTEN_OFF:
+        left = loan.written_off_cents - loan.recovered_cents - sum(i.amount_cents for i in earlier)
+        if cents > left:
+            raise RecoveryExceedsWrittenOff(
+                number=loan.number,
+                left=format_amount(left),
+                amount=format_amount(cents),
+                field="amount",
+            )
+    else:
+        _preview_allocations(
+            meeting,
+            loan,
+            [*(i.amount_cents for i in earlier), cents],
+            [*(i.prepay for i in earlier), prepay],
+        )
+    return MeetingItem.objects.create(
+        meeting=meeting,
+        membership=loan.membership,
+        loan=loan,
+        kind=ItemKind.LOAN_REPAYMENT,
+        amount_cents=cents,
+        prepay=prepay,
+        description=f"#{loan.number}",
+    )
+
+
+def _loan_rate(loan: Loan) -> Decimal:
+    return period_rate(loan.monthly_rate_percent / 100, loan.frequency)
+
+
+def _with_fees(
+    loan: Loan, states: list[InstallmentState], on: dt.date, bylaws: Bylaws
+) -> tuple[list[InstallmentState], dict[int, int]]:
+    fees = late_fees_to_charge(
+        states,
+        on=on,
+        grace_days=bylaws.loan_default_interest_after_days,
+        percent=bylaws.fine_late_repayment_percent,
+    )
+    from dataclasses import replace
+
+    return [replace(s, late_fee=fees[s.number]) if s.number in fees else s for s in states], fees
+
+
+def _preview_allocations(
+    meeting: Meeting, loan: Loan, amounts: Sequence[int], prepays: Sequence[bool]
+) -> list[InstallmentState]:
+    bylaws = bylaws_in_force(meeting.caja, meeting.date)
+    states, _fees = _with_fees(loan, installment_states(loan), meeting.date, bylaws)
+    for amount, prepay in zip(amounts, prepays, strict=True):
+        states = list(
+            allocate_repayment(
+                states,
+                amount=amount,
+                on=meeting.date,
+                prepay=prepay,
+                declining=loan.method != Method.FLAT,
+                period_rate=_loan_rate(loan),
+                loan_number=loan.number,
+            ).installments
+        )
+    return states
+
+
+# --- posting at meeting close --------------------------------------------------------------
+
+
+@dataclass
+class LoanPostings:
+    drafts: list[EntryDraft]
+    apply: Callable[[], None]
+
+
+def meeting_loan_postings(
+    meeting: Meeting, items: Sequence[tuple[int, str, int, int, bool]], bylaws: Bylaws
+) -> LoanPostings:
+    """Drafts for a closing meeting's loan items ``(item id, kind, loan id, amount, prepay)``
+    and the schedule updates to save once they are posted. Late fees due by the meeting date
+    are charged first, on every disbursed loan of the caja."""
+    at = BookRef(meeting.pk, meeting.number)
+    loans = {
+        loan.pk: loan
+        for loan in Loan.objects.filter(caja_id=meeting.caja_id).select_related("membership")
+        if loan.status in (LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF, LoanStatus.APPROVED)
+    }
+    states: dict[int, list[InstallmentState]] = {}
+    for loan in loans.values():
+        if loan.status == LoanStatus.DISBURSED:
+            states[loan.pk], _fees = _with_fees(
+                loan, installment_states(loan), meeting.date, bylaws
+            )
+    drafts: list[EntryDraft] = []
+    disbursed: list[Loan] = []
+    recovered: dict[int, int] = {}
+    for item_id, kind, loan_id, amount, prepay in items:
+        loan = loans[loan_id]
+        key = f"meeting:{meeting.number}:item:{item_id}"
+        member = member_ref(loan.membership)
+        receivable = chart.loan_account_code(loan.number)
+        if kind == ItemKind.LOAN_DISBURSEMENT:
+            drafts.append(
+                EntryDraft(
+                    key=key,
+                    kind=EntryKind.LOAN_DISBURSEMENT,
+                    date=meeting.date,
+                    lines=(Line(receivable, debit=amount), Line(chart.CASH, credit=amount)),
+                    memo=f"#{loan.number}",
+                    member=member,
+                    meeting=at,
+                )
+            )
+            disbursed.append(loan)
+            continue
+        if loan.status == LoanStatus.WRITTEN_OFF:
+            drafts.append(
+                EntryDraft(
+                    key=key,
+                    kind=EntryKind.LOAN_RECOVERY,
+                    date=meeting.date,
+                    lines=(Line(chart.CASH, debit=amount), Line(chart.RECOVERIES, credit=amount)),
+                    memo=f"#{loan.number}",
+                    member=member,
+                    meeting=at,
+                )
+            )
+            recovered[loan.pk] = recovered.get(loan.pk, 0) + amount
+            continue
+        allocation = allocate_repayment(
+            states[loan.pk],
+            amount=amount,
+            on=meeting.date,
+            prepay=prepay,
+            declining=loan.method != Method.FLAT,
+            period_rate=_loan_rate(loan),
+            loan_number=loan.number,
+        )
+        states[loan.pk] = list(allocation.installments)
+        lines = [Line(chart.CASH, debit=amount)]
+        if allocation.late_fee:
+            lines.append(Line(chart.LATE_FEE_INCOME, credit=allocation.late_fee))
+        if allocation.interest:
+            lines.append(Line(chart.INTEREST_INCOME, credit=allocation.interest))
+        if allocation.principal:
+            lines.append(Line(receivable, credit=allocation.principal))
+        drafts.append(
+            EntryDraft(
+                key=key,
+                kind=EntryKind.LOAN_REPAYMENT,
+                date=meeting.date,
+                lines=tuple(lines),
+                memo=f"#{loan.number}",
+                member=member,
+                meeting=at,
+            )
+        )
+
+    def apply() -> None:
+        for loan in disbursed:
+            loan.status = LoanStatus.DISBURSED
+            loan.disbursed_on = meeting.date
+            loan.disbursed_at = meeting
+            loan.save(update_fields=["status", "disbursed_on", "disbursed_at"])
+            _schedule_write(loan, meeting.date, version=loan.schedule_version + 1)
+        for loan_id, new_states in states.items():
+            _states_save(loans[loan_id], new_states, meeting.date)
+        for loan_id, cents in recovered.items():
+            Loan.objects.filter(pk=loan_id).update(
+                recovered_cents=loans[loan_id].recovered_cents + cents
+            )
+
+    return LoanPostings(drafts, apply)
+
+
+def _states_save(loan: Loan, states: Sequence[InstallmentState], on: dt.date) -> None:
+    rows = {
+        i.number: i for i in Installment.objects.filter(loan=loan, version=loan.schedule_version)
+    }
+    changed = []
+    for s in states:
+        row = rows[s.number]
+        new = (s.interest, s.paid_principal, s.paid_interest, s.late_fee, s.paid_late_fee)
+        old = (
+            row.interest_cents,
+            row.paid_principal_cents,
+            row.paid_interest_cents,
+            row.late_fee_cents,
+            row.paid_late_fee_cents,
+        )
+        if new != old:
+            (
+                row.interest_cents,
+                row.paid_principal_cents,
+                row.paid_interest_cents,
+                row.late_fee_cents,
+                row.paid_late_fee_cents,
+            ) = new
+            changed.append(row)
+    Installment.objects.bulk_update(
+        changed,
+        [
+            "interest_cents",
+            "paid_principal_cents",
+            "paid_interest_cents",
+            "late_fee_cents",
+            "paid_late_fee_cents",
+        ],
+    )
+    if all(s.unpaid == 0 and s.unpaid_fee == 0 for s in states):
+        loan.status = LoanStatus.REPAID
+        loan.repaid_on = on
+        loan.save(update_fields=["status", "repaid_on"])
+
+
+# --- restructuring and write-off ---------------------------------------------------------
+
+
+@transaction.atomic
+def loan_restructure(
+    *,
+    loan_id: int,
+    term: int,
+    on: dt.date,
+    reason: str,
+    recorded_by: str,
+    monthly_rate_percent: Decimal | None = None,
+) -> Loan:
+    """A new schedule for the principal still owed, from ``on``; unpaid late fees carry over to
+    its first installment; the old schedule is kept as history."""
+    if not reason.strip():
+        raise ReasonRequired()
+    loan = Loan.objects.select_for_update().get(pk=loan_id)
+    caja = caja_lock(caja_id=loan.caja_id)
+    _require_status(loan, "restructure", LoanStatus.DISBURSED)
+    states = installment_states(loan)
+    outstanding = sum(s.unpaid_principal for s in states)
+    fees = sum(s.unpaid_fee for s in states)
+    bylaws = bylaws_in_force(caja, on)
+    from cajas.loans.rules import LoanTermInvalid, LoanTermTooLong, months_for
+
+    if term < 1:
+        raise LoanTermInvalid(max=bylaws.loan_max_term_months * 5)
+    months = months_for(term, loan.frequency)
+    if months > bylaws.loan_max_term_months:
+        raise LoanTermTooLong(
+            months=f"{months:.1f}".rstrip("0").rstrip("."), max=bylaws.loan_max_term_months
+        )
+    rate = monthly_rate_percent if monthly_rate_percent is not None else loan.monthly_rate_percent
+    old = loan.schedule_version
+    _schedule_write(
+        loan,
+        on,
+        version=old + 1,
+        principal=outstanding,
+        term=term,
+        monthly_rate_percent=rate,
+        carried_fee=fees,
+    )
+    Restructuring.objects.create(
+        loan=loan,
+        from_version=old,
+        to_version=old + 1,
+        on=on,
+        reason=reason.strip(),
+        outstanding_cents=outstanding,
+        term=term,
+        monthly_rate_percent=rate,
+        recorded_by=recorded_by,
+    )
+    return loan
+
+
+def _officer(loan: Loan, member: int, on: dt.date, action: tuple[str, str]) -> Membership:
+    m = _member(loan.caja_id, member, on)
+    if m.role not in OFFICER_ROLES:
+        raise NotAnOfficer(member=member, action_es=action[0], action_en=action[1])
+    return m
+
+
+@transaction.atomic
+def loan_write_off_request(*, loan_id: int, member: int, reason: str, on: dt.date) -> Loan:
+    """An officer asks to write off a loan that will not be repaid; a second officer approves."""
+    if not reason.strip():
+        raise ReasonRequired()
+    loan = Loan.objects.select_for_update().get(pk=loan_id)
+    _require_status(loan, "write_off", LoanStatus.DISBURSED)
+    officer = _officer(loan, member, on, ("pedir un castigo", "ask for a write-off"))
+    loan.write_off_requested_by = officer
+    loan.write_off_reason = reason.strip()
+    loan.save(update_fields=["write_off_requested_by", "write_off_reason"])
+    return loan
+
+
+@transaction.atomic
+def loan_write_off_approve(*, loan_id: int, member: int, on: dt.date, recorded_by: str) -> Loan:
+    """A second officer approves: the principal still owed moves to losses (posted now)."""
+    loan = Loan.objects.select_for_update().select_related("membership").get(pk=loan_id)
+    caja = caja_lock(caja_id=loan.caja_id)
+    _require_status(loan, "write_off", LoanStatus.DISBURSED)
+    if loan.write_off_requested_by_id is None:
+        raise WriteOffNotRequested(number=loan.number)
+    officer = _officer(loan, member, on, ("aprobar un castigo", "approve a write-off"))
+    if officer.pk == loan.write_off_requested_by_id:
+        raise WriteOffNeedsSecondOfficer(number=loan.number, member=member)
+    code = chart.loan_account_code(loan.number)
+    outstanding = account_balance(caja=caja, code=code)
+    if outstanding > 0:
+        entries_post(
+            caja=caja,
+            drafts=[
+                EntryDraft(
+                    key=f"loan:{loan.number}:write-off",
+                    kind=EntryKind.LOAN_WRITE_OFF,
+                    date=on,
+                    lines=(
+                        Line(chart.LOAN_LOSSES, debit=outstanding),
+                        Line(code, credit=outstanding),
+                    ),
+                    memo=f"#{loan.number}",
+                    member=member_ref(loan.membership),
+                    reason=loan.write_off_reason,
+                )
+            ],
+            recorded_by=recorded_by,
+        )
+    loan.status = LoanStatus.WRITTEN_OFF
+    loan.written_off_by = officer
+    loan.written_off_on = on
+    loan.written_off_cents = outstanding
+    loan.save(update_fields=["status", "written_off_by", "written_off_on", "written_off_cents"])
+    return loan
+
+
+def loan_outstanding(loan: Loan) -> int:
+    return account_balance(caja=loan.caja_id, code=chart.loan_account_code(loan.number))
+
+
+def loan_payoff(loan: Loan, on: dt.date) -> int:
+    return amount_owed(installment_states(loan), on)
