@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q
 
 from cajas.core.money import format_amount, parse_amount
 from cajas.ledger import chart
@@ -550,15 +550,34 @@ def meeting_loan_postings(
     at = BookRef(meeting.pk, meeting.number)
     loans = {
         loan.pk: loan
-        for loan in Loan.objects.filter(caja_id=meeting.caja_id).select_related("membership")
-        if loan.status in (LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF, LoanStatus.APPROVED)
+        for loan in Loan.objects.filter(
+            caja_id=meeting.caja_id,
+            status__in=[LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF, LoanStatus.APPROVED],
+        ).select_related("membership")
     }
+    # One query: the unsettled installments of the current schedule — all of them for loans
+    # paid at this meeting, the overdue ones (late fees) for the rest.
+    rows: dict[int, dict[int, Installment]] = {}
+    paying = {loan_id for _i, kind, loan_id, _a, _p in items if kind == ItemKind.LOAN_REPAYMENT}
+    if any(loan.status == LoanStatus.DISBURSED for loan in loans.values()):
+        unsettled = (
+            Q(paid_principal_cents__lt=F("principal_cents"))
+            | Q(paid_interest_cents__lt=F("interest_cents"))
+            | Q(paid_late_fee_cents__lt=F("late_fee_cents"))
+        )
+        for row in Installment.objects.filter(
+            unsettled,
+            Q(loan_id__in=paying) | Q(due_date__lt=meeting.date),
+            loan__caja_id=meeting.caja_id,
+            loan__status=LoanStatus.DISBURSED,
+            version=F("loan__schedule_version"),
+        ).order_by("loan_id", "number"):
+            rows.setdefault(row.loan_id, {})[row.number] = row
     states: dict[int, list[InstallmentState]] = {}
-    for loan in loans.values():
-        if loan.status == LoanStatus.DISBURSED:
-            states[loan.pk], _fees = _with_fees(
-                loan, installment_states(loan), meeting.date, bylaws
-            )
+    for loan_id, by_number in rows.items():
+        states[loan_id], _fees = _with_fees(
+            loans[loan_id], [_state(r) for r in by_number.values()], meeting.date, bylaws
+        )
     drafts: list[EntryDraft] = []
     disbursed: list[Loan] = []
     recovered: dict[int, int] = {}
@@ -631,8 +650,7 @@ def meeting_loan_postings(
             loan.disbursed_at = meeting
             loan.save(update_fields=["status", "disbursed_on", "disbursed_at"])
             _schedule_write(loan, meeting.date, version=loan.schedule_version + 1)
-        for loan_id, new_states in states.items():
-            _states_save(loans[loan_id], new_states, meeting.date)
+        _states_save(paying, rows, states, meeting.date)
         for loan_id, cents in recovered.items():
             Loan.objects.filter(pk=loan_id).update(
                 recovered_cents=loans[loan_id].recovered_cents + cents
@@ -641,44 +659,39 @@ def meeting_loan_postings(
     return LoanPostings(drafts, apply)
 
 
-def _states_save(loan: Loan, states: Sequence[InstallmentState], on: dt.date) -> None:
-    rows = {
-        i.number: i for i in Installment.objects.filter(loan=loan, version=loan.schedule_version)
-    }
+_STATE_FIELDS = [
+    "interest_cents",
+    "paid_principal_cents",
+    "paid_interest_cents",
+    "late_fee_cents",
+    "paid_late_fee_cents",
+]
+
+
+def _states_save(
+    paying: set[int],
+    rows: dict[int, dict[int, Installment]],
+    states: dict[int, list[InstallmentState]],
+    on: dt.date,
+) -> None:
+    """Write back what changed, for every loan at once. A loan paid at this meeting (all its
+    unsettled installments were loaded) whose installments are now all settled is repaid."""
     changed = []
-    for s in states:
-        row = rows[s.number]
-        new = (s.interest, s.paid_principal, s.paid_interest, s.late_fee, s.paid_late_fee)
-        old = (
-            row.interest_cents,
-            row.paid_principal_cents,
-            row.paid_interest_cents,
-            row.late_fee_cents,
-            row.paid_late_fee_cents,
-        )
-        if new != old:
-            (
-                row.interest_cents,
-                row.paid_principal_cents,
-                row.paid_interest_cents,
-                row.late_fee_cents,
-                row.paid_late_fee_cents,
-            ) = new
-            changed.append(row)
-    Installment.objects.bulk_update(
-        changed,
-        [
-            "interest_cents",
-            "paid_principal_cents",
-            "paid_interest_cents",
-            "late_fee_cents",
-            "paid_late_fee_cents",
-        ],
-    )
-    if all(s.unpaid == 0 and s.unpaid_fee == 0 for s in states):
-        loan.status = LoanStatus.REPAID
-        loan.repaid_on = on
-        loan.save(update_fields=["status", "repaid_on"])
+    repaid = []
+    for loan_id, loan_states in states.items():
+        for st in loan_states:
+            row = rows[loan_id][st.number]
+            new = (st.interest, st.paid_principal, st.paid_interest, st.late_fee, st.paid_late_fee)
+            if new != tuple(getattr(row, f) for f in _STATE_FIELDS):
+                for f, value in zip(_STATE_FIELDS, new, strict=True):
+                    setattr(row, f, value)
+                changed.append(row)
+        if loan_id in paying and all(st.unpaid == 0 and st.unpaid_fee == 0 for st in loan_states):
+            repaid.append(loan_id)
+    if changed:
+        Installment.objects.bulk_update(changed, _STATE_FIELDS)
+    if repaid:
+        Loan.objects.filter(pk__in=repaid).update(status=LoanStatus.REPAID, repaid_on=on)
 
 
 # --- restructuring and write-off ---------------------------------------------------------
