@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 
 from cajas.core.money import format_amount, parse_amount
@@ -541,6 +541,23 @@ class LoanPostings:
     apply: Callable[[], None]
 
 
+_POSTING_FIELDS = (
+    "id",
+    "caja_id",
+    "number",
+    "status",
+    "principal_cents",
+    "term",
+    "method",
+    "frequency",
+    "monthly_rate_percent",
+    "schedule_version",
+    "recovered_cents",
+    "membership__id",
+    "membership__number",
+)
+
+
 def meeting_loan_postings(
     meeting: Meeting, items: Sequence[tuple[int, str, int, int, bool]], bylaws: Bylaws
 ) -> LoanPostings:
@@ -553,30 +570,36 @@ def meeting_loan_postings(
         for loan in Loan.objects.filter(
             caja_id=meeting.caja_id,
             status__in=[LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF, LoanStatus.APPROVED],
-        ).select_related("membership")
+        )
+        .select_related("membership")
+        .only(*_POSTING_FIELDS)
     }
     # One query: the unsettled installments of the current schedule — all of them for loans
     # paid at this meeting, the overdue ones (late fees) for the rest.
-    rows: dict[int, dict[int, Installment]] = {}
     paying = {loan_id for _i, kind, loan_id, _a, _p in items if kind == ItemKind.LOAN_REPAYMENT}
+    loaded: dict[int, list[tuple[int, InstallmentState]]] = {}
     if any(loan.status == LoanStatus.DISBURSED for loan in loans.values()):
         unsettled = (
             Q(paid_principal_cents__lt=F("principal_cents"))
             | Q(paid_interest_cents__lt=F("interest_cents"))
             | Q(paid_late_fee_cents__lt=F("late_fee_cents"))
         )
-        for row in Installment.objects.filter(
-            unsettled,
-            Q(loan_id__in=paying) | Q(due_date__lt=meeting.date),
-            loan__caja_id=meeting.caja_id,
-            loan__status=LoanStatus.DISBURSED,
-            version=F("loan__schedule_version"),
-        ).order_by("loan_id", "number"):
-            rows.setdefault(row.loan_id, {})[row.number] = row
+        for row_id, loan_id, *values in (
+            Installment.objects.filter(
+                unsettled,
+                Q(loan_id__in=paying) | Q(due_date__lt=meeting.date),
+                loan__caja_id=meeting.caja_id,
+                loan__status=LoanStatus.DISBURSED,
+                version=F("loan__schedule_version"),
+            )
+            .order_by("loan_id", "number")
+            .values_list("id", "loan_id", *_STATE_COLUMNS)
+        ):
+            loaded.setdefault(loan_id, []).append((row_id, InstallmentState(*values)))
     states: dict[int, list[InstallmentState]] = {}
-    for loan_id, by_number in rows.items():
+    for loan_id, pairs in loaded.items():
         states[loan_id], _fees = _with_fees(
-            loans[loan_id], [_state(r) for r in by_number.values()], meeting.date, bylaws
+            loans[loan_id], [st for _id, st in pairs], meeting.date, bylaws
         )
     drafts: list[EntryDraft] = []
     disbursed: list[Loan] = []
@@ -650,7 +673,7 @@ def meeting_loan_postings(
             loan.disbursed_at = meeting
             loan.save(update_fields=["status", "disbursed_on", "disbursed_at"])
             _schedule_write(loan, meeting.date, version=loan.schedule_version + 1)
-        _states_save(paying, rows, states, meeting.date)
+        _states_save(paying, loaded, states, meeting.date)
         for loan_id, cents in recovered.items():
             Loan.objects.filter(pk=loan_id).update(
                 recovered_cents=loans[loan_id].recovered_cents + cents
@@ -659,37 +682,55 @@ def meeting_loan_postings(
     return LoanPostings(drafts, apply)
 
 
-_STATE_FIELDS = [
+_STATE_COLUMNS = (
+    "number",
+    "due_date",
+    "principal_cents",
     "interest_cents",
     "paid_principal_cents",
     "paid_interest_cents",
     "late_fee_cents",
     "paid_late_fee_cents",
-]
+)
+_CHANGING = ("interest", "paid_principal", "paid_interest", "late_fee", "paid_late_fee")
 
 
 def _states_save(
     paying: set[int],
-    rows: dict[int, dict[int, Installment]],
+    loaded: dict[int, list[tuple[int, InstallmentState]]],
     states: dict[int, list[InstallmentState]],
     on: dt.date,
 ) -> None:
-    """Write back what changed, for every loan at once. A loan paid at this meeting (all its
-    unsettled installments were loaded) whose installments are now all settled is repaid."""
-    changed = []
+    """Write back what changed, for every loan at once (one ``UPDATE … CASE`` per column set).
+    A loan paid at this meeting (all its unsettled installments were loaded) whose
+    installments are now all settled is repaid."""
+    changed: list[tuple[int, InstallmentState]] = []
     repaid = []
     for loan_id, loan_states in states.items():
-        for st in loan_states:
-            row = rows[loan_id][st.number]
-            new = (st.interest, st.paid_principal, st.paid_interest, st.late_fee, st.paid_late_fee)
-            if new != tuple(getattr(row, f) for f in _STATE_FIELDS):
-                for f, value in zip(_STATE_FIELDS, new, strict=True):
-                    setattr(row, f, value)
-                changed.append(row)
+        for (row_id, before), after in zip(loaded[loan_id], loan_states, strict=True):
+            if after != before:
+                changed.append((row_id, after))
         if loan_id in paying and all(st.unpaid == 0 and st.unpaid_fee == 0 for st in loan_states):
             repaid.append(loan_id)
-    if changed:
-        Installment.objects.bulk_update(changed, _STATE_FIELDS)
+    for start in range(0, len(changed), 200):
+        chunk = changed[start : start + 200]
+        table = Installment._meta.db_table
+        sets = []
+        params: list[int] = []
+        for name in _CHANGING:
+            column = "late_fee_cents" if name == "late_fee" else f"{name}_cents"
+            sets.append(
+                f"{column} = CASE id " + " ".join(["WHEN %s THEN %s"] * len(chunk)) + " END"
+            )
+            for row_id, st in chunk:
+                params += [row_id, getattr(st, name)]
+        ids = [row_id for row_id, _st in chunk]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608
+                f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                [*params, *ids],
+            )
     if repaid:
         Loan.objects.filter(pk__in=repaid).update(status=LoanStatus.REPAID, repaid_on=on)
 
