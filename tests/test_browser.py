@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy_financial as npf
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from cajas.ledger.selectors import caja_summary
+from cajas.ledger.verify import verify_caja
+from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.services import _add_period
+from cajas.meetings.services import SheetRow
 from cajas.org.models import Caja
-from tests.conftest import enrol, make_caja, user_for
+from tests.conftest import FOUNDED, enrol, make_caja, user_for
+from tests.helpers import run_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -97,3 +104,90 @@ def test_a_treasurer_records_a_meeting_on_a_phone(live_server, browser: Browser)
     assert not re.search(r"Alice", intruder.content())
     intruder.close()
     assert User.objects.filter(username="charlie").exists()
+
+
+def _close_meeting(page: Page) -> None:
+    expected = page.get_by_test_id("expected-cash").inner_text().replace(",", "")
+    page.fill("input[name=counted_cash]", expected)
+    page.get_by_role("button", name="Cerrar la reunión").click()
+    expect(page.locator(".msg.success")).to_contain_text("Reunión cerrada")
+
+
+def _open_meeting(page: Page, base: str, caja: Caja, day: dt.date) -> None:
+    page.goto(f"{base}/cajas/{caja.pk}/")
+    page.fill("input[name=date]", day.isoformat())
+    page.click("text=Abrir una reunión")
+    expect(page.locator("h1")).to_contain_text("Reunión n.º")
+
+
+def test_a_loan_from_application_to_two_repayments_on_a_phone(
+    live_server, browser: Browser
+) -> None:  # type: ignore[no-untyped-def]
+    caja = make_caja(code="caja-credito")
+    enrol(caja, role="president")
+    user_for(enrol(caja, role="treasurer", given_names="Alice"), "alice")
+    enrol(caja, role="secretary")
+    borrower = enrol(caja, given_names="Rosa", family_names="Mendoza")
+    enrol(caja)
+    run_meeting(
+        caja, FOUNDED, [SheetRow(member=n, shares=5, social_fund=True) for n in range(1, 6)]
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.url
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, base, "alice")
+
+    # Apply: 60.00 in 3 monthly installments for member #4, who saved 25.00 (limit 75.00).
+    page.click("text=Préstamos")
+    page.click("text=Registrar una solicitud de préstamo")
+    page.fill("input[name=amount]", "60")
+    page.fill("input[name=term]", "3")
+    page.fill("input[name=member]", str(borrower.number))
+    page.select_option("select[name=purpose]", "business")
+    page.click("text=Registrar la solicitud")
+    expect(page.locator(".msg.success")).to_contain_text("Solicitud registrada")
+    expect(page.get_by_test_id("credito-digno")).to_contain_text("Crédito digno")
+    # The applicant is not among the voters; two of the three officers vote for it.
+    assert page.locator(f"select[name=vote_{borrower.number}]").count() == 0
+    page.select_option("select[name=vote_1]", "yes")
+    page.select_option("select[name=vote_2]", "yes")
+    page.click("text=Contar los votos y decidir")
+    expect(page.locator(".msg.success")).to_contain_text("Préstamo aprobado")
+
+    # Disburse at a meeting, then repay at the next two.
+    today = dt.date.today()
+    _open_meeting(page, base, caja, today)
+    page.click("text=Entregar (desembolsar)")
+    expect(page.locator(".msg.success")).to_contain_text("Desembolso registrado")
+    _close_meeting(page)
+    for k in (1, 2):
+        _open_meeting(page, base, caja, _add_period(today, "monthly", k))
+        form = page.locator("form[data-repay='1']")
+        form.locator("button", has_text="Registrar el pago").click()
+        expect(page.locator(".msg.success")).to_contain_text("Pago registrado")
+        _close_meeting(page)
+
+    page.goto(f"{base}/cajas/{caja.pk}/loans/1/")
+    expect(page.get_by_test_id("contract")).to_contain_text("Rosa Mendoza")
+    digno = page.get_by_test_id("credito-digno")
+    # TEA of the real flows (−60.00, 20.60, 20.60, 20.61): numpy-financial's IRR says 19.46 %
+    flows = [
+        -60.0,
+        *(
+            i.payment_cents / 100
+            for i in Installment.objects.filter(
+                loan__caja=caja, loan__number=1, version=1
+            ).order_by("number")
+        ),
+    ]
+    tea = (1 + npf.irr(flows)) ** 12 - 1
+    expect(digno.get_by_test_id("tea")).to_have_text(f"{tea * 100:.2f} %")
+    expect(digno.get_by_test_id("cap")).to_have_text("28.23 %")
+    expect(digno.get_by_test_id("saved")).to_contain_text("USD")
+    expect(page.get_by_test_id("schedule").locator("tr.paid")).to_have_count(2)
+    page.screenshot(path=str(SHOTS / "loan-contract.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    loan = Loan.objects.get(caja=caja, number=1)
+    assert loan.status == LoanStatus.DISBURSED
+    assert verify_caja(Caja.objects.get(pk=caja.pk)) == []

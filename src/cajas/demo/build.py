@@ -16,9 +16,23 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from cajas.access.models import StaffAssignment, StaffRole
+from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
-from cajas.meetings.models import Attendance, ItemKind, MeetingItem
+from cajas.loans.models import Loan, LoanStatus
+from cajas.loans.rules import amount_due_now, days_past_due
+from cajas.loans.selectors import borrowing_limit
+from cajas.loans.services import (
+    disbursement_record,
+    loan_apply,
+    loan_decide,
+    loan_vote,
+    loan_write_off_approve,
+    loan_write_off_request,
+    repayment_record,
+    states_on,
+)
+from cajas.meetings.models import Attendance, ItemKind, Meeting, MeetingItem
 from cajas.meetings.rules import proposed_fines
 from cajas.meetings.services import meeting_close, meeting_expected_cash, meeting_open
 from cajas.members.models import Membership
@@ -92,7 +106,7 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
             },
         )
         _enrol_members(caja, rng, founded, size=rng.randint(34, 41))
-        _hold_meetings(caja, rng, founded, meetings, TROUBLE.get(index))
+        _hold_meetings(caja, rng, founded, meetings, TROUBLE.get(index), writes_off=index == 11)
         built.append(caja)
     result = DemoResult(program=program)
     _create_logins(result, program, partners, built)
@@ -134,9 +148,16 @@ def _enrol_members(caja: Caja, rng: random.Random, founded: dt.date, size: int) 
 
 
 def _hold_meetings(
-    caja: Caja, rng: random.Random, founded: dt.date, meetings: int, trouble: str | None
+    caja: Caja,
+    rng: random.Random,
+    founded: dt.date,
+    meetings: int,
+    trouble: str | None,
+    *,
+    writes_off: bool = False,
 ) -> None:
     bylaws = bylaws_in_force(caja)
+    habits: dict[int, str] = {}  # loan id → "good", "late" or "default"
     savings = 0
     held = meetings - 3 if trouble == "stopped_meeting" else meetings
     absent_p = 0.35 if trouble == "low_attendance" else 0.07
@@ -219,6 +240,7 @@ def _hold_meetings(
                     )
                 )
             MeetingItem.objects.bulk_create(items)
+            _loan_activity(caja, meeting, rng, habits, n, held, writes_off)
             expected = meeting_expected_cash(meeting=meeting)
             counted = expected
             if trouble == "cash_shortages" and n % 3 == 2:
@@ -231,6 +253,91 @@ def _hold_meetings(
                 closed_by="tesoreria",
                 now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
             )
+
+
+PURPOSES = [
+    "business",
+    "business",
+    "business",
+    "emergency",
+    "education",
+    "consumption",
+    "housing",
+    "informal_payoff",
+]
+
+
+def _loan_activity(
+    caja: Caja,
+    meeting: Meeting,
+    rng: random.Random,
+    habits: dict[int, str],
+    n: int,
+    held: int,
+    writes_off: bool,
+) -> None:
+    """Repayments on the caja's loans (most on time, some late, one never), a write-off after
+    90 days, and new loans applied for, voted, approved and handed over at the meeting."""
+    day = meeting.date
+    for loan in Loan.objects.filter(caja=caja, status=LoanStatus.DISBURSED).order_by("number"):
+        habit = habits.get(loan.pk, "good")
+        states = states_on(loan, day)
+        due = amount_due_now(states, day)
+        if habit == "default":
+            if days_past_due(states, day) > 90 and loan.write_off_requested_by_id is None:
+                loan_write_off_request(
+                    loan_id=loan.pk,
+                    member=1,
+                    reason="Dejó de pagar y de asistir; no se la encuentra.",
+                    on=day,
+                )
+                loan_write_off_approve(loan_id=loan.pk, member=2, on=day, recorded_by="tesoreria")
+            continue
+        if due and not (habit == "late" and rng.random() < 0.4):
+            repayment_record(meeting_id=meeting.pk, loan_id=loan.pk, amount=decimal_string(due))
+    if n < 2 or n >= held - 1:
+        return
+    busy = set(
+        Loan.objects.filter(
+            caja=caja, status__in=[LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED]
+        ).values_list("membership__number", flat=True)
+    )
+    candidates = [
+        m.number
+        for m in Membership.objects.filter(caja=caja, number__gte=4).order_by("number")
+        if m.number not in busy and m.active_on(day)
+    ]
+    for number in rng.sample(candidates, k=min(len(candidates), rng.choice([0, 1, 1, 2, 3]))):
+        membership = Membership.objects.get(caja=caja, number=number)
+        limit = borrowing_limit(caja, membership, day)
+        cash = meeting_expected_cash(meeting=meeting)
+        cents = min(
+            rng.choice([50, 80, 100, 150, 200, 250, 300, 400]) * 100, limit.by_savings, cash // 2
+        )
+        cents -= cents % 1000
+        if cents < 2000:
+            continue
+        bylaws = bylaws_in_force(caja, day)
+        guarantors = [rng.choice([c for c in candidates if c != number] or [1])]
+        try:
+            loan = loan_apply(
+                caja_id=caja.pk,
+                member=number,
+                amount=decimal_string(cents),
+                term=rng.choice([3, 4, 6, 6, 8, 10]),
+                purpose=rng.choice(PURPOSES),
+                on=day,
+                guarantors=guarantors if cents > bylaws.loan_guarantor_above_cents else [],
+            )
+            for voter, vote in ((1, "yes"), (2, "yes"), (3, rng.choice(["yes", "yes", "no"]))):
+                loan_vote(loan_id=loan.pk, member=voter, vote=vote, on=day)
+            loan = loan_decide(loan_id=loan.pk, on=day)
+            if loan.status == LoanStatus.APPROVED:
+                disbursement_record(meeting_id=meeting.pk, loan_id=loan.pk)
+        except RuleViolation:
+            continue
+        first = writes_off and not habits
+        habits[loan.pk] = "default" if first else ("late" if rng.random() < 0.2 else "good")
 
 
 def _create_logins(

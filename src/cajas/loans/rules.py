@@ -281,14 +281,14 @@ class Allocation:
 
 
 def due_now_numbers(installments: Sequence[InstallmentState], on: dt.date) -> list[int]:
-    """Installments payable at a meeting on ``on`` without prepaying: every one already due and
-    the next one still to come (members pay the current installment at the meeting before its
-    date)."""
+    """Installments payable at a meeting on ``on`` without prepaying: every one that has
+    fallen due; or, when none has, the next one (members pay the coming installment at the
+    meeting before its date)."""
     numbers = [i.number for i in installments if i.due_date <= on and i.unpaid > 0]
+    if numbers:
+        return numbers
     upcoming = [i for i in installments if i.due_date > on and i.unpaid > 0]
-    if upcoming:
-        numbers.append(upcoming[0].number)
-    return numbers
+    return [upcoming[0].number] if upcoming else []
 
 
 def amount_due_now(installments: Sequence[InstallmentState], on: dt.date) -> int:

@@ -23,6 +23,7 @@ from cajas.ledger.models import Account, AccountKind, EntryKind
 from cajas.ledger.rules import Line
 from cajas.ledger.selectors import account_balance, account_balances
 from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post, member_ref
+from cajas.loans.caps import seed_cap
 from cajas.loans.models import (
     Installment,
     Loan,
@@ -104,19 +105,28 @@ def rate_cap_in_force(segment: str, on: dt.date) -> RateCap | None:
     )
 
 
+def cap_percent_in_force(segment: str, on: dt.date) -> Decimal:
+    """The legal TEA cap for ``segment`` on ``on``: the program admin's table, or the seeded
+    JPRF-F-2022-031 value when the table has no row for the segment."""
+    cap = rate_cap_in_force(segment, on)
+    if cap is not None:
+        return cap.tea_percent
+    seeded = seed_cap(segment)
+    return seeded.tea_percent
+
+
 def loan_terms_simulate(
     *, caja: Caja, principal: int, term: int, on: dt.date, bylaws: Bylaws | None = None
 ) -> Simulation:
     """The bylaws' loan terms for this amount and term, with TEA, cap and informal cost."""
     bylaws = bylaws or bylaws_in_force(caja, on)
-    cap = rate_cap_in_force(bylaws.loan_rate_cap_segment, on)
     return simulate(
         principal=principal,
         monthly_rate=bylaws.loan_monthly_rate_percent / 100,
         method=bylaws.loan_interest_method,
         term=term,
         frequency=bylaws.loan_frequency,
-        cap=cap.tea_percent if cap else Decimal("100"),
+        cap=cap_percent_in_force(bylaws.loan_rate_cap_segment, on),
         informal_monthly_rate=caja.program.informal_monthly_rate_percent / 100,
     )
 
@@ -297,6 +307,11 @@ def _eligible_voters(loan: Loan, bylaws: Bylaws, on: dt.date) -> list[Membership
     else:
         voters = [m for m in Membership.objects.filter(caja_id=loan.caja_id) if m.active_on(on)]
     return [m for m in voters if m.pk != loan.membership_id]
+
+
+def voters_for(loan: Loan, on: dt.date) -> list[Membership]:
+    """Who may vote on this loan: the committee or the assembly, never the applicant."""
+    return _eligible_voters(loan, bylaws_in_force(loan.caja, on), on)
 
 
 @transaction.atomic
@@ -510,6 +525,14 @@ def _with_fees(
     from dataclasses import replace
 
     return [replace(s, late_fee=fees[s.number]) if s.number in fees else s for s in states], fees
+
+
+def states_on(loan: Loan, on: dt.date, bylaws: Bylaws | None = None) -> list[InstallmentState]:
+    """The loan's installments as a meeting on ``on`` would see them: with the late fees that
+    its close charges (so "due now" includes them)."""
+    bylaws = bylaws or bylaws_in_force(loan.caja, on)
+    states, _fees = _with_fees(loan, installment_states(loan), on, bylaws)
+    return states
 
 
 def _preview_allocations(

@@ -34,6 +34,10 @@ class Simulation:
         return self.tea_percent > self.cap_percent
 
     @property
+    def informal_monthly_rate_percent(self) -> Decimal:
+        return percent(self.informal_monthly_rate)
+
+    @property
     def saved_vs_informal(self) -> int:
         return self.informal_cost - self.schedule.total_interest
 

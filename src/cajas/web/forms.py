@@ -8,7 +8,8 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from cajas.meetings.models import AttendanceStatus, ItemKind
+from cajas.loans.models import LoanPurpose
+from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind
 from cajas.meetings.services import SheetRow
 
 
@@ -21,11 +22,51 @@ class OpenMeetingForm(forms.Form):
 class ItemForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Type"),
-        choices=[(k.value, k.label) for k in ItemKind if k != ItemKind.SHARES],
+        choices=[
+            (k.value, k.label) for k in ItemKind if k not in (ItemKind.SHARES, *LOAN_ITEM_KINDS)
+        ],
     )
     member = forms.IntegerField(label=_("Member no."), required=False, min_value=1)
     amount = forms.CharField(label=_("Amount (USD)"), max_length=20)
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+
+class SimulateForm(forms.Form):
+    amount = forms.CharField(label=_("Amount (USD)"), max_length=20)
+    term = forms.IntegerField(label=_("Number of installments"), min_value=1, max_value=520)
+    member = forms.IntegerField(label=_("Member no."), required=False, min_value=1)
+
+
+class LoanApplyForm(SimulateForm):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=LoanPurpose.choices)
+    guarantors = forms.CharField(
+        label=_("Guarantors (member numbers, separated by commas)"), max_length=60, required=False
+    )
+
+    def guarantor_numbers(self) -> list[int]:
+        raw = self.cleaned_data.get("guarantors") or ""
+        return [int(x) for x in raw.replace(" ", "").split(",") if x.isdigit()]
+
+    def clean_guarantors(self) -> str:
+        raw = (self.cleaned_data.get("guarantors") or "").replace(" ", "")
+        if raw and not all(x.isdigit() for x in raw.split(",")):
+            raise forms.ValidationError(_("Write member numbers separated by commas, e.g. 3, 12."))
+        return raw
+
+
+class RepayForm(forms.Form):
+    loan = forms.IntegerField(min_value=1)
+    amount = forms.CharField(label=_("Amount (USD)"), max_length=20)
+    prepay = forms.BooleanField(label=_("Prepayment (pay principal ahead)"), required=False)
+
+
+class RestructureForm(forms.Form):
+    term = forms.IntegerField(label=_("New number of installments"), min_value=1, max_value=520)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class WriteOffForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
 class CloseForm(forms.Form):

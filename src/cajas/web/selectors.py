@@ -86,3 +86,29 @@ def recent_meetings(*, caja: Caja, limit: int = 12) -> list[Meeting]:
         )
         .order_by("-number")[:limit]
     )
+
+
+def meeting_loans(caja: Caja, meeting: Meeting) -> dict[str, list[Any]]:
+    """Loans the treasurer can act on at this meeting: approved ones to hand over and
+    disbursed ones to collect (with what is due by the meeting's date)."""
+    from cajas.loans.models import Loan, LoanStatus
+    from cajas.loans.selectors import loan_lines
+
+    pending = set(
+        MeetingItem.objects.filter(meeting=meeting, kind="loan_disbursement").values_list(
+            "loan_id", flat=True
+        )
+    )
+    approved = [
+        loan
+        for loan in Loan.objects.filter(caja=caja, status=LoanStatus.APPROVED).select_related(
+            "membership__person"
+        )
+        if loan.pk not in pending
+    ]
+    collect = [
+        line
+        for line in loan_lines(caja, meeting.date)
+        if line.loan.status in (LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF)
+    ]
+    return {"approved": approved, "collect": collect}

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cajas.web import views
+from cajas.web import loan_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,4 +10,8 @@ urlpatterns = [
     path("cajas/<int:caja_id>/", views.caja_detail, name="caja"),
     path("cajas/<int:caja_id>/meetings/open/", views.meeting_open_view, name="meeting_open"),
     path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
+    path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
+    path("cajas/<int:caja_id>/loans/simulator/", loan_views.simulator_view, name="simulator"),
+    path("cajas/<int:caja_id>/loans/apply/", loan_views.loan_apply_view, name="loan_apply"),
+    path("cajas/<int:caja_id>/loans/<int:number>/", loan_views.loan_view, name="loan"),
 ]

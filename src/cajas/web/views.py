@@ -22,7 +22,8 @@ from cajas.access.selectors import (
 )
 from cajas.core.errors import NotFound, RuleViolation
 from cajas.ledger.selectors import caja_summary
-from cajas.meetings.models import AttendanceStatus, ItemKind, Meeting, MeetingItem
+from cajas.loans.services import disbursement_record, repayment_record
+from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind, Meeting, MeetingItem
 from cajas.meetings.services import (
     item_record,
     item_remove,
@@ -33,8 +34,16 @@ from cajas.meetings.services import (
     meeting_sheet_save,
 )
 from cajas.org.models import Caja, bylaws_in_force
-from cajas.web.forms import CloseForm, ItemForm, OpenMeetingForm, SheetError, parse_sheet, today
-from cajas.web.selectors import caja_rows, member_lines, recent_meetings
+from cajas.web.forms import (
+    CloseForm,
+    ItemForm,
+    OpenMeetingForm,
+    RepayForm,
+    SheetError,
+    parse_sheet,
+    today,
+)
+from cajas.web.selectors import caja_rows, meeting_loans, member_lines, recent_meetings
 
 
 def _caja(request: HttpRequest, caja_id: int) -> Caja:
@@ -145,7 +154,10 @@ def _meeting_render(
         }
         for a in attendance
     ]
-    other_items = [i for i in items if i.kind not in (ItemKind.SHARES, ItemKind.SOCIAL_FUND)]
+    other_items = [
+        i for i in items if i.kind not in (ItemKind.SHARES, ItemKind.SOCIAL_FUND, *LOAN_ITEM_KINDS)
+    ]
+    loan_items = [i for i in items if i.kind in LOAN_ITEM_KINDS]
     totals: dict[str, int] = {}
     for item in items:
         if not item.waived:
@@ -165,6 +177,8 @@ def _meeting_render(
         "item_form": item_form or ItemForm(),
         "close_form": close_form or CloseForm(),
         "entries": meeting.journal_entries.count() if not meeting.is_open else 0,
+        "loan_items": loan_items,
+        "loans": meeting_loans(caja, meeting) if can_record else None,
     }
     return render(request, "web/meeting.html", context, status=status)
 
@@ -197,6 +211,26 @@ def _meeting_post(request: HttpRequest, caja: Caja, meeting: Meeting) -> HttpRes
                 description=data["description"],
             )
             messages.success(request, _("Item added."))
+        elif action == "disburse":
+            loan_id = request.POST.get("loan", "")
+            if not loan_id.isdigit():
+                raise Http404
+            disbursement_record(meeting_id=meeting.pk, loan_id=int(loan_id))
+            messages.success(
+                request, _("Disbursement recorded; it is posted when the meeting closes.")
+            )
+        elif action == "repay":
+            repay = RepayForm(request.POST)
+            if not repay.is_valid():
+                messages.error(request, _("Enter the amount paid."))
+                return here
+            repayment_record(
+                meeting_id=meeting.pk,
+                loan_id=repay.cleaned_data["loan"],
+                amount=repay.cleaned_data["amount"],
+                prepay=repay.cleaned_data["prepay"],
+            )
+            messages.success(request, _("Payment recorded."))
         elif action == "remove":
             item_remove(meeting_id=meeting.pk, item_id=_item_id(request, meeting))
         elif action == "amount":

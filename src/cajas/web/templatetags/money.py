@@ -14,3 +14,13 @@ def usd(cents: int | None) -> str:
 @register.filter
 def get(mapping: dict, key: str) -> object:  # type: ignore[type-arg]
     return mapping.get(key, 0)
+
+
+@register.filter
+def pct(value: object) -> str:
+    """A percentage with two decimals and a decimal point, like the amounts: ``26.83``."""
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)):.2f}"

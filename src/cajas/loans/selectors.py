@@ -1,0 +1,124 @@
+"""Reading loans: the portfolio with arrears, a member's borrowing limit, a loan's schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from cajas.ledger import chart
+from cajas.ledger.selectors import account_balances
+from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.rules import (
+    aging_bucket,
+    amount_due_now,
+    amount_owed,
+    days_past_due,
+    par,
+)
+from cajas.loans.schedule import round_cents
+from cajas.loans.services import states_on
+from cajas.members.models import Membership
+from cajas.org.models import Caja, bylaws_in_force
+
+OPEN_STATUSES = (LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED)
+
+
+@dataclass(frozen=True)
+class LoanLine:
+    loan: Loan
+    outstanding: int
+    days_past_due: int
+    bucket: str
+    due_now: int
+    payoff: int
+
+
+def loans_for(caja: Caja, membership: Membership | None = None) -> QuerySet[Loan]:
+    qs = Loan.objects.filter(caja=caja).select_related("membership__person")
+    if membership is not None:
+        qs = qs.filter(membership=membership)
+    return qs.order_by("-number")
+
+
+def loan_lines(caja: Caja, on: dt.date, membership: Membership | None = None) -> list[LoanLine]:
+    balances = account_balances(caja=caja)
+    bylaws = bylaws_in_force(caja, on)
+    lines = []
+    for loan in loans_for(caja, membership):
+        outstanding = balances.get(chart.loan_account_code(loan.number), 0)
+        if loan.status == LoanStatus.DISBURSED:
+            states = states_on(loan, on, bylaws)
+            days = days_past_due(states, on)
+            due, payoff = amount_due_now(states, on), amount_owed(states, on)
+        else:
+            days, due, payoff = 0, 0, 0
+        lines.append(LoanLine(loan, outstanding, days, aging_bucket(days), due, payoff))
+    return lines
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    disbursed: int
+    outstanding: int
+    par1: Decimal
+    par30: Decimal
+    par90: Decimal
+    buckets: dict[str, int]
+
+
+def portfolio(lines: list[LoanLine]) -> Portfolio:
+    active = [line for line in lines if line.loan.status == LoanStatus.DISBURSED]
+    book = [(line.outstanding, line.days_past_due) for line in active]
+    buckets: dict[str, int] = {}
+    for line in active:
+        buckets[line.bucket] = buckets.get(line.bucket, 0) + line.outstanding
+    return Portfolio(
+        disbursed=len(active),
+        outstanding=sum(o for o, _d in book),
+        par1=par(book, 0),
+        par30=par(book, 30),
+        par90=par(book, 90),
+        buckets=buckets,
+    )
+
+
+@dataclass(frozen=True)
+class BorrowingLimit:
+    savings: int
+    multiple: Decimal
+    by_savings: int
+    cash: int
+    limit: int
+    open_loans: int
+    max_open: int
+    eligible_from: dt.date
+
+
+def borrowing_limit(caja: Caja, membership: Membership, on: dt.date) -> BorrowingLimit:
+    """What a member may borrow today under LOAN-001 and the cash in the box."""
+    bylaws = bylaws_in_force(caja, on)
+    balances = account_balances(caja=caja)
+    savings = balances.get(chart.savings_account_code(membership.number), 0)
+    by_savings = round_cents(Decimal(savings) * bylaws.loan_savings_multiple)
+    cash = balances.get(chart.CASH, 0)
+    return BorrowingLimit(
+        savings=savings,
+        multiple=bylaws.loan_savings_multiple,
+        by_savings=by_savings,
+        cash=cash,
+        limit=max(min(by_savings, cash), 0),
+        open_loans=Loan.objects.filter(membership=membership, status__in=OPEN_STATUSES).count(),
+        max_open=bylaws.loan_max_open_per_member,
+        eligible_from=membership.joined_on + dt.timedelta(days=bylaws.loan_min_membership_days),
+    )
+
+
+def schedule_rows(loan: Loan, version: int | None = None) -> list[Installment]:
+    return list(
+        Installment.objects.filter(
+            loan=loan, version=loan.schedule_version if version is None else version
+        ).order_by("number")
+    )

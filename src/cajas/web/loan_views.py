@@ -1,0 +1,244 @@
+"""Loan pages: list and portfolio, the simulator, the application, and one loan's page
+(contract with the crédito digno comparison, schedule, votes, decision, restructuring and
+write-off). Disbursements and repayments are recorded on the meeting page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cajas.access.selectors import (
+    membership_of_user,
+    user_can_record_meetings,
+    user_sees_all_members,
+)
+from cajas.core.errors import RuleViolation
+from cajas.core.money import parse_amount
+from cajas.loans.models import Loan, LoanStatus, Vote
+from cajas.loans.selectors import borrowing_limit, loan_lines, portfolio, schedule_rows
+from cajas.loans.services import (
+    loan_apply,
+    loan_decide,
+    loan_restructure,
+    loan_terms_simulate,
+    loan_vote,
+    loan_write_off_approve,
+    loan_write_off_request,
+    voters_for,
+)
+from cajas.members.models import Membership
+from cajas.org.models import Caja, bylaws_in_force
+from cajas.web.forms import LoanApplyForm, RestructureForm, SimulateForm, WriteOffForm, today
+from cajas.web.views import _caja, _rule_error
+
+
+def _member_for(request: HttpRequest, caja: Caja, number: int | None) -> Membership | None:
+    """A member sees and applies only for themself; a recorder may pick any member."""
+    own = membership_of_user(user=request.user, caja=caja)
+    if user_can_record_meetings(user=request.user, caja=caja) and number:
+        return Membership.objects.filter(caja=caja, number=number).first()
+    if user_sees_all_members(user=request.user, caja=caja) and number:
+        return Membership.objects.filter(caja=caja, number=number).first()
+    return own
+
+
+@login_required
+def loans_view(request: HttpRequest, caja_id: int) -> HttpResponse:
+    caja = _caja(request, caja_id)
+    sees_all = user_sees_all_members(user=request.user, caja=caja)
+    own = membership_of_user(user=request.user, caja=caja)
+    if not sees_all and own is None:
+        raise PermissionDenied
+    lines = loan_lines(caja, today(), None if sees_all else own)
+    context: dict[str, Any] = {
+        "caja": caja,
+        "lines": lines,
+        "portfolio": portfolio(lines) if sees_all else None,
+        "can_record": user_can_record_meetings(user=request.user, caja=caja),
+        "apply_form": LoanApplyForm(),
+        "sees_all": sees_all,
+    }
+    return render(request, "web/loans.html", context)
+
+
+@login_required
+def simulator_view(request: HttpRequest, caja_id: int) -> HttpResponse:
+    caja = _caja(request, caja_id)
+    form = SimulateForm(request.GET or None)
+    sim = limit = member = None
+    error = ""
+    on = today()
+    bylaws = bylaws_in_force(caja, on)
+    if form.is_valid():
+        member = _member_for(request, caja, form.cleaned_data.get("member"))
+        try:
+            cents = parse_amount(form.cleaned_data["amount"])
+            sim = loan_terms_simulate(
+                caja=caja, principal=cents, term=form.cleaned_data["term"], on=on, bylaws=bylaws
+            )
+        except RuleViolation as exc:
+            error = exc.message(request.LANGUAGE_CODE)
+    else:
+        member = _member_for(request, caja, None)
+    if member is not None:
+        limit = borrowing_limit(caja, member, on)
+    context = {
+        "caja": caja,
+        "form": form,
+        "sim": sim,
+        "limit": limit,
+        "member": member,
+        "error": error,
+        "bylaws": bylaws,
+        "can_record": user_can_record_meetings(user=request.user, caja=caja),
+        "apply_form": LoanApplyForm(request.GET or None) if sim else None,
+    }
+    return render(request, "web/simulator.html", context)
+
+
+@login_required
+@require_POST
+def loan_apply_view(request: HttpRequest, caja_id: int) -> HttpResponse:
+    caja = _caja(request, caja_id)
+    form = LoanApplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the amount, the number of installments and the purpose."))
+        return redirect("loans", caja_id=caja.pk)
+    member = _member_for(request, caja, form.cleaned_data.get("member"))
+    own = membership_of_user(user=request.user, caja=caja)
+    recorder = user_can_record_meetings(user=request.user, caja=caja)
+    if member is None or not (recorder or member == own):
+        raise PermissionDenied
+    try:
+        loan = loan_apply(
+            caja_id=caja.pk,
+            member=member.number,
+            amount=form.cleaned_data["amount"],
+            term=form.cleaned_data["term"],
+            purpose=form.cleaned_data["purpose"],
+            on=today(),
+            guarantors=form.guarantor_numbers(),
+        )
+    except RuleViolation as exc:
+        _rule_error(request, exc)
+        return redirect(f"{_simulator_url(caja)}?{request.POST.urlencode()}")
+    messages.success(request, _("Application recorded: it now goes to the vote."))
+    return redirect("loan", caja_id=caja.pk, number=loan.number)
+
+
+def _simulator_url(caja: Caja) -> str:
+    from django.urls import reverse
+
+    return reverse("simulator", args=[caja.pk])
+
+
+def _loan(caja: Caja, number: int) -> Loan:
+    loan = (
+        Loan.objects.filter(caja=caja, number=number)
+        .select_related("membership__person", "disbursed_at")
+        .first()
+    )
+    if loan is None:
+        raise Http404
+    return loan
+
+
+@login_required
+def loan_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
+    caja = _caja(request, caja_id)
+    loan = _loan(caja, number)
+    sees_all = user_sees_all_members(user=request.user, caja=caja)
+    own = membership_of_user(user=request.user, caja=caja)
+    if not sees_all and loan.membership != own:
+        raise Http404
+    recorder = user_can_record_meetings(user=request.user, caja=caja)
+    if request.method == "POST":
+        if not (recorder or (own is not None and own.role != "member")):
+            raise PermissionDenied
+        return _loan_post(request, caja, loan, own)
+    on = today()
+    votes = {v.membership_id: v.vote for v in loan.votes.all()}
+    voters = voters_for(loan, on) if loan.status == LoanStatus.APPLIED else []
+    sim = loan_terms_simulate(
+        caja=caja, principal=loan.principal_cents, term=loan.term, on=loan.applied_on
+    )
+    line = next(iter(x for x in loan_lines(caja, on, loan.membership) if x.loan.pk == loan.pk))
+    context = {
+        "caja": caja,
+        "loan": loan,
+        "line": line,
+        "sim": sim,
+        "rows": schedule_rows(loan),
+        "history": [
+            (r, schedule_rows(loan, r.from_version)) for r in loan.restructurings.order_by("on")
+        ],
+        "voters": [(m, votes.get(m.pk, "")) for m in voters],
+        "vote_choices": Vote.choices,
+        "recorder": recorder,
+        "officer": own if own is not None and own.role != "member" else None,
+        "guarantors": [g.membership for g in loan.guarantors.select_related("membership__person")],
+        "repayments": loan.items.filter(kind="loan_repayment", meeting__status="closed")
+        .select_related("meeting")
+        .order_by("meeting__date"),
+        "restructure_form": RestructureForm(),
+        "write_off_form": WriteOffForm(),
+    }
+    return render(request, "web/loan.html", context)
+
+
+def _loan_post(
+    request: HttpRequest, caja: Caja, loan: Loan, own: Membership | None
+) -> HttpResponse:
+    action = request.POST.get("action", "")
+    here = redirect("loan", caja_id=caja.pk, number=loan.number)
+    on = today()
+    recorder = user_can_record_meetings(user=request.user, caja=caja)
+    try:
+        if action in ("votes", "decide") and recorder:
+            for member in voters_for(loan, on):
+                vote = request.POST.get(f"vote_{member.number}", "")
+                if vote in Vote.values:
+                    loan_vote(loan_id=loan.pk, member=member.number, vote=vote, on=on)
+            if action == "votes":
+                messages.success(request, _("Votes recorded."))
+                return here
+            decided = loan_decide(loan_id=loan.pk, on=on)
+            if decided.status == LoanStatus.APPROVED:
+                messages.success(request, _("Loan approved. Disburse it at a meeting."))
+            else:
+                messages.warning(request, _("Loan rejected by the vote."))
+        elif action == "restructure" and recorder:
+            form = RestructureForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Give the new number of installments and the reason."))
+                return here
+            loan_restructure(
+                loan_id=loan.pk,
+                term=form.cleaned_data["term"],
+                on=on,
+                reason=form.cleaned_data["reason"],
+                recorded_by=request.user.get_username(),
+            )
+            messages.success(request, _("Loan restructured; the earlier schedule is kept below."))
+        elif action == "write_off_request" and own is not None:
+            loan_write_off_request(
+                loan_id=loan.pk, member=own.number, reason=request.POST.get("reason", ""), on=on
+            )
+            messages.success(request, _("Write-off requested; another officer must approve it."))
+        elif action == "write_off_approve" and own is not None:
+            loan_write_off_approve(
+                loan_id=loan.pk, member=own.number, on=on, recorded_by=request.user.get_username()
+            )
+            messages.success(request, _("Loan written off and posted to the books."))
+        else:
+            raise PermissionDenied
+    except RuleViolation as exc:
+        _rule_error(request, exc)
+    return here
