@@ -131,6 +131,80 @@ def loan_terms_simulate(
     )
 
 
+@dataclass(frozen=True)
+class RateCheck:
+    """The bylaws' loan rate as a member would pay it (LOAN-005)."""
+
+    monthly_rate_percent: Decimal
+    method: str
+    tea_percent: Decimal
+    at_term: int
+    cap_percent: Decimal
+    complying_monthly_rate_percent: Decimal
+
+    @property
+    def above_cap(self) -> bool:
+        return self.tea_percent > self.cap_percent
+
+
+def bylaws_rate_check(bylaws: Bylaws, on: dt.date) -> RateCheck:
+    """The highest TEA the bylaws' rate and method give over the terms a member may take
+    (flat interest costs more the longer the loan), against the legal cap in force. Used to
+    flag bylaws, and bylaws changes, above the cap before they are approved."""
+    longest = max(
+        1, int(months_of_to_installments(bylaws.loan_max_term_months, bylaws.loan_frequency))
+    )
+    terms = sorted({t for t in (1, 2, 3, 6, 9, 12, 18, 24, longest) if t <= longest})
+    cap = cap_percent_in_force(bylaws.loan_rate_cap_segment, on)
+    worst: tuple[Decimal, int] = (Decimal(0), 1)
+    for term in terms:
+        sim = simulate(
+            principal=100_000,
+            monthly_rate=bylaws.loan_monthly_rate_percent / 100,
+            method=bylaws.loan_interest_method,
+            term=term,
+            frequency=bylaws.loan_frequency,
+            cap=cap,
+        )
+        worst = max(worst, (sim.tea_percent, term))
+    probe = simulate(
+        principal=100_000,
+        monthly_rate=Decimal(0),
+        method="french",
+        term=1,
+        frequency="monthly",
+        cap=cap,
+    )
+    return RateCheck(
+        monthly_rate_percent=bylaws.loan_monthly_rate_percent,
+        method=bylaws.loan_interest_method,
+        tea_percent=worst[0],
+        at_term=worst[1],
+        cap_percent=cap,
+        complying_monthly_rate_percent=probe.complying_monthly_rate_percent,
+    )
+
+
+def bylaws_change_rate_check(caja: Caja, changes: dict[str, object], on: dt.date) -> RateCheck:
+    """The same check for a proposed bylaws change, before the assembly approves it."""
+    current = bylaws_in_force(caja, on)
+    proposed = Bylaws(
+        **{
+            f.name: changes.get(f.name, getattr(current, f.name))
+            for f in Bylaws._meta.concrete_fields
+            if f.name not in {"id"}
+        }
+    )
+    proposed.loan_monthly_rate_percent = Decimal(str(proposed.loan_monthly_rate_percent))
+    return bylaws_rate_check(proposed, on)
+
+
+def months_of_to_installments(months: int, frequency: str) -> Decimal:
+    from cajas.loans.schedule import PERIODS_PER_YEAR
+
+    return Decimal(months) * PERIODS_PER_YEAR[Frequency(frequency)] / 12
+
+
 def _member(caja_id: int, number: int, on: dt.date, field: str = "member") -> Membership:
     membership = Membership.objects.filter(caja_id=caja_id, number=number).first()
     if membership is None or not membership.active_on(on):

@@ -22,7 +22,7 @@ from cajas.access.selectors import (
 )
 from cajas.core.errors import NotFound, RuleViolation
 from cajas.ledger.selectors import caja_summary
-from cajas.loans.services import disbursement_record, repayment_record
+from cajas.loans.services import bylaws_rate_check, disbursement_record, repayment_record
 from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind, Meeting, MeetingItem
 from cajas.meetings.services import (
     item_record,
@@ -81,6 +81,7 @@ def caja_detail(request: HttpRequest, caja_id: int) -> HttpResponse:
         "can_record": user_can_record_meetings(user=request.user, caja=caja),
         "open_form": OpenMeetingForm(initial={"date": today()}),
         "bylaws": bylaws_in_force(caja),
+        "rate_check": bylaws_rate_check(bylaws_in_force(caja), today()) if sees_all else None,
     }
     return render(request, "web/caja.html", context)
 
