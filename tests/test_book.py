@@ -129,3 +129,60 @@ def test_a_typed_in_book_without_hashes_is_chained_on_import() -> None:
     caja = book_import(document, recorded_by="digitadora")
     assert caja.last_seq == 1
     call_command("verify", caja=caja.code)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loans_round_trip_with_votes_schedules_and_restructurings(tmp_path: Path) -> None:
+    from cajas.loans.services import loan_apply, loan_restructure, loan_vote, repayment_record
+    from tests.test_loans import APPLY, _caja, _disbursed, _meeting
+
+    caja = _caja()
+    loan = _disbursed(caja)
+    late = dt.date(2025, 4, 30)  # installment 1 late: a late fee is charged and paid
+    _meeting(
+        caja,
+        late,
+        loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="41.62")],
+    )
+    loan_restructure(
+        loan_id=loan.pk, term=4, on=dt.date(2025, 5, 2), reason="enfermedad", recorded_by="tesorera"
+    )
+    pending = loan_apply(
+        caja_id=caja.pk,
+        member=5,
+        amount="40",
+        term=2,
+        purpose="education",
+        on=APPLY,
+        guarantors=[6],
+    )
+    loan_vote(loan_id=pending.pk, member=1, vote="no", on=APPLY)
+    first = book_export(caja=caja)
+    assert [x["status"] for x in first["loans"]] == ["disbursed", "applied"]
+    assert first["loans"][0]["schedule_version"] == 2 and first["loans"][0]["restructurings"]
+    assert first["loans"][1]["votes"] == [[1, "no", None]] and first["loans"][1]["guarantors"] == [
+        6
+    ]
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(first))
+    call_command("flush", interactive=False)
+    call_command("book", "import", str(path))
+    imported = Caja.objects.get(code=first["caja"]["code"])
+    assert book_export(caja=imported) == first
+    call_command("verify", caja=imported.code)
+
+
+def test_a_book_with_a_repayment_of_an_unknown_loan_is_refused(caja: Caja) -> None:
+    document = copy.deepcopy(book_export(caja=caja))
+    document["caja"]["code"] = "otra"
+    document["meetings"][0]["items"].append(
+        {"member": 1, "kind": "loan_repayment", "amount_cents": 500, "loan": 9}
+    )
+    document["loans"] = [{"number": 1, "member": 99}]
+    before = db_snapshot()
+    with pytest.raises(ImportErrors) as exc:
+        book_import(document)
+    assert db_snapshot() == before
+    paths = [p for p, _m in exc.value.errors]
+    assert "$.loans[0]" in paths
+    assert "$.meetings[0].items[" in " ".join(paths) and any(p.endswith(".loan") for p in paths)

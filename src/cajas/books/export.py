@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from cajas.books.loans_section import loans_export
 from cajas.ledger.models import Account, JournalEntry, JournalLine
+from cajas.loans.models import Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingItem
 from cajas.members.models import Membership
 from cajas.org.models import Bylaws, Caja
@@ -63,6 +65,7 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
         attendance.setdefault(a.meeting_id, []).append(
             [number_of[a.membership_id], a.status, a.late]
         )
+    loan_number = dict(Loan.objects.filter(caja=caja).values_list("id", "number"))
     items: dict[int, list[dict[str, Any]]] = {}
     for i in MeetingItem.objects.filter(meeting__caja=caja).order_by("meeting_id", "id"):
         items.setdefault(i.meeting_id, []).append(
@@ -75,6 +78,8 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
                 "fine_reason": i.fine_reason,
                 "proposed": i.proposed,
                 "waived": i.waived,
+                "loan": loan_number.get(i.loan_id or 0),
+                "prepay": i.prepay,
             }
         )
     meeting_number = {m.pk: m.number for m in meetings}
@@ -167,11 +172,17 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
             }
             for m in meetings
         ],
+        "loans": loans_export(caja, number_of, meeting_number),
         "accounts": [
-            {"code": code, "kind": kind, "member": number_of.get(mid) if mid else None}
-            for code, kind, mid in Account.objects.filter(caja=caja)
+            {
+                "code": code,
+                "kind": kind,
+                "member": number_of.get(mid) if mid else None,
+                "loan": loan_number.get(lid or 0),
+            }
+            for code, kind, mid, lid in Account.objects.filter(caja=caja)
             .order_by("code")
-            .values_list("code", "kind", "membership_id")
+            .values_list("code", "kind", "membership_id", "loan_id")
         ],
         "journal": journal,
         "chain_head": {"seq": caja.last_seq, "hash": caja.last_hash},

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cajas.books.export import BYLAWS_FIELDS, FORMAT, PERSON_FIELDS, VERSION
+from cajas.books.loans_section import loans_check, loans_write
 from cajas.core.errors import RuleViolation
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, JournalLine
@@ -30,6 +31,7 @@ from cajas.ledger.rules import (
 from cajas.ledger.services import balances_rebuild
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.models import (
+    LOAN_ITEM_KINDS,
     Attendance,
     AttendanceStatus,
     ItemKind,
@@ -144,6 +146,7 @@ class _Plan:
         self.accounts: dict[str, dict[str, Any]] = {}
         self.entries: list[dict[str, Any]] = []
         self.bylaws: list[Bylaws] = []
+        self.loans: dict[int, dict[str, Any]] = {}
 
     # -- checks -------------------------------------------------------------------------
     def check(self) -> None:
@@ -162,6 +165,10 @@ class _Plan:
         self._check_members()
         self._check_cycles()
         self._check_meetings()
+        self.loans = loans_check(
+            self.doc.get("loans"), set(self.members), set(self.meetings), self.errs
+        )
+        self._check_loan_references()
         self._check_accounts()
         self._check_journal()
 
@@ -315,6 +322,17 @@ class _Plan:
                 "closed_at": _datetime(raw.get("closed_at"), f"{path}.closed_at", self.errs),
             }
 
+    def _check_loan_references(self) -> None:
+        for i, raw in enumerate(self.doc["meetings"]):
+            for j, item in enumerate(raw.get("items", []) if isinstance(raw, dict) else []):
+                loan = item.get("loan") if isinstance(item, dict) else None
+                kind = item.get("kind") if isinstance(item, dict) else None
+                if kind in LOAN_ITEM_KINDS and loan not in self.loans:
+                    self.errs.add(
+                        f"$.meetings[{i}].items[{j}].loan",
+                        f"préstamo inexistente / unknown loan {loan!r}",
+                    )
+
     def _check_accounts(self) -> None:
         raw_accounts = self.doc.get("accounts")
         if raw_accounts is None:  # typed-in books: the standard chart plus one per member
@@ -336,6 +354,10 @@ class _Plan:
             if raw.get("member") is not None and raw["member"] not in self.members:
                 self.errs.add(
                     f"{path}.member", f"socio inexistente / unknown member {raw['member']!r}"
+                )
+            if raw.get("loan") is not None and raw["loan"] not in self.loans:
+                self.errs.add(
+                    f"{path}.loan", f"préstamo inexistente / unknown loan {raw['loan']!r}"
                 )
             self.accounts[raw["code"]] = raw
 
@@ -523,10 +545,13 @@ class _Plan:
                     for n, s, late in raw.get("attendance", [])
                 ]
             )
+            meetings[number] = meeting
+        loans = loans_write(caja, self.loans, members, meetings)
+        for number, m in sorted(self.meetings.items()):
             MeetingItem.objects.bulk_create(
                 [
                     MeetingItem(
-                        meeting=meeting,
+                        meeting=meetings[number],
                         membership=members.get(i["member"]) if i.get("member") else None,
                         kind=i["kind"],
                         shares=i.get("shares"),
@@ -535,17 +560,19 @@ class _Plan:
                         fine_reason=i.get("fine_reason", ""),
                         proposed=i.get("proposed", False),
                         waived=i.get("waived", False),
+                        loan=loans.get(i.get("loan") or 0),
+                        prepay=i.get("prepay", False),
                     )
-                    for i in raw.get("items", [])
+                    for i in m["raw"].get("items", [])
                 ]
             )
-            meetings[number] = meeting
         accounts = {
             code: Account.objects.create(
                 caja=caja,
                 code=code,
                 kind=raw["kind"],
                 membership=members.get(raw["member"]) if raw.get("member") else None,
+                loan=loans.get(raw.get("loan") or 0),
             )
             for code, raw in sorted(self.accounts.items())
         }

@@ -1,0 +1,261 @@
+"""The ``loans`` section of a caja's book (format v1, optional): every loan with its votes,
+guarantors, schedule versions and restructurings, keyed by member and meeting numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from cajas.loans.models import (
+    Installment,
+    Loan,
+    LoanGuarantor,
+    LoanPurpose,
+    LoanStatus,
+    LoanVote,
+    Restructuring,
+    Vote,
+)
+from cajas.org.models import InterestMethod, LoanFrequency
+
+if TYPE_CHECKING:
+    from cajas.books.importer import ImportErrors
+    from cajas.meetings.models import Meeting
+    from cajas.members.models import Membership
+    from cajas.org.models import Caja
+
+INSTALLMENT_COLUMNS = [
+    "version",
+    "number",
+    "due_date",
+    "principal_cents",
+    "interest_cents",
+    "paid_principal_cents",
+    "paid_interest_cents",
+    "late_fee_cents",
+    "paid_late_fee_cents",
+]
+LOAN_FIELDS = [
+    "purpose",
+    "principal_cents",
+    "term",
+    "frequency",
+    "method",
+    "monthly_rate_percent",
+    "applied_on",
+    "status",
+    "tea_percent",
+    "cap_percent",
+    "cap_segment",
+    "informal_cost_cents",
+    "decided_on",
+    "disbursed_on",
+    "schedule_version",
+    "repaid_on",
+    "write_off_reason",
+    "written_off_on",
+    "written_off_cents",
+    "recovered_cents",
+]
+_DATES = {"applied_on", "decided_on", "disbursed_on", "repaid_on", "written_off_on"}
+_DECIMALS = {"monthly_rate_percent", "tea_percent", "cap_percent"}
+_CHOICES = {
+    "purpose": LoanPurpose.values,
+    "frequency": LoanFrequency.values,
+    "method": InterestMethod.values,
+    "status": LoanStatus.values,
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def loans_export(
+    caja: Caja, number_of: dict[int, int], meeting_number: dict[int, int]
+) -> list[dict[str, Any]]:
+    loans = list(Loan.objects.filter(caja=caja).order_by("number"))
+    ids = [loan.pk for loan in loans]
+    votes: dict[int, list[list[Any]]] = {}
+    for v in LoanVote.objects.filter(loan_id__in=ids).order_by("loan_id", "membership__number"):
+        votes.setdefault(v.loan_id, []).append(
+            [number_of[v.membership_id], v.vote, meeting_number.get(v.meeting_id or 0)]
+        )
+    guarantors: dict[int, list[int]] = {}
+    for g in LoanGuarantor.objects.filter(loan_id__in=ids).order_by(
+        "loan_id", "membership__number"
+    ):
+        guarantors.setdefault(g.loan_id, []).append(number_of[g.membership_id])
+    rows: dict[int, list[list[Any]]] = {}
+    for i in Installment.objects.filter(loan_id__in=ids).order_by("loan_id", "version", "number"):
+        rows.setdefault(i.loan_id, []).append([_plain(getattr(i, c)) for c in INSTALLMENT_COLUMNS])
+    restructurings: dict[int, list[dict[str, Any]]] = {}
+    for r in Restructuring.objects.filter(loan_id__in=ids).order_by("loan_id", "id"):
+        restructurings.setdefault(r.loan_id, []).append(
+            {
+                "from_version": r.from_version,
+                "to_version": r.to_version,
+                "on": r.on.isoformat(),
+                "reason": r.reason,
+                "outstanding_cents": r.outstanding_cents,
+                "term": r.term,
+                "monthly_rate_percent": str(r.monthly_rate_percent),
+                "recorded_by": r.recorded_by,
+            }
+        )
+    return [
+        {
+            "number": loan.number,
+            "member": number_of[loan.membership_id],
+            **{name: _plain(getattr(loan, name)) for name in LOAN_FIELDS},
+            "disbursed_at": meeting_number.get(loan.disbursed_at_id or 0),
+            "write_off_requested_by": number_of.get(loan.write_off_requested_by_id or 0),
+            "written_off_by": number_of.get(loan.written_off_by_id or 0),
+            "guarantors": guarantors.get(loan.pk, []),
+            "votes": votes.get(loan.pk, []),
+            "installments": rows.get(loan.pk, []),
+            "restructurings": restructurings.get(loan.pk, []),
+        }
+        for loan in loans
+    ]
+
+
+def loans_check(
+    raw_loans: Any, members: set[int], meetings: set[int], errs: ImportErrors
+) -> dict[int, dict[str, Any]]:
+    """Parse and check the section; every problem is added to ``errs`` with its path."""
+    checked: dict[int, dict[str, Any]] = {}
+    if raw_loans is None:
+        return checked
+    if not isinstance(raw_loans, list):
+        errs.add("$.loans", "debe ser una lista / must be a list")
+        return checked
+    for k, raw in enumerate(raw_loans):
+        path = f"$.loans[{k}]"
+        if not isinstance(raw, dict):
+            errs.add(path, "debe ser un objeto / must be an object")
+            continue
+        missing = [f for f in ["number", "member", *LOAN_FIELDS[:12]] if f not in raw]
+        if missing:
+            errs.add(path, f"faltan campos / missing fields: {', '.join(missing)}")
+            continue
+        values: dict[str, Any] = {}
+        for name in LOAN_FIELDS:
+            value = raw.get(name)
+            fpath = f"{path}.{name}"
+            if name in _DATES:
+                if value is None:
+                    values[name] = None
+                    continue
+                try:
+                    values[name] = dt.date.fromisoformat(value)
+                except (TypeError, ValueError):
+                    errs.add(fpath, f"fecha inválida / invalid date {value!r}")
+            elif name in _DECIMALS:
+                try:
+                    values[name] = Decimal(str(value))
+                except InvalidOperation:
+                    errs.add(fpath, f"número inválido / invalid number {value!r}")
+            elif name in _CHOICES:
+                if value not in _CHOICES[name]:
+                    errs.add(fpath, f"valor desconocido / unknown value {value!r}")
+                values[name] = value
+            elif name.endswith("_cents") or name in {"term", "schedule_version"}:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    errs.add(fpath, f"entero no negativo / a non-negative integer, not {value!r}")
+                values[name] = value
+            else:
+                values[name] = value if value is not None else ""
+        if raw["number"] in checked:
+            errs.add(f"{path}.number", f"número repetido / duplicate number {raw['number']}")
+        for ref in ("member", "write_off_requested_by", "written_off_by"):
+            if raw.get(ref) is not None and raw[ref] not in members:
+                errs.add(f"{path}.{ref}", f"socio inexistente / unknown member {raw[ref]!r}")
+        if raw.get("disbursed_at") is not None and raw["disbursed_at"] not in meetings:
+            errs.add(
+                f"{path}.disbursed_at",
+                f"reunión inexistente / unknown meeting {raw['disbursed_at']!r}",
+            )
+        for j, g in enumerate(raw.get("guarantors", [])):
+            if g not in members:
+                errs.add(f"{path}.guarantors[{j}]", f"socio inexistente / unknown member {g!r}")
+        for j, v in enumerate(raw.get("votes", [])):
+            if (
+                not isinstance(v, list)
+                or len(v) != 3
+                or v[0] not in members
+                or v[1] not in Vote.values
+                or (v[2] is not None and v[2] not in meetings)
+            ):
+                errs.add(f"{path}.votes[{j}]", f"voto inválido / invalid vote {v!r}")
+        rows = []
+        for j, row in enumerate(raw.get("installments", [])):
+            try:
+                assert isinstance(row, list) and len(row) == len(INSTALLMENT_COLUMNS)
+                parsed = dict(zip(INSTALLMENT_COLUMNS, row, strict=True))
+                parsed["due_date"] = dt.date.fromisoformat(parsed["due_date"])
+                assert all(
+                    isinstance(parsed[c], int) and parsed[c] >= 0
+                    for c in INSTALLMENT_COLUMNS
+                    if c != "due_date"
+                )
+                rows.append(parsed)
+            except (AssertionError, TypeError, ValueError):
+                errs.add(
+                    f"{path}.installments[{j}]", f"cuota inválida / invalid installment {row!r}"
+                )
+        checked[raw["number"]] = {"raw": raw, "values": values, "installments": rows}
+    return checked
+
+
+def loans_write(
+    caja: Caja,
+    checked: dict[int, dict[str, Any]],
+    members: dict[int, Membership],
+    meetings: dict[int, Meeting],
+) -> dict[int, Loan]:
+    loans: dict[int, Loan] = {}
+    for number, item in sorted(checked.items()):
+        raw, values = item["raw"], item["values"]
+        loan = Loan.objects.create(
+            caja=caja,
+            number=number,
+            membership=members[raw["member"]],
+            disbursed_at=meetings.get(raw.get("disbursed_at") or 0),
+            write_off_requested_by=members.get(raw.get("write_off_requested_by") or 0),
+            written_off_by=members.get(raw.get("written_off_by") or 0),
+            **values,
+        )
+        LoanGuarantor.objects.bulk_create(
+            [LoanGuarantor(loan=loan, membership=members[g]) for g in raw.get("guarantors", [])]
+        )
+        LoanVote.objects.bulk_create(
+            [
+                LoanVote(loan=loan, membership=members[m], vote=v, meeting=meetings.get(mt or 0))
+                for m, v, mt in raw.get("votes", [])
+            ]
+        )
+        Installment.objects.bulk_create([Installment(loan=loan, **r) for r in item["installments"]])
+        Restructuring.objects.bulk_create(
+            [
+                Restructuring(
+                    loan=loan,
+                    from_version=r["from_version"],
+                    to_version=r["to_version"],
+                    on=dt.date.fromisoformat(r["on"]),
+                    reason=r["reason"],
+                    outstanding_cents=r["outstanding_cents"],
+                    term=r["term"],
+                    monthly_rate_percent=Decimal(r["monthly_rate_percent"]),
+                    recorded_by=r.get("recorded_by", ""),
+                )
+                for r in raw.get("restructurings", [])
+            ]
+        )
+        loans[number] = loan
+    return loans
