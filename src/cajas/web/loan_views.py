@@ -111,10 +111,13 @@ def loan_apply_view(request: HttpRequest, caja_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Check the amount, the number of installments and the purpose."))
         return redirect("loans", caja_id=caja.pk)
-    member = _member_for(request, caja, form.cleaned_data.get("member"))
     own = membership_of_user(user=request.user, caja=caja)
     recorder = user_can_record_meetings(user=request.user, caja=caja)
-    if member is None or not (recorder or member == own):
+    number = form.cleaned_data.get("member")
+    if not recorder and (own is None or (number and number != own.number)):
+        raise PermissionDenied  # members apply for themselves only
+    member = _member_for(request, caja, number)
+    if member is None:
         raise PermissionDenied
     try:
         loan = loan_apply(

@@ -1,0 +1,94 @@
+"""Loan pages through the Django test client: who sees and does what, and rule errors that
+show in the page and write nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from cajas.loans.models import Loan
+from cajas.loans.services import loan_apply
+from cajas.meetings.services import SheetRow
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
+from tests.helpers import run_meeting
+from tests.test_loans import APPLY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def saved(caja_a: Caja, alice: User) -> Caja:
+    """Members 1–6 of caja A (Alice is #6) each saved 25.00."""
+    run_meeting(caja_a, FOUNDED, [SheetRow(member=n, shares=5) for n in range(1, 7)])
+    return caja_a
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_treasurer_records_an_application_and_sees_the_fair_credit_figures(
+    saved: Caja, alice: User
+) -> None:
+    client = _client(alice)
+    response = client.post(
+        f"/cajas/{saved.pk}/loans/apply/",
+        {"amount": "60", "term": "3", "member": "2", "purpose": "emergency"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Solicitud registrada: ahora pasa a votación." in page
+    assert "Crédito digno: lo que de verdad cuesta este préstamo" in page
+    assert "28.23 %" in page  # the legal cap, next to the loan's TEA
+    loan = Loan.objects.get(caja=saved)
+    assert loan.membership.number == 2 and loan.principal_cents == 6000
+
+
+def test_an_application_over_the_limit_shows_the_rule_and_writes_nothing(
+    saved: Caja, alice: User
+) -> None:
+    before = db_snapshot()
+    response = _client(alice).post(
+        f"/cajas/{saved.pk}/loans/apply/",
+        {"amount": "80", "term": "3", "member": "2", "purpose": "business"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "supera 3 veces los ahorros" in page and "puede pedir hasta 75.00 USD" in page
+    assert db_snapshot() == before
+
+
+def test_a_member_sees_only_her_own_loans(saved: Caja, alice: User) -> None:
+    rosa = user_for(enrol(saved, given_names="Rosa"), "rosa")  # member #7, no savings
+    mine = loan_apply(caja_id=saved.pk, member=2, amount="30", term=3, purpose="business", on=APPLY)
+    client = _client(rosa)
+    assert client.get(f"/cajas/{saved.pk}/loans/{mine.number}/").status_code == 404
+    listing = client.get(f"/cajas/{saved.pk}/loans/").content.decode()
+    assert "Préstamo n.º 1" not in listing and "Todavía no hay préstamos." in listing
+    simulator = client.get(f"/cajas/{saved.pk}/loans/simulator/?amount=10&term=2").content.decode()
+    assert "Socio/a 7." in simulator  # her own limit, never someone else's
+    # and she cannot apply in another member's name
+    assert (
+        client.post(
+            f"/cajas/{saved.pk}/loans/apply/",
+            {"amount": "10", "term": "2", "member": "2", "purpose": "business"},
+        ).status_code
+        == 403
+    )
+
+
+def test_other_cajas_and_supervisors(saved: Caja, alice: User, charlie: User, bob: User) -> None:
+    loan = loan_apply(caja_id=saved.pk, member=2, amount="30", term=3, purpose="business", on=APPLY)
+    outsider = _client(charlie)
+    for url in ("loans/", f"loans/{loan.number}/", "loans/simulator/"):
+        assert outsider.get(f"/cajas/{saved.pk}/{url}").status_code == 404
+    supervisor = _client(bob)
+    assert supervisor.get(f"/cajas/{saved.pk}/loans/{loan.number}/").status_code == 200
+    assert (
+        supervisor.post(f"/cajas/{saved.pk}/loans/{loan.number}/", {"action": "decide"}).status_code
+        == 403
+    )
