@@ -92,3 +92,37 @@ def test_other_cajas_and_supervisors(saved: Caja, alice: User, charlie: User, bo
         supervisor.post(f"/cajas/{saved.pk}/loans/{loan.number}/", {"action": "decide"}).status_code
         == 403
     )
+
+
+def test_program_admins_keep_the_rate_caps(saved: Caja, alice: User) -> None:
+    from cajas.access.models import StaffAssignment, StaffRole
+    from cajas.loans.services import cap_percent_in_force
+
+    admin = User.objects.create_user(username="ana", password="x")
+    StaffAssignment.objects.create(user=admin, role=StaffRole.PROGRAM_ADMIN, program=saved.program)
+    page = _client(alice).get("/rate-caps/").content.decode()
+    assert "Microcrédito minorista" in page and "28.23 %" in page
+    assert _client(alice).post("/rate-caps/", {}).status_code == 403
+    client = _client(admin)
+    before = db_snapshot()
+    bad = client.post(
+        "/rate-caps/",
+        {"segment": "microcredito_minorista", "tea_percent": "0", "effective_from": "2027-01-01"},
+        follow=True,
+    ).content.decode()
+    assert "La tasa máxima debe ser un porcentaje mayor que 0 y hasta 100 (se recibió 0)." in bad
+    assert db_snapshot() == before
+    client.post(
+        "/rate-caps/",
+        {
+            "segment": "microcredito_minorista",
+            "tea_percent": "26.50",
+            "effective_from": "2027-01-01",
+            "source": "JPRF-F-2026-999",
+        },
+    )
+    import datetime as dt
+    from decimal import Decimal
+
+    assert cap_percent_in_force("microcredito_minorista", dt.date(2026, 12, 31)) == Decimal("28.23")
+    assert cap_percent_in_force("microcredito_minorista", dt.date(2027, 1, 1)) == Decimal("26.50")

@@ -74,3 +74,12 @@ def user_sees_all_members(*, user: AnyUser, caja: Caja) -> bool:
     if pk is None:
         return False
     return StaffAssignment.objects.filter(user_id=pk).exists()
+
+
+def user_is_program_admin(*, user: AnyUser) -> bool:
+    """Program admins keep the program-wide data, such as the legal rate caps."""
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return StaffAssignment.objects.filter(user_id=user.pk, role=StaffRole.PROGRAM_ADMIN).exists()

@@ -480,3 +480,29 @@ class ReasonRequired(RuleViolation):
     message_es = "Indique el motivo."
     message_en = "Give the reason."
     default_field = "reason"
+
+
+class RateCapInvalid(RuleViolation):
+    code = "rate_cap.invalid"
+    message_es = (
+        "La tasa máxima debe ser un porcentaje mayor que 0 y hasta 100 (se recibió {value})."
+    )
+    message_en = "The rate cap must be a percentage above 0 and at most 100 (got {value})."
+    default_field = "tea_percent"
+
+
+def check_rate_cap(value: str) -> Decimal:
+    from decimal import InvalidOperation
+
+    try:
+        percent = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        raise RateCapInvalid(value=value) from None
+    if (
+        not percent.is_finite()
+        or percent <= 0
+        or percent > 100
+        or percent != percent.quantize(Decimal("0.01"))
+    ):
+        raise RateCapInvalid(value=value)
+    return percent

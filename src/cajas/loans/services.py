@@ -23,7 +23,7 @@ from cajas.ledger.models import Account, AccountKind, EntryKind
 from cajas.ledger.rules import Line
 from cajas.ledger.selectors import account_balance, account_balances
 from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post, member_ref
-from cajas.loans.caps import seed_cap
+from cajas.loans.caps import SEED_CAPS, seed_cap
 from cajas.loans.models import (
     Installment,
     Loan,
@@ -47,6 +47,7 @@ from cajas.loans.rules import (
     allocate_repayment,
     amount_owed,
     check_eligibility,
+    check_rate_cap,
     decide,
     late_fees_to_charge,
 )
@@ -103,6 +104,32 @@ def rate_cap_in_force(segment: str, on: dt.date) -> RateCap | None:
         .order_by("-effective_from")
         .first()
     )
+
+
+@transaction.atomic
+def rate_cap_set(
+    *, segment: str, tea_percent: str, effective_from: dt.date, source: str = ""
+) -> RateCap:
+    """A new legal cap for a segment from a date on (earlier caps stay for loans and reports
+    of their time). Setting the same segment and date again corrects that row."""
+    percent = check_rate_cap(tea_percent)
+    seeded = {c.segment: c for c in SEED_CAPS}
+    known = seeded.get(segment)
+    cap, _created = RateCap.objects.update_or_create(
+        segment=segment,
+        effective_from=effective_from,
+        defaults={
+            "tea_percent": percent,
+            "source": source.strip()[:100],
+            "name_es": known.name_es if known else segment,
+            "name_en": known.name_en if known else segment,
+        },
+    )
+    return cap
+
+
+def rate_caps() -> list[RateCap]:
+    return list(RateCap.objects.order_by("segment", "-effective_from"))
 
 
 def cap_percent_in_force(segment: str, on: dt.date) -> Decimal:

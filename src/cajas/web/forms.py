@@ -8,6 +8,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from cajas.loans.caps import SEED_CAPS
 from cajas.loans.models import LoanPurpose
 from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind
 from cajas.meetings.services import SheetRow
@@ -52,6 +53,18 @@ class LoanApplyForm(SimulateForm):
         if raw and not all(x.isdigit() for x in raw.split(",")):
             raise forms.ValidationError(_("Write member numbers separated by commas, e.g. 3, 12."))
         return raw
+
+
+class RateCapForm(forms.Form):
+    segment = forms.ChoiceField(
+        label=_("Credit segment"), choices=[(c.segment, c.name_es) for c in SEED_CAPS]
+    )
+    tea_percent = forms.CharField(label=_("Maximum TEA (%)"), max_length=10)
+    effective_from = forms.DateField(
+        label=_("In force from"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    source = forms.CharField(label=_("Resolution"), max_length=100, required=False)
 
 
 class RepayForm(forms.Form):

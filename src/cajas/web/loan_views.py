@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from cajas.access.selectors import (
     membership_of_user,
     user_can_record_meetings,
+    user_is_program_admin,
     user_sees_all_members,
 )
 from cajas.core.errors import RuleViolation
@@ -31,11 +32,20 @@ from cajas.loans.services import (
     loan_vote,
     loan_write_off_approve,
     loan_write_off_request,
+    rate_cap_set,
+    rate_caps,
     voters_for,
 )
 from cajas.members.models import Membership
 from cajas.org.models import Caja, bylaws_in_force
-from cajas.web.forms import LoanApplyForm, RestructureForm, SimulateForm, WriteOffForm, today
+from cajas.web.forms import (
+    LoanApplyForm,
+    RateCapForm,
+    RestructureForm,
+    SimulateForm,
+    WriteOffForm,
+    today,
+)
 from cajas.web.views import _caja, _rule_error
 
 
@@ -245,3 +255,29 @@ def _loan_post(
     except RuleViolation as exc:
         _rule_error(request, exc)
     return here
+
+
+@login_required
+def rate_caps_view(request: HttpRequest) -> HttpResponse:
+    """The legal TEA caps with their effective dates; program admins add new ones."""
+    admin = user_is_program_admin(user=request.user)
+    form = RateCapForm(request.POST or None)
+    if request.method == "POST":
+        if not admin:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                rate_cap_set(
+                    segment=form.cleaned_data["segment"],
+                    tea_percent=form.cleaned_data["tea_percent"],
+                    effective_from=form.cleaned_data["effective_from"],
+                    source=form.cleaned_data["source"],
+                )
+            except RuleViolation as exc:
+                _rule_error(request, exc)
+            else:
+                messages.success(request, _("Rate cap saved."))
+                return redirect("rate_caps")
+    return render(
+        request, "web/rate_caps.html", {"caps": rate_caps(), "form": form, "admin": admin}
+    )

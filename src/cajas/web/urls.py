@@ -10,6 +10,7 @@ urlpatterns = [
     path("cajas/<int:caja_id>/", views.caja_detail, name="caja"),
     path("cajas/<int:caja_id>/meetings/open/", views.meeting_open_view, name="meeting_open"),
     path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
+    path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
     path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
     path("cajas/<int:caja_id>/loans/simulator/", loan_views.simulator_view, name="simulator"),
     path("cajas/<int:caja_id>/loans/apply/", loan_views.loan_apply_view, name="loan_apply"),
