@@ -104,7 +104,7 @@ def test_complying_rate_and_informal_cost() -> None:
 
 principals = st.integers(min_value=1_000, max_value=500_000)
 rates = st.decimals(min_value=D("0.001"), max_value=D("0.10"), places=4)
-terms = st.integers(min_value=1, max_value=36)
+terms = st.integers(min_value=1, max_value=60)
 methods = st.sampled_from(list(Method))
 frequencies = st.sampled_from(list(Frequency))
 
@@ -114,25 +114,19 @@ frequencies = st.sampled_from(list(Frequency))
 def test_french_schedules_agree_with_numpy_financial(
     principal: int, rate: Decimal, term: int
 ) -> None:
-    # Keeping the balance in whole cents makes it drift from the exact one by up to a cent a
-    # period (payment and interest each rounded by half a cent), compounded:
-    # 0.01 × ((1 + r)^n − 1) / r. The interest charged on it stays within half a cent of the
-    # exact interest while (1 + r)^n ≤ 1.5: loans whose compound cost over the whole term is
-    # under 50 % — up to 3.4 % a month for 12 months, far above the legal cap (2.09 %).
-    assume((1 + rate) ** term <= D("1.5"))
+    # At least 1.00 of principal per installment: below that the half cents of rounding the
+    # payment add up to a whole installment and the loan ends early (still exact, tested below).
+    assume(principal >= 100 * term)
     s = build_schedule(principal=principal, monthly_rate=rate, method="french", term=term)
     pv, r = principal / 100, float(rate)
     pmt = -float(npf.pmt(r, term, pv))
     for i in s.installments:
         ipmt = -float(npf.ipmt(r, i.number, term, pv))
         ppmt = -float(npf.ppmt(r, i.number, term, pv))
-        # Interest within a cent (the balance it is charged on is kept in whole cents).
-        assert abs(i.interest / 100 - ipmt) <= 0.01 + 1e-9
-        if i.number < term:
-            # The level payment is the annuity payment rounded to the cent ...
+        assert abs(i.interest / 100 - ipmt) <= 0.005 + 1e-9
+        if i.number < term:  # the last installment absorbs the rounding of the others
             assert abs(i.payment / 100 - pmt) <= 0.005 + 1e-9
-            # ... so the principal part, payment − interest, is within both tolerances.
-            assert abs(i.principal / 100 - ppmt) <= 0.015 + 1e-9
+            assert abs(i.principal / 100 - ppmt) < 0.01
     assert s.total_paid == principal + s.total_interest
 
 

@@ -6,8 +6,9 @@ remains, so the installments add up exactly to principal + interest.
 
 - **flat**: interest on the original principal every period. Total interest =
   principal × rate × months; installment = (principal + interest) ÷ n.
-- **french**: declining balance, equal installments (the annuity payment); each period's
-  interest = balance × period rate.
+- **french**: declining balance, equal installments (the annuity payment rounded to the cent);
+  each period's interest = the annuity's balance × period rate, rounded once (so it agrees
+  with numpy-financial's ``ipmt`` to half a cent however long the loan).
 - **german**: declining balance, equal principal (principal ÷ n); interest = balance × rate.
 
 The rate is per month; a weekly or fortnightly schedule charges the same money per year, so the
@@ -142,9 +143,18 @@ def build_schedule(
                 )
             )
     elif method == Method.FRENCH:
-        payment = round_cents(annuity_payment(principal, rate, term))
+        exact_payment = annuity_payment(principal, rate, term)
+        payment = round_cents(exact_payment)
+        exact_balance = Decimal(principal)
         for k in range(1, term + 1):
-            interest = round_cents(Decimal(balance) * rate)
+            # Interest on the annuity's own balance (unrounded), rounded once: the cents
+            # lost rounding the level payment never earn interest, and the last installment
+            # takes whatever principal remains.
+            with localcontext() as ctx:
+                ctx.prec = 34
+                exact_interest = exact_balance * rate
+                exact_balance -= exact_payment - exact_interest
+            interest = round_cents(exact_interest)
             principal_part = balance if k == term else min(payment - interest, balance)
             balance -= principal_part
             rows.append(
