@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
 
 from cajas.core.money import format_amount, parse_amount
 from cajas.ledger import chart
@@ -698,9 +698,14 @@ def meeting_loan_postings(
         .select_related("membership")
         .only(*_POSTING_FIELDS)
     }
-    # One query: the unsettled installments of the current schedule — all of them for loans
-    # paid at this meeting, the overdue ones (late fees) for the rest.
+    # One query for the unsettled installments of the current schedules: those due by the
+    # meeting (late fees, repayments), the next one of each loan paid at the meeting, and all
+    # of them for a loan prepaid at the meeting. The cost follows what is due, not the length
+    # of the loans.
     paying = {loan_id for _i, kind, loan_id, _a, _p in items if kind == ItemKind.LOAN_REPAYMENT}
+    prepaying = {
+        loan_id for _i, kind, loan_id, _a, pre in items if kind == ItemKind.LOAN_REPAYMENT and pre
+    }
     loaded: dict[int, list[tuple[int, InstallmentState]]] = {}
     if any(loan.status == LoanStatus.DISBURSED for loan in loans.values()):
         unsettled = (
@@ -708,10 +713,22 @@ def meeting_loan_postings(
             | Q(paid_interest_cents__lt=F("interest_cents"))
             | Q(paid_late_fee_cents__lt=F("late_fee_cents"))
         )
+        next_one = (
+            Installment.objects.filter(
+                unsettled,
+                loan_id=OuterRef("loan_id"),
+                version=OuterRef("version"),
+                due_date__gt=meeting.date,
+            )
+            .order_by("number")
+            .values("number")[:1]
+        )
         for row_id, loan_id, *values in (
             Installment.objects.filter(
                 unsettled,
-                Q(loan_id__in=paying) | Q(due_date__lt=meeting.date),
+                Q(due_date__lte=meeting.date)
+                | Q(loan_id__in=prepaying)
+                | Q(loan_id__in=paying, number=Subquery(next_one)),
                 loan__caja_id=meeting.caja_id,
                 loan__status=LoanStatus.DISBURSED,
                 version=F("loan__schedule_version"),
@@ -829,13 +846,29 @@ def _states_save(
     A loan paid at this meeting (all its unsettled installments were loaded) whose
     installments are now all settled is repaid."""
     changed: list[tuple[int, InstallmentState]] = []
-    repaid = []
+    settled: dict[int, int] = {}  # loan id → the last installment number loaded
     for loan_id, loan_states in states.items():
         for (row_id, before), after in zip(loaded[loan_id], loan_states, strict=True):
             if after != before:
                 changed.append((row_id, after))
         if loan_id in paying and all(st.unpaid == 0 and st.unpaid_fee == 0 for st in loan_states):
-            repaid.append(loan_id)
+            settled[loan_id] = max(st.number for st in loan_states)
+    repaid = []
+    if settled:  # settled what was loaded; repaid when nothing later is left unsettled
+        later = set(
+            Installment.objects.filter(
+                Q(paid_principal_cents__lt=F("principal_cents"))
+                | Q(paid_interest_cents__lt=F("interest_cents"))
+                | Q(paid_late_fee_cents__lt=F("late_fee_cents")),
+                loan_id__in=list(settled),
+                version=F("loan__schedule_version"),
+            ).values_list("loan_id", "number")
+        )
+        repaid = [
+            loan_id
+            for loan_id, last in settled.items()
+            if not any(lid == loan_id and n > last for lid, n in later)
+        ]
     for start in range(0, len(changed), 200):
         chunk = changed[start : start + 200]
         table = Installment._meta.db_table
