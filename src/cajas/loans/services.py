@@ -13,9 +13,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models import F, Max, Q
 
 from cajas.core.money import format_amount, parse_amount
 from cajas.ledger import chart
@@ -610,12 +611,12 @@ def repayment_record(
     )
 
 
-def _loan_rate(loan: Loan) -> Decimal:
+def _loan_rate(loan: Loan | _LoanRow) -> Decimal:
     return period_rate(loan.monthly_rate_percent / 100, loan.frequency)
 
 
 def _with_fees(
-    loan: Loan, states: list[InstallmentState], on: dt.date, bylaws: Bylaws
+    states: list[InstallmentState], on: dt.date, bylaws: Bylaws
 ) -> tuple[list[InstallmentState], dict[int, int]]:
     fees = late_fees_to_charge(
         states,
@@ -632,7 +633,7 @@ def states_on(loan: Loan, on: dt.date, bylaws: Bylaws | None = None) -> list[Ins
     """The loan's installments as a meeting on ``on`` would see them: with the late fees that
     its close charges (so "due now" includes them)."""
     bylaws = bylaws or bylaws_in_force(loan.caja, on)
-    states, _fees = _with_fees(loan, installment_states(loan), on, bylaws)
+    states, _fees = _with_fees(installment_states(loan), on, bylaws)
     return states
 
 
@@ -640,7 +641,7 @@ def _preview_allocations(
     meeting: Meeting, loan: Loan, amounts: Sequence[int], prepays: Sequence[bool]
 ) -> list[InstallmentState]:
     bylaws = bylaws_in_force(meeting.caja, meeting.date)
-    states, _fees = _with_fees(loan, installment_states(loan), meeting.date, bylaws)
+    states, _fees = _with_fees(installment_states(loan), meeting.date, bylaws)
     for amount, prepay in zip(amounts, prepays, strict=True):
         states = list(
             allocate_repayment(
@@ -665,21 +666,69 @@ class LoanPostings:
     apply: Callable[[], None]
 
 
-_POSTING_FIELDS = (
+class _LoanRow(NamedTuple):
+    """What a meeting close needs of a loan: plain values, read in one query."""
+
+    id: int
+    number: int
+    status: str
+    method: str
+    frequency: str
+    monthly_rate_percent: Decimal
+    schedule_version: int
+    recovered_cents: int
+    membership_id: int
+    member_number: int
+
+
+_LOAN_ROW_FIELDS = (
     "id",
-    "caja_id",
     "number",
     "status",
-    "principal_cents",
-    "term",
     "method",
     "frequency",
     "monthly_rate_percent",
     "schedule_version",
     "recovered_cents",
-    "membership__id",
+    "membership_id",
     "membership__number",
 )
+
+
+def _unsettled_installments(
+    caja_id: int, on: dt.date, paying: set[int], prepaying: set[int]
+) -> dict[int, list[tuple[int, InstallmentState]]]:
+    """The unsettled installments of the caja's disbursed loans' current schedules that a close
+    on ``on`` needs: those due by then (late fees and repayments), the next one of each loan
+    paid at the meeting, every one of a loan prepaid at it. One plain query: its cost follows
+    what is due, not the length of the loans."""
+    table, loans = Installment._meta.db_table, Loan._meta.db_table
+    paid = sorted(paying | prepaying) or [0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.id, i.loan_id, {', '.join('i.' + c for c in _STATE_COLUMNS)} "  # noqa: S608
+            f"FROM {table} i JOIN {loans} l ON l.id = i.loan_id "
+            "WHERE l.caja_id = %s AND l.status = %s AND i.version = l.schedule_version "
+            "AND (i.paid_principal_cents < i.principal_cents "
+            "OR i.paid_interest_cents < i.interest_cents "
+            "OR i.paid_late_fee_cents < i.late_fee_cents) "
+            f"AND (i.due_date <= %s OR i.loan_id IN ({', '.join(['%s'] * len(paid))})) "
+            "ORDER BY i.loan_id, i.number",
+            [caja_id, LoanStatus.DISBURSED, on, *paid],
+        )
+        rows = cursor.fetchall()
+    loaded: dict[int, list[tuple[int, InstallmentState]]] = {}
+    for row_id, loan_id, number, due, *amounts in rows:
+        due_date = due if isinstance(due, dt.date) else dt.date.fromisoformat(due)
+        states = loaded.setdefault(loan_id, [])
+        if (
+            due_date > on
+            and loan_id not in prepaying
+            and any(st.due_date > on for _id, st in states)
+        ):
+            continue  # only the next installment of a loan paid without prepaying
+        states.append((row_id, InstallmentState(number, due_date, *amounts)))
+    return loaded
 
 
 def meeting_loan_postings(
@@ -690,65 +739,29 @@ def meeting_loan_postings(
     are charged first, on every disbursed loan of the caja."""
     at = BookRef(meeting.pk, meeting.number)
     loans = {
-        loan.pk: loan
-        for loan in Loan.objects.filter(
+        row[0]: _LoanRow(*row)
+        for row in Loan.objects.filter(
             caja_id=meeting.caja_id,
             status__in=[LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF, LoanStatus.APPROVED],
-        )
-        .select_related("membership")
-        .only(*_POSTING_FIELDS)
+        ).values_list(*_LOAN_ROW_FIELDS)
     }
-    # One query for the unsettled installments of the current schedules: those due by the
-    # meeting (late fees, repayments), the next one of each loan paid at the meeting, and all
-    # of them for a loan prepaid at the meeting. The cost follows what is due, not the length
-    # of the loans.
     paying = {loan_id for _i, kind, loan_id, _a, _p in items if kind == ItemKind.LOAN_REPAYMENT}
     prepaying = {
         loan_id for _i, kind, loan_id, _a, pre in items if kind == ItemKind.LOAN_REPAYMENT and pre
     }
     loaded: dict[int, list[tuple[int, InstallmentState]]] = {}
     if any(loan.status == LoanStatus.DISBURSED for loan in loans.values()):
-        unsettled = (
-            Q(paid_principal_cents__lt=F("principal_cents"))
-            | Q(paid_interest_cents__lt=F("interest_cents"))
-            | Q(paid_late_fee_cents__lt=F("late_fee_cents"))
-        )
-        next_one = (
-            Installment.objects.filter(
-                unsettled,
-                loan_id=OuterRef("loan_id"),
-                version=OuterRef("version"),
-                due_date__gt=meeting.date,
-            )
-            .order_by("number")
-            .values("number")[:1]
-        )
-        for row_id, loan_id, *values in (
-            Installment.objects.filter(
-                unsettled,
-                Q(due_date__lte=meeting.date)
-                | Q(loan_id__in=prepaying)
-                | Q(loan_id__in=paying, number=Subquery(next_one)),
-                loan__caja_id=meeting.caja_id,
-                loan__status=LoanStatus.DISBURSED,
-                version=F("loan__schedule_version"),
-            )
-            .order_by("loan_id", "number")
-            .values_list("id", "loan_id", *_STATE_COLUMNS)
-        ):
-            loaded.setdefault(loan_id, []).append((row_id, InstallmentState(*values)))
+        loaded = _unsettled_installments(meeting.caja_id, meeting.date, paying, prepaying)
     states: dict[int, list[InstallmentState]] = {}
     for loan_id, pairs in loaded.items():
-        states[loan_id], _fees = _with_fees(
-            loans[loan_id], [st for _id, st in pairs], meeting.date, bylaws
-        )
+        states[loan_id], _fees = _with_fees([st for _id, st in pairs], meeting.date, bylaws)
     drafts: list[EntryDraft] = []
-    disbursed: list[Loan] = []
+    disbursed: list[int] = []
     recovered: dict[int, int] = {}
     for item_id, kind, loan_id, amount, prepay in items:
         loan = loans[loan_id]
         key = f"meeting:{meeting.number}:item:{item_id}"
-        member = member_ref(loan.membership)
+        member = BookRef(loan.membership_id, loan.member_number)
         receivable = chart.loan_account_code(loan.number)
         if kind == ItemKind.LOAN_DISBURSEMENT:
             drafts.append(
@@ -762,7 +775,7 @@ def meeting_loan_postings(
                     meeting=at,
                 )
             )
-            disbursed.append(loan)
+            disbursed.append(loan.id)
             continue
         if loan.status == LoanStatus.WRITTEN_OFF:
             drafts.append(
@@ -776,10 +789,10 @@ def meeting_loan_postings(
                     meeting=at,
                 )
             )
-            recovered[loan.pk] = recovered.get(loan.pk, 0) + amount
+            recovered[loan.id] = recovered.get(loan.id, 0) + amount
             continue
         allocation = allocate_repayment(
-            states[loan.pk],
+            states[loan.id],
             amount=amount,
             on=meeting.date,
             prepay=prepay,
@@ -787,7 +800,7 @@ def meeting_loan_postings(
             period_rate=_loan_rate(loan),
             loan_number=loan.number,
         )
-        states[loan.pk] = list(allocation.installments)
+        states[loan.id] = list(allocation.installments)
         lines = [Line(chart.CASH, debit=amount)]
         if allocation.late_fee:
             lines.append(Line(chart.LATE_FEE_INCOME, credit=allocation.late_fee))
@@ -808,7 +821,7 @@ def meeting_loan_postings(
         )
 
     def apply() -> None:
-        for loan in disbursed:
+        for loan in Loan.objects.filter(pk__in=disbursed) if disbursed else []:
             loan.status = LoanStatus.DISBURSED
             loan.disbursed_on = meeting.date
             loan.disbursed_at = meeting
