@@ -6,8 +6,8 @@ Design overview — the invariants every change must keep (``cajas verify`` re-c
    credits; every line has exactly one positive side; an entry has at least two lines.
 2. Entries are immutable. Corrections are new entries that reverse an earlier one
    (``reverses``), with a reason and who made it. Database triggers reject UPDATE (and DELETE
-   on PostgreSQL); on PostgreSQL a deferred constraint trigger also rejects unbalanced entries
-   at commit.
+   on PostgreSQL); on PostgreSQL a statement-level trigger also rejects any INSERT that leaves an
+   entry unbalanced.
 3. Every entry carries an idempotency key unique per caja: posting the same content under the
    same key again is a no-op; different content under a used key is an error.
 4. Entries are numbered ``seq`` 1, 2, 3… per caja and hash-chained:
@@ -85,7 +85,10 @@ class EntryKind(models.TextChoices):
 
 
 class JournalEntry(models.Model):
-    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="journal_entries")
+    # No separate index: the unique (caja, seq) index starts with the caja.
+    caja = models.ForeignKey(
+        Caja, on_delete=models.PROTECT, related_name="journal_entries", db_index=False
+    )
     seq = models.PositiveIntegerField()
     date = models.DateField()
     kind = models.CharField(max_length=20, choices=EntryKind.choices)

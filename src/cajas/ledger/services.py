@@ -263,12 +263,15 @@ def entries_post(
                 [value for row in chunk for value in row],
             )
             ids.update(cursor.fetchall())
-        line_rows = [
-            (ids[entry_seq], accounts[line.account].id, line.debit, line.credit)
+        per_entry = [
+            [
+                (ids[entry_seq], accounts[line.account].id, line.debit, line.credit)
+                for line in draft.lines
+            ]
             for entry_seq, (draft, _d) in zip(range(first_seq, seq + 1), fresh, strict=True)
-            for line in draft.lines
         ]
-        for chunk in _chunks(line_rows):
+        # Whole entries per statement: PostgreSQL checks every entry a statement touches.
+        for chunk in _whole_entry_chunks(per_entry):
             cursor.execute(
                 f"INSERT INTO {line_table} (entry_id, account_id, debit, credit) "  # noqa: S608
                 f"VALUES {_placeholders(chunk)}",
@@ -297,6 +300,19 @@ _CHUNK_ROWS = 500  # well under SQLite's 32,766 and PostgreSQL's 65,535 bound pa
 def _chunks(rows: Sequence[tuple[Any, ...]]) -> Iterator[Sequence[tuple[Any, ...]]]:
     for start in range(0, len(rows), _CHUNK_ROWS):
         yield rows[start : start + _CHUNK_ROWS]
+
+
+def _whole_entry_chunks(
+    per_entry: Sequence[list[tuple[Any, ...]]],
+) -> Iterator[list[tuple[Any, ...]]]:
+    chunk: list[tuple[Any, ...]] = []
+    for lines in per_entry:
+        if chunk and len(chunk) + len(lines) > _CHUNK_ROWS:
+            yield chunk
+            chunk = []
+        chunk.extend(lines)
+    if chunk:
+        yield chunk
 
 
 def _placeholders(rows: Sequence[tuple[Any, ...]]) -> str:
