@@ -85,10 +85,7 @@ class EntryKind(models.TextChoices):
 
 
 class JournalEntry(models.Model):
-    # No separate index: the unique (caja, seq) index starts with the caja.
-    caja = models.ForeignKey(
-        Caja, on_delete=models.PROTECT, related_name="journal_entries", db_index=False
-    )
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="journal_entries")
     seq = models.PositiveIntegerField()
     date = models.DateField()
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
