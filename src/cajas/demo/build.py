@@ -295,7 +295,7 @@ def _loan_activity(
             continue
         if due and not (habit == "late" and rng.random() < 0.4):
             repayment_record(meeting_id=meeting.pk, loan_id=loan.pk, amount=decimal_string(due))
-    if n < 2 or n >= held - 1:
+    if n < 2 or n >= held - 2:
         return
     busy = set(
         Loan.objects.filter(
@@ -324,7 +324,7 @@ def _loan_activity(
                 caja_id=caja.pk,
                 member=number,
                 amount=decimal_string(cents),
-                term=rng.choice([3, 4, 6, 6, 8, 10]),
+                term=rng.choice([3, 3, 4, 4, 6, 6, 8]),
                 purpose=rng.choice(PURPOSES),
                 on=day,
                 guarantors=guarantors if cents > bylaws.loan_guarantor_above_cents else [],
