@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cajas.ledger",
     "cajas.meetings",
     "cajas.loans",
+    "cajas.shareouts",
     "cajas.web",
 ]
 

@@ -82,6 +82,9 @@ class EntryKind(models.TextChoices):
     LOAN_REPAYMENT = "loan_repayment", _("Loan repayment")
     LOAN_WRITE_OFF = "loan_write_off", _("Loan write-off")
     LOAN_RECOVERY = "loan_recovery", _("Recovery of a written-off loan")
+    CYCLE_CLOSE = "cycle_close", _("Closing the cycle's income and expenses")
+    RESERVE = "reserve", _("Reserve set aside")
+    SHARE_OUT = "share_out", _("Share-out payout")
 
 
 class JournalEntry(models.Model):

@@ -108,6 +108,16 @@ class LoanApprovalBy(models.TextChoices):
     ASSEMBLY = "assembly", _("Assembly of members")
 
 
+class ShareOutMethod(models.TextChoices):
+    SHARES = "shares", _("In proportion to shares")
+    SHARE_TIME = "share_time", _("In proportion to shares and the time they were held")
+
+
+class ShareOutLoans(models.TextChoices):
+    COLLECT = "collect", _("Loans are collected before the share-out")
+    NET = "net", _("Loans still owed are deducted from the borrower's payout")
+
+
 class InterestMethod(models.TextChoices):
     FLAT = "flat", _("Flat on the original principal")
     FRENCH = "french", _("Declining balance, equal installments")
@@ -179,6 +189,12 @@ class Bylaws(models.Model):
         max_digits=5, decimal_places=2, default=Decimal("66.67")
     )
     reserve_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
+    shareout_method = models.CharField(
+        max_length=12, choices=ShareOutMethod.choices, default=ShareOutMethod.SHARES
+    )
+    shareout_loans = models.CharField(
+        max_length=8, choices=ShareOutLoans.choices, default=ShareOutLoans.NET
+    )
     meeting_frequency = models.CharField(
         max_length=12, choices=MeetingFrequency.choices, default=MeetingFrequency.MONTHLY
     )

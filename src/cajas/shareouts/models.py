@@ -1,0 +1,56 @@
+"""A share-out as executed: the figures every member saw, kept for the report and the book."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from cajas.org.models import Caja, Cycle, ShareOutMethod
+
+
+class ShareOut(models.Model):
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="shareouts")
+    cycle = models.OneToOneField(Cycle, on_delete=models.PROTECT, related_name="shareout")
+    meeting = models.OneToOneField(
+        "meetings.Meeting", on_delete=models.PROTECT, related_name="shareout"
+    )
+    date = models.DateField()
+    method = models.CharField(max_length=12, choices=ShareOutMethod.choices)
+    netting = models.BooleanField()
+    cash_cents = models.BigIntegerField()
+    bank_cents = models.BigIntegerField()
+    loans_outstanding_cents = models.BigIntegerField()
+    social_fund_cents = models.BigIntegerField()
+    reserve_kept_cents = models.BigIntegerField()
+    profit_cents = models.BigIntegerField()
+    reserve_cents = models.BigIntegerField()
+    distributable_cents = models.BigIntegerField()
+    value_per_share = models.DecimalField(max_digits=14, decimal_places=4)
+    executed_by = models.CharField(max_length=150)
+    executed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["caja", "date"]
+
+    def __str__(self) -> str:
+        return f"share-out of {self.caja_id} cycle {self.cycle_id}"
+
+
+class ShareOutPayout(models.Model):
+    shareout = models.ForeignKey(ShareOut, on_delete=models.CASCADE, related_name="payouts")
+    membership = models.ForeignKey(
+        "members.Membership", on_delete=models.PROTECT, related_name="payouts"
+    )
+    shares = models.DecimalField(max_digits=14, decimal_places=4)
+    savings_cents = models.BigIntegerField()
+    profit_cents = models.BigIntegerField()
+    deductions_cents = models.BigIntegerField()
+    reinvested_cents = models.BigIntegerField()
+    amount_cents = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shareout", "membership"], name="payout_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"payout to {self.membership_id}"
