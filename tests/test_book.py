@@ -186,3 +186,24 @@ def test_a_book_with_a_repayment_of_an_unknown_loan_is_refused(caja: Caja) -> No
     paths = [p for p, _m in exc.value.errors]
     assert "$.loans[0]" in paths
     assert "$.meetings[0].items[" in " ".join(paths) and any(p.endswith(".loan") for p in paths)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_book_with_a_share_out_round_trips(tmp_path: Path) -> None:
+    from cajas.meetings.services import meeting_open
+    from cajas.shareouts.services import shareout_execute
+    from tests.test_loans import APPLY, _caja
+
+    caja = _caja()
+    assembly = meeting_open(caja_id=caja.pk, date=APPLY, opened_by="t", kind="assembly")
+    shareout_execute(meeting_id=assembly.pk, executed_by="tesorera", reinvest={3: 500})
+    first = book_export(caja=caja)
+    assert first["shareouts"][0]["distributable_cents"] == 30000
+    assert [c["status"] for c in first["cycles"]] == ["closed", "open"]
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(first))
+    call_command("flush", interactive=False)
+    call_command("book", "import", str(path))
+    imported = Caja.objects.get(code=first["caja"]["code"])
+    assert book_export(caja=imported) == first
+    call_command("verify", caja=imported.code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from cajas.books.loans_section import loans_export
+from cajas.books.loans_section import loans_export, shareouts_export
 from cajas.ledger.models import Account, JournalEntry, JournalLine
 from cajas.loans.models import Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingItem
@@ -173,6 +173,7 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
             for m in meetings
         ],
         "loans": loans_export(caja, number_of, meeting_number),
+        "shareouts": shareouts_export(caja, number_of, meeting_number),
         "accounts": [
             {
                 "code": code,

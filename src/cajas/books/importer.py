@@ -16,7 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cajas.books.export import BYLAWS_FIELDS, FORMAT, PERSON_FIELDS, VERSION
-from cajas.books.loans_section import loans_check, loans_write
+from cajas.books.loans_section import (
+    loans_check,
+    loans_write,
+    shareouts_check,
+    shareouts_write,
+)
 from cajas.core.errors import RuleViolation
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, JournalLine
@@ -147,6 +152,7 @@ class _Plan:
         self.entries: list[dict[str, Any]] = []
         self.bylaws: list[Bylaws] = []
         self.loans: dict[int, dict[str, Any]] = {}
+        self.shareouts: list[dict[str, Any]] = []
 
     # -- checks -------------------------------------------------------------------------
     def check(self) -> None:
@@ -169,6 +175,13 @@ class _Plan:
             self.doc.get("loans"), set(self.members), set(self.meetings), self.errs
         )
         self._check_loan_references()
+        self.shareouts = shareouts_check(
+            self.doc.get("shareouts"),
+            set(self.members),
+            set(self.meetings),
+            set(self.cycles),
+            self.errs,
+        )
         self._check_accounts()
         self._check_journal()
 
@@ -605,5 +618,6 @@ class _Plan:
                     for x in e["lines"]
                 ]
             )
+        shareouts_write(caja, self.shareouts, members, meetings, cycles)
         balances_rebuild(caja_id=caja.pk)
         return caja

@@ -259,3 +259,126 @@ def loans_write(
         )
         loans[number] = loan
     return loans
+
+
+SHAREOUT_FIGURES = [
+    "method",
+    "netting",
+    "cash_cents",
+    "bank_cents",
+    "loans_outstanding_cents",
+    "social_fund_cents",
+    "reserve_kept_cents",
+    "profit_cents",
+    "reserve_cents",
+    "distributable_cents",
+    "executed_by",
+]
+PAYOUT_COLUMNS = [
+    "shares",
+    "savings_cents",
+    "profit_cents",
+    "deductions_cents",
+    "reinvested_cents",
+    "amount_cents",
+]
+
+
+def shareouts_export(
+    caja: Caja, number_of: dict[int, int], meeting_number: dict[int, int]
+) -> list[dict[str, Any]]:
+    from cajas.shareouts.models import ShareOut
+
+    result = []
+    for s in ShareOut.objects.filter(caja=caja).select_related("cycle").order_by("date", "id"):
+        result.append(
+            {
+                "cycle": s.cycle.number,
+                "meeting": meeting_number[s.meeting_id],
+                "date": s.date.isoformat(),
+                **{name: getattr(s, name) for name in SHAREOUT_FIGURES},
+                "value_per_share": str(s.value_per_share),
+                "executed_at": s.executed_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+                "payouts": [
+                    [number_of[p.membership_id]] + [_plain(getattr(p, c)) for c in PAYOUT_COLUMNS]
+                    for p in s.payouts.order_by("membership__number")
+                ],
+            }
+        )
+    return result
+
+
+def shareouts_check(
+    raw: Any, members: set[int], meetings: set[int], cycles: set[int], errs: ImportErrors
+) -> list[dict[str, Any]]:
+    checked: list[dict[str, Any]] = []
+    if raw is None:
+        return checked
+    if not isinstance(raw, list):
+        errs.add("$.shareouts", "debe ser una lista / must be a list")
+        return checked
+    for k, s in enumerate(raw):
+        path = f"$.shareouts[{k}]"
+        needed = [
+            "cycle",
+            "meeting",
+            "date",
+            "value_per_share",
+            "executed_at",
+            "payouts",
+            *SHAREOUT_FIGURES,
+        ]
+        if not isinstance(s, dict) or any(f not in s for f in needed):
+            errs.add(path, "faltan campos / missing fields")
+            continue
+        if s["cycle"] not in cycles:
+            errs.add(f"{path}.cycle", f"ciclo inexistente / unknown cycle {s['cycle']!r}")
+        if s["meeting"] not in meetings:
+            errs.add(f"{path}.meeting", f"reunión inexistente / unknown meeting {s['meeting']!r}")
+        for j, row in enumerate(s["payouts"]):
+            if not isinstance(row, list) or len(row) != 7 or row[0] not in members:
+                errs.add(f"{path}.payouts[{j}]", f"pago inválido / invalid payout {row!r}")
+        try:
+            dt.date.fromisoformat(s["date"])
+            dt.datetime.fromisoformat(s["executed_at"])
+            Decimal(str(s["value_per_share"]))
+        except (TypeError, ValueError, InvalidOperation):
+            errs.add(path, "fecha o número inválido / invalid date or number")
+        checked.append(s)
+    return checked
+
+
+def shareouts_write(
+    caja: Caja,
+    checked: list[dict[str, Any]],
+    members: dict[int, Membership],
+    meetings: dict[int, Meeting],
+    cycles: dict[int, Any],
+) -> None:
+    from cajas.shareouts.models import ShareOut, ShareOutPayout
+
+    for s in checked:
+        shareout = ShareOut.objects.create(
+            caja=caja,
+            cycle=cycles[s["cycle"]],
+            meeting=meetings[s["meeting"]],
+            date=dt.date.fromisoformat(s["date"]),
+            value_per_share=Decimal(str(s["value_per_share"])),
+            executed_at=dt.datetime.fromisoformat(s["executed_at"]),
+            **{name: s[name] for name in SHAREOUT_FIGURES},
+        )
+        ShareOutPayout.objects.bulk_create(
+            [
+                ShareOutPayout(
+                    shareout=shareout,
+                    membership=members[row[0]],
+                    shares=Decimal(str(row[1])),
+                    savings_cents=row[2],
+                    profit_cents=row[3],
+                    deductions_cents=row[4],
+                    reinvested_cents=row[5],
+                    amount_cents=row[6],
+                )
+                for row in s["payouts"]
+            ]
+        )
