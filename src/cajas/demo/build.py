@@ -20,7 +20,7 @@ from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
 from cajas.loans.models import Loan, LoanStatus
-from cajas.loans.rules import amount_due_now, days_past_due
+from cajas.loans.rules import amount_due_now, amount_owed, days_past_due
 from cajas.loans.selectors import borrowing_limit
 from cajas.loans.services import (
     disbursement_record,
@@ -39,6 +39,7 @@ from cajas.members.models import Membership
 from cajas.members.services import member_code_new, member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
 from cajas.org.services import caja_create
+from cajas.shareouts.services import shareout_execute, shareout_preview
 
 SEED = 2026
 PASSWORD = "cajas-demo-2026"
@@ -54,6 +55,8 @@ TODAY = dt.date(2026, 11, 20)
 
 # Cajas in visible trouble, by index: what goes wrong.
 TROUBLE = {3: "low_attendance", 11: "cash_shortages", 22: "stopped_meeting", 30: "low_attendance"}
+# The first caja closed its first cycle with a share-out after its 9th meeting.
+SHARE_OUT_AFTER = 9
 
 
 @dataclass
@@ -106,7 +109,15 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
             },
         )
         _enrol_members(caja, rng, founded, size=rng.randint(34, 41))
-        _hold_meetings(caja, rng, founded, meetings, TROUBLE.get(index), writes_off=index == 11)
+        _hold_meetings(
+            caja,
+            rng,
+            founded,
+            meetings,
+            TROUBLE.get(index),
+            writes_off=index == 11,
+            share_out_after=SHARE_OUT_AFTER if index == 0 else None,
+        )
         built.append(caja)
     result = DemoResult(program=program)
     _create_logins(result, program, partners, built)
@@ -155,6 +166,7 @@ def _hold_meetings(
     trouble: str | None,
     *,
     writes_off: bool = False,
+    share_out_after: int | None = None,
 ) -> None:
     bylaws = bylaws_in_force(caja)
     habits: dict[int, str] = {}  # loan id → "good", "late" or "default"
@@ -240,7 +252,8 @@ def _hold_meetings(
                     )
                 )
             MeetingItem.objects.bulk_create(items)
-            _loan_activity(caja, meeting, rng, habits, n, held, writes_off)
+            quiet = share_out_after is not None and share_out_after - 3 <= n < share_out_after
+            _loan_activity(caja, meeting, rng, habits, n, held, writes_off, no_new_loans=quiet)
             expected = meeting_expected_cash(meeting=meeting)
             counted = expected
             if trouble == "cash_shortages" and n % 3 == 2:
@@ -253,6 +266,8 @@ def _hold_meetings(
                 closed_by="tesoreria",
                 now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
             )
+        if share_out_after is not None and n + 1 == share_out_after:
+            savings = _share_out(caja, rng, day + dt.timedelta(days=3))
 
 
 PURPOSES = [
@@ -275,6 +290,8 @@ def _loan_activity(
     n: int,
     held: int,
     writes_off: bool,
+    *,
+    no_new_loans: bool = False,
 ) -> None:
     """Repayments on the caja's loans (most on time, some late, one never), a write-off after
     90 days, and new loans applied for, voted, approved and handed over at the meeting."""
@@ -295,7 +312,7 @@ def _loan_activity(
             continue
         if due and not (habit == "late" and rng.random() < 0.4):
             repayment_record(meeting_id=meeting.pk, loan_id=loan.pk, amount=decimal_string(due))
-    if n < 2 or n >= held - 2:
+    if n < 2 or n >= held - 2 or no_new_loans:
         return
     busy = set(
         Loan.objects.filter(
@@ -338,6 +355,46 @@ def _loan_activity(
             continue
         first = writes_off and not habits
         habits[loan.pk] = "default" if first else ("late" if rng.random() < 0.2 else "good")
+
+
+def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
+    """The end-of-cycle assembly: loans still owed are settled, everyone is paid out, some
+    members leave part invested, and the next cycle opens. Returns the savings left in."""
+    with transaction.atomic():
+        meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria", kind="assembly")
+        for loan in Loan.objects.filter(caja=caja, status=LoanStatus.DISBURSED):
+            owed = amount_owed(states_on(loan, day), day)
+            if owed:
+                repayment_record(
+                    meeting_id=meeting.pk,
+                    loan_id=loan.pk,
+                    amount=decimal_string(owed),
+                    prepay=True,
+                )
+        meeting_close(
+            meeting_id=meeting.pk,
+            counted_cash=decimal_string(meeting_expected_cash(meeting=meeting)),
+            closed_by="tesoreria",
+            now=dt.datetime.combine(day, dt.time(18, 0), tzinfo=dt.UTC),
+        )
+        assembly = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria", kind="assembly")
+        plan = shareout_preview(caja=caja, on=day).plan
+        reinvest = {
+            p.member: min(2000, p.amount) for p in plan.payouts if p.amount and rng.random() < 0.3
+        }
+        shareout_execute(
+            meeting_id=assembly.pk,
+            executed_by="tesoreria",
+            reinvest=reinvest,
+            now=dt.datetime.combine(day, dt.time(19, 0), tzinfo=dt.UTC),
+        )
+        meeting_close(
+            meeting_id=assembly.pk,
+            counted_cash=decimal_string(meeting_expected_cash(meeting=assembly)),
+            closed_by="tesoreria",
+            now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
+        )
+    return sum(reinvest.values())
 
 
 def _create_logins(
