@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cajas.web import loan_views, views
+from cajas.web import loan_views, shareout_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,12 @@ urlpatterns = [
     path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
     path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
     path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
+    path("cajas/<int:caja_id>/shareout/", shareout_views.shareout_view, name="shareout"),
+    path(
+        "cajas/<int:caja_id>/shareout/<int:cycle>/",
+        shareout_views.shareout_report_view,
+        name="shareout_report",
+    ),
     path("cajas/<int:caja_id>/loans/simulator/", loan_views.simulator_view, name="simulator"),
     path("cajas/<int:caja_id>/loans/apply/", loan_views.loan_apply_view, name="loan_apply"),
     path("cajas/<int:caja_id>/loans/<int:number>/", loan_views.loan_view, name="loan"),

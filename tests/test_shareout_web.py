@@ -1,0 +1,68 @@
+"""The share-out pages through the test client: preview, execution at the open meeting, the
+report, and who sees what."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from cajas.ledger import chart
+from cajas.ledger.selectors import account_balances
+from cajas.meetings.services import SheetRow, meeting_open
+from cajas.org.models import Caja
+from cajas.shareouts.models import ShareOut
+from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
+from tests.helpers import run_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def saved(caja_a: Caja, alice: User) -> Caja:
+    run_meeting(
+        caja_a, FOUNDED, [SheetRow(member=n, shares=5, social_fund=True) for n in range(1, 7)]
+    )
+    return caja_a
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_preview_then_share_out_at_the_open_meeting(saved: Caja, alice: User) -> None:
+    client = _client(alice)
+    page = client.get(f"/cajas/{saved.pk}/shareout/").content.decode()
+    assert "Si la caja repartiera el" in page and "150.00" in page  # 6 × 25.00
+    assert "Abra la reunión de asamblea para repartir." in page
+    meeting_open(caja_id=saved.pk, date=FOUNDED.replace(month=3), opened_by="t", kind="assembly")
+    response = client.post(f"/cajas/{saved.pk}/shareout/", {"reinvest_2": "5"}, follow=True)
+    page = response.content.decode()
+    assert "Reparto hecho y registrado. Comenzó el siguiente ciclo." in page
+    assert "Reparto del ciclo 1" in page
+    assert account_balances(caja=saved)[chart.savings_account_code(2)] == 500
+    assert ShareOut.objects.filter(caja=saved).count() == 1
+
+
+def test_a_bad_reinvestment_is_refused_and_writes_nothing(saved: Caja, alice: User) -> None:
+    meeting_open(caja_id=saved.pk, date=FOUNDED.replace(month=3), opened_by="t", kind="assembly")
+    before = db_snapshot()
+    response = _client(alice).post(
+        f"/cajas/{saved.pk}/shareout/", {"reinvest_2": "30"}, follow=True
+    )
+    assert "El socio n.º 2 puede dejar invertidos hasta 25.00 USD, no 30.00 USD." in (
+        response.content.decode()
+    )
+    assert db_snapshot() == before
+
+
+def test_a_member_sees_only_her_own_line_and_cannot_execute(saved: Caja, charlie: User) -> None:
+    rosa = user_for(enrol(saved, given_names="Rosa"), "rosa")
+    client = _client(rosa)
+    page = client.get(f"/cajas/{saved.pk}/shareout/").content.decode()
+    assert 'data-member="1"' not in page and "shareout-fund" not in page
+    meeting_open(caja_id=saved.pk, date=FOUNDED.replace(month=3), opened_by="t")
+    assert client.post(f"/cajas/{saved.pk}/shareout/", {}).status_code == 403
+    assert _client(charlie).get(f"/cajas/{saved.pk}/shareout/").status_code == 404
