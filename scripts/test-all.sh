@@ -7,3 +7,6 @@ echo "== tests on SQLite =="
 .venv/bin/pytest "$@"
 echo "== tests on PostgreSQL =="
 bash scripts/with-postgres.sh .venv/bin/pytest "$@"
+pages="${CAJAS_DOCUMENT_PAGES:-var/document-pages}"
+echo "== one PNG page of each document (pdftoppm), left in $PWD/$pages =="
+ls -1 "$pages"/*.png

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cajas.meetings",
     "cajas.loans",
     "cajas.shareouts",
+    "cajas.documents",
     "cajas.web",
 ]
 

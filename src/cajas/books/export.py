@@ -39,6 +39,7 @@ PERSON_FIELDS = [
     "document_number",
     "mobility_status",
     "sensitive_data_consent_on",
+    "credit_letter_consent_on",
 ]
 
 

@@ -59,6 +59,9 @@ class Person(models.Model):
     document_number = EncryptedTextField(blank=True, default="")
     mobility_status = EncryptedTextField(blank=True, default="")
     sensitive_data_consent_on = models.DateField(null=True, blank=True)
+    # The member agreed, on this date, that the caja may issue a credit-history letter about
+    # them (to show a bank). Without it the letter is never produced.
+    credit_letter_consent_on = models.DateField(null=True, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -24,3 +24,8 @@ def pct(value: object) -> str:
     if value is None or value == "":
         return "—"
     return f"{Decimal(str(value)):.2f}"
+
+
+@register.filter
+def sub(value: int, other: int) -> int:
+    return int(value) - int(other)

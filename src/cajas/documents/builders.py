@@ -1,0 +1,386 @@
+"""What each document shows, read from the books (selectors; nothing is written here).
+
+Every builder returns a plain dict for its template. Amounts stay integer cents until the
+template formats them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, Sum
+
+from cajas.core.errors import RuleViolation
+from cajas.ledger import chart
+from cajas.ledger.models import DEBIT_NORMAL, Account, AccountKind, EntryKind, JournalLine
+from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.rules import days_past_due
+from cajas.loans.services import installment_states, loan_terms_simulate
+from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
+from cajas.members.models import Membership, Role
+from cajas.org.models import Caja
+from cajas.shareouts.models import ShareOut
+
+
+class NoCreditLetterConsent(RuleViolation):
+    code = "document.no_consent"
+    message_es = (
+        "El socio n.º {member} no ha dado su consentimiento para emitir una carta de historial "
+        "crediticio; regístrelo primero."
+    )
+    message_en = (
+        "Member #{member} has not consented to a credit-history letter; record the consent first."
+    )
+
+
+@dataclass(frozen=True)
+class Movement:
+    date: dt.date
+    seq: int
+    kind: str
+    memo: str
+    meeting: int | None
+    debit: int
+    credit: int
+    balance: int
+
+
+def _officers(caja: Caja) -> dict[str, Membership | None]:
+    found: dict[str, Membership | None] = {}
+    for role in (Role.PRESIDENT, Role.TREASURER, Role.SECRETARY):
+        found[role] = (
+            Membership.objects.filter(caja=caja, role=role, left_on__isnull=True)
+            .select_related("person")
+            .first()
+        )
+    return found
+
+
+def _movements(
+    account: Account, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> tuple[int, list[Movement]]:
+    """An account's lines in order, with the running balance in its normal direction; and the
+    balance brought forward from before ``date_from``."""
+    debit_normal = account.kind in DEBIT_NORMAL
+    lines = JournalLine.objects.filter(account=account).select_related("entry__meeting")
+    opening = 0
+    if date_from is not None:
+        before = lines.filter(entry__date__lt=date_from).aggregate(d=Sum("debit"), c=Sum("credit"))
+        d, c = before["d"] or 0, before["c"] or 0
+        opening = d - c if debit_normal else c - d
+        lines = lines.filter(entry__date__gte=date_from)
+    if date_to is not None:
+        lines = lines.filter(entry__date__lte=date_to)
+    balance = opening
+    result = []
+    for line in lines.order_by("entry__seq", "id"):
+        balance += (line.debit - line.credit) if debit_normal else (line.credit - line.debit)
+        entry = line.entry
+        result.append(
+            Movement(
+                date=entry.date,
+                seq=entry.seq,
+                kind=str(EntryKind(entry.kind).label),
+                memo=entry.memo,
+                meeting=entry.meeting.number if entry.meeting else None,
+                debit=line.debit,
+                credit=line.credit,
+                balance=balance,
+            )
+        )
+    return opening, result
+
+
+def _loan_summaries(membership: Membership, on: dt.date) -> list[dict[str, Any]]:
+    rows = []
+    for loan in Loan.objects.filter(membership=membership).order_by("number"):
+        account = Account.objects.filter(
+            caja_id=loan.caja_id, code=chart.loan_account_code(loan.number)
+        ).first()
+        late = 0
+        if loan.status == LoanStatus.DISBURSED:
+            late = days_past_due(installment_states(loan), on)
+        worst = _worst_delay(loan)
+        rows.append(
+            {
+                "loan": loan,
+                "outstanding": account.balance_cents if account else 0,
+                "days_late": late,
+                "worst_delay": worst,
+            }
+        )
+    return rows
+
+
+def _worst_delay(loan: Loan) -> int:
+    """The most days any installment was paid (or still is) after its due date, from the
+    meetings where it was paid: a plain, checkable measure of punctuality."""
+    payments = list(
+        MeetingItem.objects.filter(
+            loan=loan, kind=ItemKind.LOAN_REPAYMENT, meeting__status="closed"
+        )
+        .order_by("meeting__date")
+        .values_list("meeting__date", "amount_cents")
+    )
+    worst = 0
+    paid_so_far = 0
+    rows = list(
+        Installment.objects.filter(loan=loan, version=loan.schedule_version).order_by("number")
+    )
+    owed_by: list[tuple[dt.date, int]] = []
+    running = 0
+    for i in rows:
+        running += i.payment_cents
+        owed_by.append((i.due_date, running))
+    for due, cumulative in owed_by:
+        settled_on = None
+        paid_so_far = 0
+        for day, cents in payments:
+            paid_so_far += cents
+            if paid_so_far >= cumulative:
+                settled_on = day
+                break
+        if settled_on is None:
+            continue
+        worst = max(worst, (settled_on - due).days)
+    return worst
+
+
+def passbook(membership: Membership, on: dt.date) -> dict[str, Any]:
+    caja = membership.caja
+    account = Account.objects.get(caja=caja, code=chart.savings_account_code(membership.number))
+    _opening, movements = _movements(account)
+    contributions = (
+        MeetingItem.objects.filter(membership=membership, meeting__status="closed", waived=False)
+        .values("kind")
+        .annotate(total=Sum("amount_cents"))
+    )
+    totals = {row["kind"]: row["total"] for row in contributions}
+    return {
+        "caja": caja,
+        "member": membership,
+        "movements": movements,
+        "savings": account.balance_cents,
+        "social_fund_paid": totals.get(ItemKind.SOCIAL_FUND, 0),
+        "fines_paid": totals.get(ItemKind.FINE, 0),
+        "loans": _loan_summaries(membership, on),
+        "on": on,
+    }
+
+
+def receipt(membership: Membership, meeting: Meeting) -> dict[str, Any]:
+    items = list(
+        MeetingItem.objects.filter(meeting=meeting, membership=membership, waived=False)
+        .select_related("loan")
+        .order_by("id")
+    )
+    loans = []
+    for loan in Loan.objects.filter(membership=membership, status=LoanStatus.DISBURSED):
+        nxt = next(
+            (
+                i
+                for i in Installment.objects.filter(
+                    loan=loan, version=loan.schedule_version
+                ).order_by("number")
+                if i.unpaid_cents
+            ),
+            None,
+        )
+        account = Account.objects.get(caja=loan.caja, code=chart.loan_account_code(loan.number))
+        loans.append({"loan": loan, "outstanding": account.balance_cents, "next": nxt})
+    savings = Account.objects.get(
+        caja=meeting.caja, code=chart.savings_account_code(membership.number)
+    ).balance_cents
+    return {
+        "caja": meeting.caja,
+        "meeting": meeting,
+        "member": membership,
+        "items": items,
+        "paid": sum(i.amount_cents for i in items if i.kind != ItemKind.LOAN_DISBURSEMENT),
+        "savings": savings,
+        "loans": loans,
+    }
+
+
+def minutes(meeting: Meeting) -> dict[str, Any]:
+    caja = meeting.caja
+    attendance = list(
+        Attendance.objects.filter(meeting=meeting)
+        .select_related("membership__person")
+        .order_by("membership__number")
+    )
+    present = sum(
+        1
+        for a in attendance
+        if a.status in (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
+    )
+    totals: dict[str, int] = {}
+    for row in (
+        MeetingItem.objects.filter(meeting=meeting, waived=False)
+        .values("kind")
+        .annotate(total=Sum("amount_cents"))
+    ):
+        totals[row["kind"]] = row["total"]
+    decided = list(
+        Loan.objects.filter(caja=caja, decided_on=meeting.date)
+        .select_related("membership__person")
+        .prefetch_related("votes__membership")
+        .order_by("number")
+    )
+    disbursed = list(Loan.objects.filter(disbursed_at=meeting).select_related("membership__person"))
+    shareout = ShareOut.objects.filter(meeting=meeting).first()
+    return {
+        "caja": caja,
+        "meeting": meeting,
+        "attendance": attendance,
+        "present": present,
+        "listed": len(attendance),
+        "totals": [(ItemKind(k).label, v) for k, v in sorted(totals.items())],
+        "decided": decided,
+        "disbursed": disbursed,
+        "shareout": shareout,
+        "officers": _officers(caja),
+    }
+
+
+def loan_contract(loan: Loan) -> dict[str, Any]:
+    caja = loan.caja
+    sim = loan_terms_simulate(
+        caja=caja, principal=loan.principal_cents, term=loan.term, on=loan.applied_on
+    )
+    rows = list(
+        Installment.objects.filter(loan=loan, version=loan.schedule_version).order_by("number")
+    )
+    return {
+        "caja": caja,
+        "loan": loan,
+        "member": loan.membership,
+        "sim": sim,
+        "rows": rows,
+        "guarantors": [g.membership for g in loan.guarantors.select_related("membership__person")],
+        "officers": _officers(caja),
+    }
+
+
+def shareout_report(shareout: ShareOut) -> dict[str, Any]:
+    return {
+        "caja": shareout.caja,
+        "s": shareout,
+        "payouts": list(
+            shareout.payouts.select_related("membership__person").order_by("membership__number")
+        ),
+        "officers": _officers(shareout.caja),
+    }
+
+
+def _sums(caja: Caja, q: Q) -> dict[str, tuple[str, int]]:
+    rows = (
+        JournalLine.objects.filter(q, entry__caja=caja)
+        .values("account__code", "account__kind")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    result = {}
+    for r in rows:
+        d, c = r["d"] or 0, r["c"] or 0
+        kind = r["account__kind"]
+        result[r["account__code"]] = (kind, d - c if kind in DEBIT_NORMAL else c - d)
+    return result
+
+
+def statements(caja: Caja, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
+    """Balance sheet at ``date_to``, income statement and cash book for the period."""
+    at_end = _sums(caja, Q(entry__date__lte=date_to))
+
+    def total(prefix: str) -> int:
+        return sum(v for code, (_k, v) in at_end.items() if code.split(".")[0] == prefix)
+
+    unclosed = sum(v for _c, (k, v) in at_end.items() if k == AccountKind.INCOME) - sum(
+        v for _c, (k, v) in at_end.items() if k == AccountKind.EXPENSE
+    )
+    assets = [
+        (chart.account_name(chart.CASH), total(chart.CASH)),
+        (chart.account_name(chart.BANK), total(chart.BANK)),
+        (chart.account_name(chart.LOANS_RECEIVABLE), total(chart.LOANS_RECEIVABLE)),
+    ]
+    liabilities = [
+        (chart.account_name(chart.MEMBER_SAVINGS), total(chart.MEMBER_SAVINGS)),
+        (chart.account_name(chart.SOCIAL_FUND), total(chart.SOCIAL_FUND)),
+    ]
+    equity = [
+        (chart.account_name(chart.RESERVE), total(chart.RESERVE)),
+        (chart.account_name(chart.RETAINED_EARNINGS), total(chart.RETAINED_EARNINGS)),
+        ("result", unclosed),
+    ]
+    period = _sums(
+        caja,
+        Q(entry__date__gte=date_from, entry__date__lte=date_to)
+        & ~Q(entry__kind=EntryKind.CYCLE_CLOSE),
+    )
+    income = sorted(
+        (code, chart.account_name(code), v)
+        for code, (k, v) in period.items()
+        if k == AccountKind.INCOME and v
+    )
+    expenses = sorted(
+        (code, chart.account_name(code), v)
+        for code, (k, v) in period.items()
+        if k == AccountKind.EXPENSE and v
+    )
+    cash = Account.objects.get(caja=caja, code=chart.CASH)
+    opening, book = _movements(cash, date_from, date_to)
+    return {
+        "caja": caja,
+        "date_from": date_from,
+        "date_to": date_to,
+        "assets": assets,
+        "assets_total": sum(v for _n, v in assets),
+        "liabilities": liabilities,
+        "liabilities_total": sum(v for _n, v in liabilities),
+        "equity": equity,
+        "equity_total": sum(v for _n, v in equity),
+        "income": income,
+        "income_total": sum(v for *_x, v in income),
+        "expenses": expenses,
+        "expenses_total": sum(v for *_x, v in expenses),
+        "cash_opening": opening,
+        "cash_book": book,
+        "cash_closing": book[-1].balance if book else opening,
+        "officers": _officers(caja),
+    }
+
+
+def credit_history(membership: Membership, on: dt.date) -> dict[str, Any]:
+    if membership.person.credit_letter_consent_on is None:
+        raise NoCreditLetterConsent(member=membership.number)
+    caja = membership.caja
+    attendance = Attendance.objects.filter(membership=membership, meeting__status="closed")
+    attended = attendance.filter(
+        status__in=[AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED]
+    ).count()
+    listed = attendance.count()
+    saved = (
+        MeetingItem.objects.filter(
+            membership=membership, kind=ItemKind.SHARES, meeting__status="closed", waived=False
+        ).aggregate(s=Sum("amount_cents"))["s"]
+        or 0
+    )
+    loans = _loan_summaries(membership, on)
+    savings = Account.objects.get(
+        caja=caja, code=chart.savings_account_code(membership.number)
+    ).balance_cents
+    return {
+        "caja": caja,
+        "member": membership,
+        "on": on,
+        "attended": attended,
+        "listed": listed,
+        "attendance_percent": round(attended * 100 / listed) if listed else 0,
+        "saved_total": saved,
+        "savings": savings,
+        "loans": loans,
+        "loans_repaid": sum(1 for x in loans if x["loan"].status == LoanStatus.REPAID),
+        "payouts": list(membership.payouts.select_related("shareout__cycle")),
+        "officers": _officers(caja),
+    }
