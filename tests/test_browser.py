@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.loans.services import _add_period
 from cajas.meetings.services import SheetRow
 from cajas.org.models import Caja
+from cajas.shareouts.models import ShareOut
 from tests.conftest import FOUNDED, enrol, make_caja, user_for
 from tests.helpers import run_meeting
 
@@ -191,3 +193,35 @@ def test_a_loan_from_application_to_two_repayments_on_a_phone(
     loan = Loan.objects.get(caja=caja, number=1)
     assert loan.status == LoanStatus.DISBURSED
     assert verify_caja(Caja.objects.get(pk=caja.pk)) == []
+
+
+def test_share_out_preview_execute_and_download_a_passbook(live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    caja = make_caja(code="caja-reparto")
+    enrol(caja, role="president")
+    user_for(enrol(caja, role="treasurer", given_names="Alice"), "alice")
+    for _ in range(3):
+        enrol(caja)
+    run_meeting(
+        caja, FOUNDED, [SheetRow(member=n, shares=3, social_fund=True) for n in range(1, 6)]
+    )
+    base = live_server.url
+    page = browser.new_page(viewport=PHONE, accept_downloads=True)
+    log_in(page, base, "alice")
+    page.click("text=Reparto")
+    expect(page.get_by_test_id("distributable")).to_have_text("75.00")  # 5 × 3 × 5.00
+    _open_meeting(page, base, caja, dt.date.today())
+    page.goto(f"{base}/cajas/{caja.pk}/shareout/")
+    page.fill("input[name=reinvest_3]", "5")
+    page.get_by_test_id("execute").click()
+    expect(page.locator(".msg.success")).to_contain_text("Reparto hecho")
+    expect(page.get_by_test_id("report")).to_contain_text("15.00")
+    page.screenshot(path=str(SHOTS / "shareout-report.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.goto(f"{base}/cajas/{caja.pk}/")
+    with page.expect_download() as info:
+        page.click("text=Libretas de todos los socios (PDF)")
+    path = SHOTS / "passbooks.pdf"
+    info.value.save_as(path)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "Libreta del socio" in text and "Pago del reparto" in text
+    assert ShareOut.objects.filter(caja=caja).count() == 1

@@ -51,7 +51,7 @@ def caja() -> Caja:
 
 
 def _text(kind: str, caja: Caja, lang: str = "es", **refs: object) -> str:
-    sections = document_sections(kind, caja=caja, on=ON, **refs)  # type: ignore[arg-type]
+    sections = document_sections(kind, caja=caja, on=ON, lang=lang, **refs)
     pdf = document_render(kind, sections, lang=lang, fmt="pdf")
     assert pdf.startswith(b"%PDF")
     PAGES.mkdir(parents=True, exist_ok=True)

@@ -66,3 +66,22 @@ def test_a_member_sees_only_her_own_line_and_cannot_execute(saved: Caja, charlie
     meeting_open(caja_id=saved.pk, date=FOUNDED.replace(month=3), opened_by="t")
     assert client.post(f"/cajas/{saved.pk}/shareout/", {}).status_code == 403
     assert _client(charlie).get(f"/cajas/{saved.pk}/shareout/").status_code == 404
+
+
+def test_documents_are_scoped_like_the_pages(saved: Caja, alice: User, charlie: User) -> None:
+    rosa_member = enrol(saved, given_names="Rosa")
+    rosa = _client(user_for(rosa_member, "rosa"))
+    mine = rosa.get(f"/cajas/{saved.pk}/documents/passbook/?member={rosa_member.number}")
+    assert mine.status_code == 200 and mine["Content-Type"] == "application/pdf"
+    assert rosa.get(f"/cajas/{saved.pk}/documents/passbook/?member=1").status_code == 404
+    assert rosa.get(f"/cajas/{saved.pk}/documents/minutes/").status_code == 403
+    assert _client(charlie).get(f"/cajas/{saved.pk}/documents/passbook/").status_code == 404
+    # the credit letter waits for her consent, which she gives herself
+    page = rosa.get(f"/cajas/{saved.pk}/documents/credit-history/", follow=True)
+    assert "no ha dado su consentimiento" in page.content.decode()
+    rosa.post(f"/cajas/{saved.pk}/credit-consent/")
+    letter = rosa.get(f"/cajas/{saved.pk}/documents/credit-history/")
+    assert letter.status_code == 200 and letter["Content-Type"] == "application/pdf"
+    staff = _client(alice)
+    printable = staff.get(f"/cajas/{saved.pk}/documents/statements/?format=html")
+    assert "Estados financieros" in printable.content.decode()

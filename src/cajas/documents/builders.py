@@ -39,7 +39,7 @@ class NoCreditLetterConsent(RuleViolation):
 class Movement:
     date: dt.date
     seq: int
-    kind: str
+    kind: object  # the entry kind's (lazy) label: translated when the document renders
     memo: str
     meeting: int | None
     debit: int
@@ -82,7 +82,7 @@ def _movements(
             Movement(
                 date=entry.date,
                 seq=entry.seq,
-                kind=str(EntryKind(entry.kind).label),
+                kind=EntryKind(entry.kind).label,
                 memo=entry.memo,
                 meeting=entry.meeting.number if entry.meeting else None,
                 debit=line.debit,

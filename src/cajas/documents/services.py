@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import translation
+
 from cajas.core.errors import NotFound
 from cajas.documents import builders
 from cajas.documents.render import KINDS, render_html, render_pdf
@@ -29,6 +31,18 @@ def member_from_ref(caja: Caja, ref: str) -> Membership:
 
 
 def document_sections(
+    kind: str,
+    *,
+    lang: str = "es",
+    **refs: Any,
+) -> list[dict[str, Any]]:
+    """The sections of a document, built in its language (account names and entry kinds are
+    translated as they are read)."""
+    with translation.override(lang):
+        return _sections(kind, **refs)
+
+
+def _sections(
     kind: str,
     *,
     caja: Caja,

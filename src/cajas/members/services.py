@@ -99,3 +99,11 @@ def membership_end(*, caja_id: int, number: int, left_on: dt.date, reason: str) 
     membership.left_reason = reason
     membership.save(update_fields=["left_on", "left_reason"])
     return membership
+
+
+def credit_letter_consent_record(*, membership: Membership, on: dt.date) -> None:
+    """The member agrees that the caja may issue a credit-history letter about them."""
+    person = membership.person
+    if person.credit_letter_consent_on is None:
+        person.credit_letter_consent_on = on
+        person.save(update_fields=["credit_letter_consent_on"])

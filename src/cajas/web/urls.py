@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cajas.web import loan_views, shareout_views, views
+from cajas.web import document_views, loan_views, shareout_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,16 @@ urlpatterns = [
     path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
     path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
     path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
+    path(
+        "cajas/<int:caja_id>/documents/<str:kind>/",
+        document_views.document_view,
+        name="document",
+    ),
+    path(
+        "cajas/<int:caja_id>/credit-consent/",
+        document_views.credit_consent_view,
+        name="credit_consent",
+    ),
     path("cajas/<int:caja_id>/shareout/", shareout_views.shareout_view, name="shareout"),
     path(
         "cajas/<int:caja_id>/shareout/<int:cycle>/",

@@ -79,6 +79,7 @@ def caja_detail(request: HttpRequest, caja_id: int) -> HttpResponse:
         "meetings": recent_meetings(caja=caja) if sees_all else [],
         "open_meeting": Meeting.objects.filter(caja=caja, status="open").first(),
         "can_record": user_can_record_meetings(user=request.user, caja=caja),
+        "own": own,
         "open_form": OpenMeetingForm(initial={"date": today()}),
         "bylaws": bylaws_in_force(caja),
         "rate_check": bylaws_rate_check(bylaws_in_force(caja), today()) if sees_all else None,

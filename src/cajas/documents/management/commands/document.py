@@ -64,6 +64,7 @@ class Command(BaseCommand):
             date_from=_date(options["date_from"]),
             date_to=_date(options["date_to"]),
             on=timezone.localdate(),
+            lang=options["lang"],
         )
         output = Path(options["output"])
         fmt = "html" if output.suffix.lower() in (".html", ".htm") else "pdf"

@@ -1,0 +1,129 @@
+"""Document downloads (PDF, or HTML to print from the phone), scoped like the pages: a member
+gets her own passbook, receipts, contracts and letter; officers and staff get the caja's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cajas.access.selectors import (
+    membership_of_user,
+    user_can_record_meetings,
+    user_sees_all_members,
+)
+from cajas.core.errors import RuleViolation
+from cajas.documents.render import KINDS
+from cajas.documents.services import document_render, document_sections
+from cajas.loans.models import Loan
+from cajas.meetings.models import Meeting
+from cajas.members.models import Membership
+from cajas.members.services import credit_letter_consent_record
+from cajas.shareouts.models import ShareOut
+from cajas.web.views import _caja, _rule_error
+
+PERSONAL = ("passbook", "receipt", "credit-history", "loan-contract")
+
+
+def _int(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
+@login_required
+def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse:
+    if kind not in KINDS:
+        raise Http404
+    caja = _caja(request, caja_id)
+    sees_all = user_sees_all_members(user=request.user, caja=caja)
+    own = membership_of_user(user=request.user, caja=caja)
+    if not sees_all and (kind not in PERSONAL or own is None):
+        raise PermissionDenied
+    member = None
+    number = _int(request, "member")
+    if number is not None:
+        member = (
+            Membership.objects.filter(caja=caja, number=number).select_related("person").first()
+        )
+        if member is None:
+            raise Http404
+    if not sees_all:
+        if member is not None and member != own:
+            raise Http404
+        member = own
+    meeting = None
+    if (n := _int(request, "meeting")) is not None:
+        meeting = Meeting.objects.filter(caja=caja, number=n).first()
+        if meeting is None:
+            raise Http404
+    loan = None
+    if (n := _int(request, "loan")) is not None:
+        loan = Loan.objects.filter(caja=caja, number=n).first()
+        if loan is None or (not sees_all and loan.membership != own):
+            raise Http404
+    elif kind == "loan-contract" and not sees_all:
+        raise Http404
+    shareout = None
+    if (n := _int(request, "cycle")) is not None:
+        shareout = ShareOut.objects.filter(caja=caja, cycle__number=n).first()
+    date_from = _date(request.GET.get("from"))
+    date_to = _date(request.GET.get("to"))
+    lang = "en" if (get_language() or "es").startswith("en") else "es"
+    try:
+        sections = document_sections(
+            kind,
+            lang=lang,
+            caja=caja,
+            member=member,
+            meeting=meeting,
+            loan=loan,
+            shareout=shareout,
+            date_from=date_from,
+            date_to=date_to,
+            on=timezone.localdate(),
+        )
+    except RuleViolation as exc:
+        _rule_error(request, exc)
+        return redirect("caja", caja_id=caja.pk)
+    fmt = "html" if request.GET.get("format") == "html" else "pdf"
+    body = document_render(kind, sections, lang=lang, fmt=fmt)
+    if fmt == "html":
+        return HttpResponse(body, content_type="text/html; charset=utf-8")
+    response = HttpResponse(body, content_type="application/pdf")
+    suffix = f"-{member.number}" if member else ""
+    response["Content-Disposition"] = f'attachment; filename="{caja.code}-{kind}{suffix}.pdf"'
+    return response
+
+
+def _date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def credit_consent_view(request: HttpRequest, caja_id: int) -> HttpResponse:
+    """The member (or an officer, with the member present) records the consent."""
+    caja = _caja(request, caja_id)
+    own = membership_of_user(user=request.user, caja=caja)
+    raw = request.POST.get("member", "")
+    member = own
+    if raw.isdigit() and (own is None or int(raw) != own.number):
+        if not user_can_record_meetings(user=request.user, caja=caja):
+            raise PermissionDenied
+        member = Membership.objects.filter(caja=caja, number=int(raw)).first()
+    if member is None:
+        raise Http404
+    credit_letter_consent_record(membership=member, on=timezone.localdate())
+    messages.success(request, _("Consent recorded: the credit-history letter can be issued."))
+    return redirect("caja", caja_id=caja.pk)
