@@ -23,6 +23,8 @@ from cajas.access.selectors import (
 from cajas.core.errors import RuleViolation
 from cajas.documents.render import KINDS
 from cajas.documents.services import document_render, document_sections
+from cajas.exports.book_tables import book_tables, statements_tables
+from cajas.exports.tables import to_csv, to_xlsx
 from cajas.loans.models import Loan
 from cajas.meetings.models import Meeting
 from cajas.members.models import Membership
@@ -127,3 +129,37 @@ def credit_consent_view(request: HttpRequest, caja_id: int) -> HttpResponse:
     credit_letter_consent_record(membership=member, on=timezone.localdate())
     messages.success(request, _("Consent recorded: the credit-history letter can be issued."))
     return redirect("caja", caja_id=caja.pk)
+
+
+@login_required
+def export_view(request: HttpRequest, caja_id: int, what: str, fmt: str) -> HttpResponse:
+    """The book or the statements as XLSX (one sheet per table) or CSV (journal, cash book)."""
+    if what not in ("book", "statements") or fmt not in ("xlsx", "csv"):
+        raise Http404
+    caja = _caja(request, caja_id)
+    if not user_sees_all_members(user=request.user, caja=caja):
+        raise PermissionDenied
+    lang = "en" if (get_language() or "es").startswith("en") else "es"
+    if what == "book":
+        tables = book_tables(caja, lang)
+        csv_table = tables[2]  # the journal
+    else:
+        section = document_sections(
+            "statements",
+            lang=lang,
+            caja=caja,
+            date_from=_date(request.GET.get("from")),
+            date_to=_date(request.GET.get("to")),
+            on=timezone.localdate(),
+        )[0]
+        tables = statements_tables(caja, section["date_from"], section["date_to"], lang)
+        csv_table = tables[-1]  # the cash book
+    if fmt == "xlsx":
+        response = HttpResponse(
+            to_xlsx(tables),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(to_csv(csv_table), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{caja.code}-{what}.{fmt}"'
+    return response

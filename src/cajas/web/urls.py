@@ -18,6 +18,11 @@ urlpatterns = [
         name="document",
     ),
     path(
+        "cajas/<int:caja_id>/export/<str:what>.<str:fmt>",
+        document_views.export_view,
+        name="export",
+    ),
+    path(
         "cajas/<int:caja_id>/credit-consent/",
         document_views.credit_consent_view,
         name="credit_consent",

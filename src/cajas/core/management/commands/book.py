@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from cajas.books.export import book_export
 from cajas.books.importer import ImportErrors, book_import
 from cajas.core.cli_support import caja_from_arg
+from cajas.exports.book_tables import book_tables, journal_table
+from cajas.exports.tables import to_csv, to_xlsx
 
 
 class Command(BaseCommand):
@@ -19,15 +22,31 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         export = sub.add_parser("export", help="write a caja's book as JSON")
         export.add_argument("--caja", required=True, help="caja id or code")
-        export.add_argument("--format", default="json", choices=["json"])
+        export.add_argument(
+            "--format",
+            default="json",
+            choices=["json", "xlsx", "csv"],
+            help="json: the whole book (re-importable); xlsx: one sheet per table; csv: journal",
+        )
         export.add_argument("--output", "-o", help="file to write (default: standard output)")
+        export.add_argument("--lang", choices=["es", "en"], default="es")
         imp = sub.add_parser("import", help="load a book into this database (all or nothing)")
         imp.add_argument("file", help="the JSON file, or - for standard input")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "export":
             caja = caja_from_arg(options["caja"])
-            text = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1) + "\n"
+            if options["format"] == "xlsx":
+                if not options["output"]:
+                    raise CommandError("--output FILE.xlsx")
+                data = to_xlsx(book_tables(caja, options["lang"]))
+                Path(options["output"]).write_bytes(data)
+                return
+            if options["format"] == "csv":
+                with translation.override(options["lang"]):
+                    text = to_csv(journal_table(caja))
+            else:
+                text = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1) + "\n"
             if options["output"]:
                 Path(options["output"]).write_text(text, encoding="utf-8")
             else:

@@ -12,6 +12,8 @@ from django.utils import timezone
 from cajas.core.cli_support import caja_from_arg, rule_errors_as_command_errors
 from cajas.documents.render import KINDS
 from cajas.documents.services import document_render, document_sections, member_from_ref
+from cajas.exports.book_tables import statements_tables
+from cajas.exports.tables import to_csv, to_xlsx
 from cajas.loans.models import Loan
 from cajas.meetings.models import Meeting
 
@@ -39,7 +41,11 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="date_from", help="statements: first day (YYYY-MM-DD)")
         parser.add_argument("--to", dest="date_to", help="statements: last day (YYYY-MM-DD)")
         parser.add_argument("--lang", choices=["es", "en"], default="es")
-        parser.add_argument("--output", required=True, help="FILE.pdf, or FILE.html to print")
+        parser.add_argument(
+            "--output",
+            required=True,
+            help="FILE.pdf, FILE.html to print; statements also FILE.xlsx or FILE.csv",
+        )
 
     @rule_errors_as_command_errors
     def handle(self, *args: Any, **options: Any) -> None:
@@ -67,6 +73,15 @@ class Command(BaseCommand):
             lang=options["lang"],
         )
         output = Path(options["output"])
+        if options["kind"] == "statements" and output.suffix.lower() in (".xlsx", ".csv"):
+            d = sections[0]
+            tables = statements_tables(caja, d["date_from"], d["date_to"], options["lang"])
+            if output.suffix.lower() == ".xlsx":
+                output.write_bytes(to_xlsx(tables))
+            else:  # the cash book; the XLSX has every statement
+                output.write_text(to_csv(tables[-1]), encoding="utf-8")
+            self.stdout.write(f"{output}")
+            return
         fmt = "html" if output.suffix.lower() in (".html", ".htm") else "pdf"
         output.write_bytes(
             document_render(options["kind"], sections, lang=options["lang"], fmt=fmt)

@@ -1,0 +1,70 @@
+"""Tables for spreadsheets: XLSX with real numbers, dates and number formats (one sheet per
+table), and CSV. Money columns hold Decimal units (12.50), never text."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+MONEY = "money"
+DATE = "date"
+INT = "int"
+TEXT = "text"
+PERCENT = "percent"
+
+_FORMATS = {MONEY: "#,##0.00", DATE: "yyyy-mm-dd", INT: "0", PERCENT: "0.00"}
+
+
+@dataclass
+class Table:
+    name: str  # the sheet name (≤ 31 characters)
+    columns: Sequence[tuple[str, str]]  # (header, kind)
+    rows: list[Sequence[Any]] = field(default_factory=list)
+
+
+def money(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def to_xlsx(tables: Sequence[Table]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    first = True
+    for table in tables:
+        sheet = book.active if first else book.create_sheet()
+        first = False
+        sheet.title = table.name[:31]
+        sheet.append([header for header, _kind in table.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append(list(row))
+        for index, (header, kind) in enumerate(table.columns, start=1):
+            letter = get_column_letter(index)
+            if kind in _FORMATS:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.number_format = _FORMATS[kind]
+            sheet.column_dimensions[letter].width = max(10, min(40, len(header) + 4))
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([header for header, _kind in table.columns])
+    for row in table.rows:
+        writer.writerow(
+            [value.isoformat() if isinstance(value, dt.date) else value for value in row]
+        )
+    return out.getvalue()
