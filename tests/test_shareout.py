@@ -309,3 +309,88 @@ def test_cli_preview_json_and_execute() -> None:
     meeting_open(caja_id=caja.pk, date=APPLY, opened_by="t", kind="assembly")
     call_command("shareout", "execute", "--caja", caja.code, "--reinvest", "2=25")
     assert account_balances(caja=caja)[chart.savings_account_code(2)] == 2500
+
+
+# --- member exit ------------------------------------------------------------------------------
+
+
+def test_a_member_leaving_gets_savings_back_less_loans_and_the_books_show_it() -> None:
+    from cajas.members.models import Membership
+    from cajas.shareouts.services import member_exit
+
+    caja = _caja()
+    loan = _approved(caja, amount="30", term=3)  # member 4
+    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    meeting = meeting_open(caja_id=caja.pk, date=APPLY + dt.timedelta(days=10), opened_by="t")
+    cash = account_balances(caja=caja)[chart.CASH]
+    row = member_exit(meeting_id=meeting.pk, member=4, reason="withdrawal", recorded_by="t")
+    assert (row.savings_cents, row.debts_cents, row.paid_cents) == (5000, 3000, 2000)
+    balances = account_balances(caja=caja)
+    assert balances[chart.CASH] == cash - 2000
+    assert balances[chart.savings_account_code(4)] == 0
+    assert balances[chart.loan_account_code(1)] == 0
+    assert Membership.objects.get(caja=caja, number=4).left_on == meeting.date
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.REPAID
+    assert verify_caja(caja) == []
+    # and the settlement prints
+    from cajas.documents.services import document_render, document_sections
+
+    pdf = document_render(
+        "exit-settlement",
+        document_sections("exit-settlement", caja=caja, on=meeting.date),
+        lang="es",
+        fmt="pdf",
+    )
+    assert pdf.startswith(b"%PDF")
+
+
+def test_after_a_death_the_social_fund_may_help_the_family() -> None:
+    from cajas.shareouts.rules import SocialFundHelpOnlyForDeath, SocialFundHelpTooHigh
+    from cajas.shareouts.services import member_exit
+
+    caja = _caja()  # social fund 12.00
+    meeting = meeting_open(caja_id=caja.pk, date=APPLY, opened_by="t")
+    assert_rejected(
+        SocialFundHelpOnlyForDeath,
+        lambda: member_exit(
+            meeting_id=meeting.pk,
+            member=5,
+            reason="withdrawal",
+            recorded_by="t",
+            social_fund_help="5",
+        ),
+        es="La ayuda del fondo social a la familia es solo por fallecimiento.",
+        en="Social fund help to the family is only for a death.",
+    )
+    assert_rejected(
+        SocialFundHelpTooHigh,
+        lambda: member_exit(
+            meeting_id=meeting.pk, member=5, reason="death", recorded_by="t", social_fund_help="20"
+        ),
+        es="El fondo social tiene 12.00 USD; no puede dar 20.00 USD.",
+        en="The social fund holds 12.00 USD; it cannot give 20.00 USD.",
+    )
+    row = member_exit(
+        meeting_id=meeting.pk, member=5, reason="death", recorded_by="t", social_fund_help="10"
+    )
+    assert row.paid_cents == 5000 + 1000
+    assert account_balances(caja=caja)[chart.SOCIAL_FUND] == 200
+
+
+def test_a_debt_above_the_savings_is_never_hidden_at_exit() -> None:
+    from cajas.shareouts.rules import DebtAboveSavings
+    from cajas.shareouts.services import member_exit
+
+    caja = _caja()
+    loan = _approved(caja, amount="120", term=3)
+    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    meeting = meeting_open(caja_id=caja.pk, date=APPLY + dt.timedelta(days=3), opened_by="t")
+    assert_rejected(
+        DebtAboveSavings,
+        lambda: member_exit(meeting_id=meeting.pk, member=4, reason="exclusion", recorded_by="t"),
+        es="El socio n.º 4 debe 120.00 USD y tiene 50.00 USD de ahorro: cobre la diferencia "
+        "(70.00 USD) o acuerde con sus garantes antes de liquidar su salida.",
+        en="Member #4 owes 120.00 USD and has 50.00 USD of savings: collect the difference "
+        "(70.00 USD), or agree with the guarantors, before settling the exit.",
+    )

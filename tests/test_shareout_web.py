@@ -85,3 +85,34 @@ def test_documents_are_scoped_like_the_pages(saved: Caja, alice: User, charlie: 
     staff = _client(alice)
     printable = staff.get(f"/cajas/{saved.pk}/documents/statements/?format=html")
     assert "Estados financieros" in printable.content.decode()
+
+
+def test_receipts_by_whatsapp_after_the_meeting(saved: Caja, alice: User) -> None:
+    from urllib.parse import unquote
+
+    from cajas.documents.phone import whatsapp_number
+
+    assert whatsapp_number("0991234567") == "593991234567"
+    assert whatsapp_number("+58 412-555 1234") == "584125551234"
+    assert whatsapp_number("") is None and whatsapp_number("12345") is None
+    page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/").content.decode()
+    assert "Recibos por teléfono" in page
+    link = page.split('href="https://wa.me/')[1].split('"')[0]
+    number, text = link.split("?text=")
+    assert number == "593990000000"  # the test members' phone 0990000000
+    text = unquote(text.replace("&amp;", "&"))
+    assert "reunión n.º 1" in text and "Compra de acciones: 25.00" in text
+    assert "Ahorro actual: 25.00 USD" in text
+
+
+def test_a_member_leaves_through_the_meeting_page(saved: Caja, alice: User) -> None:
+    from cajas.members.models import Membership
+
+    meeting_open(caja_id=saved.pk, date=FOUNDED.replace(month=3), opened_by="t")
+    response = _client(alice).post(
+        f"/cajas/{saved.pk}/meetings/2/",
+        {"action": "exit", "member": "3", "reason": "withdrawal", "social_fund_help": "0"},
+        follow=True,
+    )
+    assert "Salida liquidada: se pagaron 25.00 USD." in response.content.decode()
+    assert Membership.objects.get(caja=saved, number=3).left_reason == "withdrawal"

@@ -384,3 +384,13 @@ def credit_history(membership: Membership, on: dt.date) -> dict[str, Any]:
         "payouts": list(membership.payouts.select_related("shareout__cycle")),
         "officers": _officers(caja),
     }
+
+
+def exit_settlement(exit_row: Any) -> dict[str, Any]:
+    membership = exit_row.membership
+    return {
+        "caja": membership.caja,
+        "member": membership,
+        "x": exit_row,
+        "officers": _officers(membership.caja),
+    }

@@ -19,6 +19,7 @@ KINDS = (
     "shareout",
     "statements",
     "credit-history",
+    "exit-settlement",
 )
 
 

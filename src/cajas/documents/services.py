@@ -93,6 +93,18 @@ def _sections(
             ]
         )
         return [builders.receipt(m, meeting) for m in members]
+    if kind == "exit-settlement":
+        from cajas.shareouts.models import MemberExit
+
+        exits = MemberExit.objects.filter(membership__caja=caja).select_related(
+            "membership__person", "membership__caja"
+        )
+        if member is not None:
+            exits = exits.filter(membership=member)
+        found = exits.order_by("-date").first()
+        if found is None:
+            raise NotFound(what="la salida", what_en="exit settlement", ref="—")
+        return [builders.exit_settlement(found)]
     if kind == "loan-contract":
         loan = loan or Loan.objects.filter(caja=caja).order_by("-number").first()
         if loan is None:

@@ -85,6 +85,7 @@ class EntryKind(models.TextChoices):
     CYCLE_CLOSE = "cycle_close", _("Closing the cycle's income and expenses")
     RESERVE = "reserve", _("Reserve set aside")
     SHARE_OUT = "share_out", _("Share-out payout")
+    MEMBER_EXIT = "member_exit", _("Member exit settlement")
 
 
 class JournalEntry(models.Model):

@@ -54,3 +54,23 @@ class ShareOutPayout(models.Model):
 
     def __str__(self) -> str:
         return f"payout to {self.membership_id}"
+
+
+class MemberExit(models.Model):
+    """A member leaving during a cycle: savings back, less what they owe; for a death, the
+    social fund may help the family. Posted at a meeting, kept for the settlement document."""
+
+    membership = models.OneToOneField(
+        "members.Membership", on_delete=models.PROTECT, related_name="exit"
+    )
+    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.PROTECT, related_name="exits")
+    date = models.DateField()
+    reason = models.CharField(max_length=12)
+    savings_cents = models.BigIntegerField()
+    debts_cents = models.BigIntegerField()
+    social_fund_help_cents = models.BigIntegerField(default=0)
+    paid_cents = models.BigIntegerField()
+    recorded_by = models.CharField(max_length=150)
+
+    def __str__(self) -> str:
+        return f"exit of {self.membership_id}"

@@ -202,3 +202,48 @@ def check_debts_covered(plan: ShareOutPlan, positions: Sequence[Position]) -> No
                 gross=format_amount(payout.gross),
                 short=format_amount(debt - payout.deductions),
             )
+
+
+class DebtAboveSavings(RuleViolation):
+    code = "exit.debt_above_savings"
+    message_es = (
+        "El socio n.º {member} debe {debt} USD y tiene {savings} USD de ahorro: cobre la "
+        "diferencia ({short} USD) o acuerde con sus garantes antes de liquidar su salida."
+    )
+    message_en = (
+        "Member #{member} owes {debt} USD and has {savings} USD of savings: collect the "
+        "difference ({short} USD), or agree with the guarantors, before settling the exit."
+    )
+
+
+class SocialFundHelpTooHigh(RuleViolation):
+    code = "exit.social_fund_help"
+    message_es = "El fondo social tiene {fund} USD; no puede dar {asked} USD."
+    message_en = "The social fund holds {fund} USD; it cannot give {asked} USD."
+    default_field = "social_fund_help"
+
+
+class SocialFundHelpOnlyForDeath(RuleViolation):
+    code = "exit.social_fund_help_reason"
+    message_es = "La ayuda del fondo social a la familia es solo por fallecimiento."
+    message_en = "Social fund help to the family is only for a death."
+    default_field = "social_fund_help"
+
+
+def settle_exit(
+    *, member: int, savings: int, debts: int, help_cents: int, fund: int, death: bool
+) -> int:
+    """What is paid out when a member leaves: savings less debts (never hiding a debt),
+    plus the social fund's help to the family after a death."""
+    if debts > savings:
+        raise DebtAboveSavings(
+            member=member,
+            debt=format_amount(debts),
+            savings=format_amount(savings),
+            short=format_amount(debts - savings),
+        )
+    if help_cents and not death:
+        raise SocialFundHelpOnlyForDeath()
+    if help_cents > fund:
+        raise SocialFundHelpTooHigh(fund=format_amount(fund), asked=format_amount(help_cents))
+    return savings - debts + help_cents

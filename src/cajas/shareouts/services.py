@@ -29,13 +29,14 @@ from cajas.org.models import (
     ShareOutMethod,
     bylaws_in_force,
 )
-from cajas.shareouts.models import ShareOut, ShareOutPayout
+from cajas.shareouts.models import MemberExit, ShareOut, ShareOutPayout
 from cajas.shareouts.rules import (
     LoansToCollectFirst,
     Position,
     ShareOutPlan,
     check_debts_covered,
     plan_shareout,
+    settle_exit,
 )
 
 SAVINGS_PREFIX = chart.MEMBER_SAVINGS + "."
@@ -364,3 +365,83 @@ def _loans_settled(caja: Caja, loans: list[OpenLoan], on: dt.date) -> None:
             i.late_fee_cents = i.paid_late_fee_cents
             i.save(update_fields=["paid_principal_cents", "interest_cents", "late_fee_cents"])
     rows.update(status=LoanStatus.REPAID, repaid_on=on)
+
+
+def member_exit(
+    *,
+    meeting_id: int,
+    member: int,
+    reason: str,
+    recorded_by: str,
+    social_fund_help: str | int = 0,
+) -> MemberExit:
+    """Settle a member's exit at an open meeting: savings back, loans still owed deducted (and
+    settled), the social fund's help to the family after a death; the membership ends."""
+    from cajas.core.money import parse_amount
+    from cajas.members.models import LeaveReason
+    from cajas.members.rules import MemberNotActive
+
+    reason = LeaveReason(reason)
+    help_cents = parse_amount(social_fund_help, field="social_fund_help", allow_zero=True)
+    with transaction.atomic():
+        caja_id = Meeting.objects.filter(pk=meeting_id).values_list("caja_id", flat=True).get()
+        caja = caja_lock(caja_id=caja_id)
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        if meeting.status != MeetingStatus.OPEN:
+            raise MeetingClosed(number=meeting.number)
+        membership = Membership.objects.filter(caja=caja, number=member).first()
+        if membership is None or not membership.active_on(meeting.date):
+            raise MemberNotActive(number=member, field="member")
+        accounts = caja_accounts(caja=caja)
+        savings = accounts[chart.savings_account_code(member)].balance_cents
+        loans = [x for x in _open_loans(caja, accounts) if x.member == member]
+        debts = sum(x.owed for x in loans)
+        paid = settle_exit(
+            member=member,
+            savings=savings,
+            debts=debts,
+            help_cents=help_cents,
+            fund=accounts[chart.SOCIAL_FUND].balance_cents,
+            death=reason == LeaveReason.DEATH,
+        )
+        lines: list[Line] = []
+        if savings:
+            lines.append(Line(chart.savings_account_code(member), debit=savings))
+        if help_cents:
+            lines.append(Line(chart.SOCIAL_FUND, debit=help_cents))
+        for loan in loans:
+            lines.append(Line(chart.loan_account_code(loan.number), credit=loan.owed))
+        if paid:
+            lines.append(Line(chart.CASH, credit=paid))
+        if len(lines) >= 2:
+            entries_post(
+                caja=caja,
+                drafts=[
+                    EntryDraft(
+                        key=f"exit:member:{member}:{membership.joined_on.isoformat()}",
+                        kind=EntryKind.MEMBER_EXIT,
+                        date=meeting.date,
+                        lines=tuple(lines),
+                        memo=str(reason.value),
+                        member=BookRef(membership.pk, member),
+                        meeting=BookRef(meeting.pk, meeting.number),
+                    )
+                ],
+                recorded_by=recorded_by,
+                accounts=accounts,
+            )
+        _loans_settled(caja, loans, meeting.date)
+        membership.left_on = meeting.date
+        membership.left_reason = reason
+        membership.save(update_fields=["left_on", "left_reason"])
+        return MemberExit.objects.create(
+            membership=membership,
+            meeting=meeting,
+            date=meeting.date,
+            reason=reason,
+            savings_cents=savings,
+            debts_cents=debts,
+            social_fund_help_cents=help_cents,
+            paid_cents=paid,
+            recorded_by=recorded_by,
+        )

@@ -21,6 +21,9 @@ from cajas.access.selectors import (
     user_sees_all_members,
 )
 from cajas.core.errors import NotFound, RuleViolation
+from cajas.core.money import format_amount
+from cajas.documents.builders import receipt
+from cajas.documents.phone import receipt_text, whatsapp_link
 from cajas.ledger.selectors import caja_summary
 from cajas.loans.services import bylaws_rate_check, disbursement_record, repayment_record
 from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind, Meeting, MeetingItem
@@ -33,7 +36,9 @@ from cajas.meetings.services import (
     meeting_open,
     meeting_sheet_save,
 )
+from cajas.members.models import LeaveReason
 from cajas.org.models import Caja, bylaws_in_force
+from cajas.shareouts.services import member_exit
 from cajas.web.forms import (
     CloseForm,
     ItemForm,
@@ -165,6 +170,7 @@ def _meeting_render(
         if not item.waived:
             totals[item.kind] = totals.get(item.kind, 0) + item.amount_cents
     bylaws = bylaws_in_force(caja, meeting.date)
+    can_see_receipts = user_can_record_meetings(user=request.user, caja=caja)
     context = {
         "caja": caja,
         "meeting": meeting,
@@ -180,6 +186,8 @@ def _meeting_render(
         "close_form": close_form or CloseForm(),
         "entries": meeting.journal_entries.count() if not meeting.is_open else 0,
         "loan_items": loan_items,
+        "receipts": _receipts(meeting) if not meeting.is_open and can_see_receipts else [],
+        "leave_reasons": [(r.value, r.label) for r in LeaveReason if r != LeaveReason.TRANSFER],
         "loans": meeting_loans(caja, meeting) if can_record else None,
     }
     return render(request, "web/meeting.html", context, status=status)
@@ -233,6 +241,22 @@ def _meeting_post(request: HttpRequest, caja: Caja, meeting: Meeting) -> HttpRes
                 prepay=repay.cleaned_data["prepay"],
             )
             messages.success(request, _("Payment recorded."))
+        elif action == "exit":
+            number = request.POST.get("member", "")
+            if not number.isdigit():
+                messages.error(request, _("Enter the member's number."))
+                return here
+            row = member_exit(
+                meeting_id=meeting.pk,
+                member=int(number),
+                reason=request.POST.get("reason", "withdrawal"),
+                recorded_by=request.user.get_username(),
+                social_fund_help=request.POST.get("social_fund_help", "0") or "0",
+            )
+            messages.success(
+                request,
+                _("Exit settled: %(a)s USD paid.") % {"a": format_amount(row.paid_cents)},
+            )
         elif action == "remove":
             item_remove(meeting_id=meeting.pk, item_id=_item_id(request, meeting))
         elif action == "amount":
@@ -263,6 +287,22 @@ def _meeting_post(request: HttpRequest, caja: Caja, meeting: Meeting) -> HttpRes
     except RuleViolation as exc:
         _rule_error(request, exc)
     return here
+
+
+def _receipts(meeting: Meeting) -> list[dict[str, Any]]:
+    """Each member's short receipt and a WhatsApp link with it (after the meeting closes)."""
+    lang = "en" if (get_language() or "es").startswith("en") else "es"
+    rows = []
+    for a in meeting.attendance.select_related("membership__person").order_by("membership__number"):
+        text = receipt_text(receipt(a.membership, meeting), lang)
+        rows.append(
+            {
+                "member": a.membership,
+                "text": text,
+                "link": whatsapp_link(a.membership.person.phone, text),
+            }
+        )
+    return rows
 
 
 def _item_id(request: HttpRequest, meeting: Meeting) -> int:
