@@ -146,3 +146,13 @@ def test_credit_history_letter_needs_the_members_consent(caja: Caja) -> None:
 def test_receipt_of_a_meeting(caja: Caja) -> None:
     text = _text("receipt", caja, member=_member(caja, 4), meeting=caja.meetings.get(number=4))
     assert "Recibo · reunión n.º 4" in text and "Pago de préstamo" in text and "20.60" in text
+
+
+def test_exit_settlement(caja: Caja) -> None:
+    from cajas.shareouts.services import member_exit
+
+    meeting = meeting_open(caja_id=caja.pk, date=dt.date(2025, 5, 25), opened_by="t")
+    member_exit(meeting_id=meeting.pk, member=6, reason="withdrawal", recorded_by="tesorera")
+    text = _text("exit-settlement", caja)
+    assert "Liquidación de salida" in text and _member(caja, 6).person.full_name in text
+    assert "Ahorro devuelto" in text
