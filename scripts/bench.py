@@ -29,7 +29,7 @@ from cajas.core.money import decimal_string  # noqa: E402
 from cajas.ledger.models import JournalEntry, JournalLine  # noqa: E402
 from cajas.loans.models import Installment, Loan  # noqa: E402
 from cajas.loans.services import (  # noqa: E402
-    _add_period,
+    add_period,
     disbursement_record,
     loan_apply,
     loan_decide,
@@ -65,24 +65,42 @@ def build_caja() -> int:
     partner = Partner.objects.create(program=program, code="p", name="P")
     place = Territory.objects.create(program=program, name="Quito")
     caja = caja_create(
-        partner=partner, territory=place, code=program.code, name="Bench", founded_on=START,
-        bylaws={"max_capital_cents": 10**12, "loan_min_membership_days": 0,
-                "loan_max_term_months": 48, "loan_guarantor_above_cents": 10**9,
-                "max_shares_per_meeting": 100},
+        partner=partner,
+        territory=place,
+        code=program.code,
+        name="Bench",
+        founded_on=START,
+        bylaws={
+            "max_capital_cents": 10**12,
+            "loan_min_membership_days": 0,
+            "loan_max_term_months": 48,
+            "loan_guarantor_above_cents": 10**9,
+            "max_shares_per_meeting": 100,
+        },
     )
     roles = ["president", "treasurer", "secretary"] + ["member"] * 37
     for i, role in enumerate(roles):
-        member_enrol(caja_id=caja.pk, joined_on=START, given_names=f"M{i}", family_names="B",
-                     gender="female", birth_date=dt.date(1990, 1, 1), nationality="VE", role=role)
+        member_enrol(
+            caja_id=caja.pk,
+            joined_on=START,
+            given_names=f"M{i}",
+            family_names="B",
+            gender="female",
+            birth_date=dt.date(1990, 1, 1),
+            nationality="VE",
+            role=role,
+        )
     # Savings of 250.00 each, then 20 loans of 250.00 disbursed on START.
     setup = meeting_open(caja_id=caja.pk, date=START, opened_by="b")
-    meeting_sheet_save(meeting_id=setup.pk, rows=[SheetRow(member=n, shares=50)
-                                                   for n in range(1, 41)])
+    meeting_sheet_save(
+        meeting_id=setup.pk, rows=[SheetRow(member=n, shares=50) for n in range(1, 41)]
+    )
     _close(setup)
     loans = []
     for member in range(4, 4 + LOANS):
-        loan = loan_apply(caja_id=caja.pk, member=member, amount="250", term=40,
-                          purpose="business", on=START)
+        loan = loan_apply(
+            caja_id=caja.pk, member=member, amount="250", term=40, purpose="business", on=START
+        )
         for voter in (1, 2):
             loan_vote(loan_id=loan.pk, member=voter, vote="yes", on=START)
         loans.append(loan_decide(loan_id=loan.pk, on=START))
@@ -100,23 +118,35 @@ def _close(meeting: Meeting) -> None:
 
 def close_one(caja_id: int, n: int) -> float:
     """Meeting n falls on the loans' n-th due date."""
-    day = _add_period(START, "monthly", n)
+    day = add_period(START, "monthly", n)
     meeting = meeting_open(caja_id=caja_id, date=day, opened_by="b")
     members = list(Membership.objects.filter(caja_id=caja_id).order_by("number"))
     items = []
     for i, m in enumerate(members):
-        items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SHARES, shares=1,
-                                 amount_cents=500))
-        items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SOCIAL_FUND,
-                                 amount_cents=100))
+        items.append(
+            MeetingItem(
+                meeting=meeting, membership=m, kind=ItemKind.SHARES, shares=1, amount_cents=500
+            )
+        )
+        items.append(
+            MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SOCIAL_FUND, amount_cents=100)
+        )
         if i < 10:
-            items.append(MeetingItem(meeting=meeting, membership=m, kind=ItemKind.FINE,
-                                     amount_cents=50, fine_reason="other"))
+            items.append(
+                MeetingItem(
+                    meeting=meeting,
+                    membership=m,
+                    kind=ItemKind.FINE,
+                    amount_cents=50,
+                    fine_reason="other",
+                )
+            )
     MeetingItem.objects.bulk_create(items)
     for loan in Loan.objects.filter(caja_id=caja_id).order_by("number"):
         due = Installment.objects.get(loan=loan, version=loan.schedule_version, number=n)
-        repayment_record(meeting_id=meeting.pk, loan_id=loan.pk,
-                         amount=decimal_string(due.payment_cents))
+        repayment_record(
+            meeting_id=meeting.pk, loan_id=loan.pk, amount=decimal_string(due.payment_cents)
+        )
     expected = meeting_expected_cash(meeting=meeting)
     counted = decimal_string(expected)
     started = time.perf_counter()
@@ -129,12 +159,20 @@ def close_one(caja_id: int, n: int) -> float:
 
 def raw_floor(n: int) -> float:
     base = n * 1000
-    entries = [(base + i, 1, base + i, "2025-01-13", "share_purchase", "memo", f"k{base + i}",
-                "0" * 64) for i in range(110)]
-    lines = [(base + i, f"acct{j}", 500 if j == 0 else 0, 0 if j == 0 else 500)
-             for i in range(90) for j in range(2)]
-    lines += [(base + i, f"acct{j}", 2700 if j == 0 else 0, [0, 200, 2500][j])
-              for i in range(90, 110) for j in range(3)]
+    entries = [
+        (base + i, 1, base + i, "2025-01-13", "share_purchase", "memo", f"k{base + i}", "0" * 64)
+        for i in range(110)
+    ]
+    lines = [
+        (base + i, f"acct{j}", 500 if j == 0 else 0, 0 if j == 0 else 500)
+        for i in range(90)
+        for j in range(2)
+    ]
+    lines += [
+        (base + i, f"acct{j}", 2700 if j == 0 else 0, [0, 200, 2500][j])
+        for i in range(90, 110)
+        for j in range(3)
+    ]
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         cur.executemany(

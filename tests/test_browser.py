@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from cajas.ledger.selectors import caja_summary
 from cajas.ledger.verify import verify_caja
 from cajas.loans.models import Installment, Loan, LoanStatus
-from cajas.loans.services import _add_period
+from cajas.loans.services import add_period
 from cajas.meetings.services import SheetRow
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
@@ -163,7 +163,7 @@ def test_a_loan_from_application_to_two_repayments_on_a_phone(
     expect(page.locator(".msg.success")).to_contain_text("Desembolso registrado")
     _close_meeting(page)
     for k in (1, 2):
-        _open_meeting(page, base, caja, _add_period(today, "monthly", k))
+        _open_meeting(page, base, caja, add_period(today, "monthly", k))
         form = page.locator("form[data-repay='1']")
         form.locator("button", has_text="Registrar el pago").click()
         expect(page.locator(".msg.success")).to_contain_text("Pago registrado")

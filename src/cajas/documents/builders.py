@@ -17,7 +17,7 @@ from cajas.ledger import chart
 from cajas.ledger.models import DEBIT_NORMAL, Account, AccountKind, EntryKind, JournalLine
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.loans.rules import days_past_due
-from cajas.loans.services import installment_states, loan_terms_simulate
+from cajas.loans.services import add_period, installment_states, loan_terms_simulate
 from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
 from cajas.members.models import Membership, Role
 from cajas.org.models import Caja
@@ -250,9 +250,18 @@ def loan_contract(loan: Loan) -> dict[str, Any]:
     sim = loan_terms_simulate(
         caja=caja, principal=loan.principal_cents, term=loan.term, on=loan.applied_on
     )
-    rows = list(
-        Installment.objects.filter(loan=loan, version=loan.schedule_version).order_by("number")
-    )
+    # The schedule as agreed (payments since then do not change the contract).
+    start = loan.disbursed_on or loan.applied_on
+    rows = [
+        {
+            "number": i.number,
+            "due_date": add_period(start, loan.frequency, i.number),
+            "principal_cents": i.principal,
+            "interest_cents": i.interest,
+            "payment_cents": i.payment,
+        }
+        for i in sim.schedule.installments
+    ]
     return {
         "caja": caja,
         "loan": loan,

@@ -350,7 +350,7 @@ def loan_apply(
     return loan
 
 
-def _add_period(start: dt.date, frequency: str, k: int) -> dt.date:
+def add_period(start: dt.date, frequency: str, k: int) -> dt.date:
     if frequency == Frequency.MONTHLY:
         month = start.month - 1 + k
         year, month = start.year + month // 12, month % 12 + 1
@@ -383,7 +383,7 @@ def _schedule_write(
                 loan=loan,
                 version=version,
                 number=i.number,
-                due_date=_add_period(start, loan.frequency, i.number),
+                due_date=add_period(start, loan.frequency, i.number),
                 principal_cents=i.principal,
                 interest_cents=i.interest,
                 late_fee_cents=carried_fee if i.number == 1 else 0,
