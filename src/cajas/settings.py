@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cajas.loans",
     "cajas.shareouts",
     "cajas.documents",
+    "cajas.monitoring",
     "cajas.web",
 ]
 

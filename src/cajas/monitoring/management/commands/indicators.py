@@ -1,0 +1,78 @@
+"""``cajas indicators [--program ID] [--territory NAME] [--from DATE --to DATE] --json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from cajas.monitoring.indicators import Filters, indicators
+from cajas.org.models import Caja, Program
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"--{name}: fecha inválida «{value}» (AAAA-MM-DD) / invalid date “{value}”"
+        ) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class Command(BaseCommand):
+    help = "The program's indicators, overall and by territory."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--program", help="program id or code (default: all)")
+        parser.add_argument("--territory", help="territory name, e.g. Quito")
+        parser.add_argument("--from", dest="date_from")
+        parser.add_argument("--to", dest="date_to")
+        parser.add_argument("--gender", choices=["female", "male", "other"])
+        parser.add_argument("--nationality", help="ISO code, e.g. VE")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        cajas = Caja.objects.all()
+        if options["program"]:
+            ref = options["program"]
+            program = (
+                Program.objects.filter(pk=int(ref)).first()
+                if ref.isdigit()
+                else Program.objects.filter(code=ref).first()
+            )
+            if program is None:
+                raise CommandError(f"No existe el programa «{ref}» / no program “{ref}”")
+            cajas = cajas.filter(program=program)
+        if options["territory"]:
+            cajas = cajas.filter(territory__name__iexact=options["territory"])
+            if not cajas.exists():
+                raise CommandError(
+                    f"No hay cajas en «{options['territory']}» / no cajas in that territory"
+                )
+        filters = Filters(
+            date_from=_date(options["date_from"], "from"),
+            date_to=_date(options["date_to"], "to"),
+            gender=options["gender"],
+            nationality=(options["nationality"] or "").upper() or None,
+        )
+        figures = _plain(indicators(cajas, filters, timezone.localdate()))
+        if options["json"]:
+            self.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2))
+            return
+        for key, value in figures.items():
+            if key != "by_territory":
+                self.stdout.write(f"{key:<30} {value}")

@@ -1,0 +1,120 @@
+"""Indicators: a hand-checked example, and on a demo program every figure equals an
+independent recount from the ledger's lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+
+from cajas.ledger.models import EntryKind, JournalLine
+from cajas.loans.models import Loan, LoanStatus
+from cajas.loans.rules import days_past_due
+from cajas.loans.services import disbursement_record, installment_states
+from cajas.meetings.services import SheetRow
+from cajas.members.models import Membership
+from cajas.monitoring.indicators import Filters, indicators
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, enrol, make_caja
+from tests.helpers import run_meeting
+from tests.test_loans import APPLY, _approved, _meeting
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def test_a_hand_checked_program() -> None:
+    quito = make_caja(territory="Quito")
+    enrol(quito, role="president", gender="female", nationality="VE")
+    enrol(quito, role="treasurer", gender="female", nationality="EC")
+    enrol(quito, role="secretary", gender="male", nationality="VE")
+    enrol(quito, gender="male", nationality="CO")
+    loja = make_caja(territory="Loja", partner_code="otro")
+    enrol(loja, gender="male", nationality="VE")
+    enrol(loja, gender="male", nationality="VE")
+    run_meeting(quito, FOUNDED, [SheetRow(member=n, shares=5) for n in range(1, 5)])
+    run_meeting(
+        quito, FOUNDED + dt.timedelta(days=35), [SheetRow(member=n, shares=5) for n in range(1, 5)]
+    )
+    run_meeting(loja, FOUNDED, [SheetRow(member=n, shares=2) for n in (1, 2)])
+    loan = _approved(quito, amount="60", term=3)  # member 4, after 70 days
+    _meeting(
+        quito,
+        APPLY,
+        [SheetRow(member=n) for n in range(1, 5)],
+        loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)],
+    )
+    # 2025-06-01: the first installment (due 2025-04-17) is 45 days late, never paid
+    on = dt.date(2025, 6, 1)
+    figures = indicators(Caja.objects.all(), Filters(), on)
+    assert figures["members"] == 6
+    assert figures["migrant_members"] == 5
+    assert figures["women_percent"] == D("33.33")
+    assert figures["savings"] == D("220.00")  # Quito 4 × 50.00, Loja 2 × 10.00
+    assert figures["savings_per_member"] == D("36.67")
+    assert figures["credits_granted_count"] == 1 and figures["credits_granted_value"] == D("60.00")
+    assert figures["loans_outstanding_count"] == 1
+    assert figures["members_with_loans_percent"] == D("16.67")
+    assert figures["par30_percent"] == D("100.00")
+    assert figures["cajas_implemented"] == 2
+    assert figures["cajas_active"] == 0  # no meeting in the 60 days before June 1st
+    quito_only = figures["by_territory"]["Quito"]
+    assert quito_only["members"] == 4 and quito_only["par30_percent"] == D("100.00")
+    assert figures["by_territory"]["Loja"]["par30_percent"] == D("0.00")
+    women = indicators(Caja.objects.all(), Filters(gender="female"), on)
+    assert women["members"] == 2 and women["savings"] == D("100.00")
+    assert women["credits_granted_count"] == 0
+    before = indicators(Caja.objects.all(), Filters(date_to=dt.date(2025, 3, 1)), on)
+    assert before["credits_granted_count"] == 0 and before["cajas_active"] == 2
+    out = StringIO()
+    call_command("indicators", "--territory", "Quito", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    for key in (
+        "credits_granted_count",
+        "credits_granted_value",
+        "cajas_implemented",
+        "cajas_active",
+        "migrant_members",
+        "members",
+        "women_percent",
+        "par30_percent",
+    ):
+        assert key in data and key in data["by_territory"]["Quito"]
+
+
+def test_on_a_demo_program_every_figure_equals_a_recount_from_the_ledger() -> None:
+    from cajas.demo.build import TODAY, demo_build
+
+    demo_build(cajas=4, meetings=8)
+    on = TODAY
+    figures = indicators(Caja.objects.all(), Filters(), on)
+    members = [m for m in Membership.objects.select_related("person") if m.active_on(on)]
+    assert figures["members"] == len(members)
+    assert figures["migrant_members"] == sum(m.person.nationality != "EC" for m in members)
+
+    def lines(prefix: str) -> int:
+        t = JournalLine.objects.filter(account__code__startswith=prefix).aggregate(
+            d=Sum("debit"), c=Sum("credit")
+        )
+        return (t["d"] or 0) - (t["c"] or 0)
+
+    assert figures["savings"] == D(-lines("2101.")) / 100
+    assert figures["loans_outstanding_value"] == D(lines("1301.")) / 100
+    granted = JournalLine.objects.filter(
+        entry__kind=EntryKind.LOAN_DISBURSEMENT, account__code__startswith="1301."
+    )
+    assert figures["credits_granted_count"] == granted.count()
+    assert figures["credits_granted_value"] == D(granted.aggregate(s=Sum("debit"))["s"]) / 100
+    at_risk = owed = 0
+    for loan in Loan.objects.filter(status=LoanStatus.DISBURSED):
+        principal = sum(s.unpaid_principal for s in installment_states(loan))
+        owed += principal
+        if days_past_due(installment_states(loan), on) > 30:
+            at_risk += principal
+    expected = (D(at_risk) * 100 / owed).quantize(D("0.01"), "ROUND_HALF_UP") if owed else D("0.00")
+    assert figures["par30_percent"] == expected
