@@ -71,6 +71,8 @@ def indicators(
     """The figures for ``cajas`` (already scoped to the user), overall and by ``group``
     (territory, partner or caja), in ``by_<group>``."""
     end = filters.date_to or on
+    # A plain queryset of the cajas (the caller's may join memberships to scope them).
+    cajas = Caja.objects.filter(pk__in=cajas.values("pk"))
     caja_ids = cajas.values("pk")
     key = GROUPS[group]
     by_caja_territory = dict(cajas.values_list("pk", key))

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cajas.web import document_views, loan_views, shareout_views, views
+from cajas.web import dashboard_views, document_views, loan_views, shareout_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("cajas/<int:caja_id>/meetings/open/", views.meeting_open_view, name="meeting_open"),
     path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
     path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
+    path("program/", dashboard_views.dashboard_view, name="dashboard"),
     path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
     path(
         "cajas/<int:caja_id>/documents/<str:kind>/",

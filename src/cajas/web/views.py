@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cajas.access.models import StaffAssignment
 from cajas.access.selectors import (
     caja_get_for_user,
     caja_list_for_user,
@@ -69,7 +70,11 @@ def home(request: HttpRequest) -> HttpResponse:
         only = cajas.first()
         assert only is not None
         return redirect("caja", caja_id=only.pk)
-    return render(request, "web/home.html", {"rows": caja_rows(cajas=cajas)})
+    staff = (
+        getattr(request.user, "is_superuser", False)
+        or StaffAssignment.objects.filter(user_id=request.user.pk or 0).exists()
+    )
+    return render(request, "web/home.html", {"rows": caja_rows(cajas=cajas), "staff": staff})
 
 
 @login_required

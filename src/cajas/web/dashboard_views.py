@@ -1,0 +1,165 @@
+"""The program dashboard: indicators with their definitions, filters, charts drawn on the
+server as SVG, a comparison table that drills down from territory or partner to the cajas, and
+the same view as XLSX. Everything is scoped to the cajas the user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cajas.access.models import StaffAssignment
+from cajas.access.selectors import caja_list_for_user
+from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_xlsx
+from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
+from cajas.org.models import Caja, Partner, Program
+
+TILES = [
+    "members",
+    "migrant_members",
+    "women_percent",
+    "cajas_implemented",
+    "cajas_active",
+    "credits_granted_count",
+    "credits_granted_value",
+    "savings",
+    "savings_per_member",
+    "loans_outstanding_value",
+    "members_with_loans_percent",
+    "par30_percent",
+]
+CHARTS = [("members", ""), ("credits_granted_value", "USD"), ("par30_percent", "%")]
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "members": _("Members"),
+        "migrant_members": _("Migrants in cajas"),
+        "women_percent": _("Women (%)"),
+        "cajas_implemented": _("Cajas implemented"),
+        "cajas_active": _("Cajas active"),
+        "credits_granted_count": _("Credits granted"),
+        "credits_granted_value": _("Credits granted (USD)"),
+        "savings": _("Savings (USD)"),
+        "savings_per_member": _("Savings per member (USD)"),
+        "loans_outstanding_count": _("Loans outstanding"),
+        "loans_outstanding_value": _("Loans outstanding (USD)"),
+        "members_with_loans_percent": _("Members with a loan (%)"),
+        "par30_percent": _("Portfolio at risk > 30 days (%)"),
+    }
+
+
+def _date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _bars(rows: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    values = {name: Decimal(str(f[key])) for name, f in rows.items()}
+    top = max(values.values(), default=Decimal(0)) or Decimal(1)
+    return [
+        {"name": name, "value": v, "width": f"{float(v / top * 150):.1f}", "y": 22 * i}
+        for i, (name, v) in enumerate(values.items())
+    ]
+
+
+@login_required
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (
+        getattr(user, "is_superuser", False)
+        or StaffAssignment.objects.filter(user_id=user.pk or 0).exists()
+    ):
+        raise PermissionDenied
+    scoped = caja_list_for_user(user=user)
+    cajas = scoped
+    g = request.GET
+    partner_id = g.get("partner", "")
+    territory = g.get("territory", "")
+    if partner_id.isdigit():
+        cajas = cajas.filter(partner_id=int(partner_id))
+    if territory:
+        cajas = cajas.filter(territory__name=territory)
+    group = g.get("group", "territory")
+    if group not in GROUPS:
+        group = "territory"
+    filters = Filters(
+        date_from=_date(g.get("from")),
+        date_to=_date(g.get("to")),
+        gender=g.get("gender") or None,
+        nationality=(g.get("nationality") or "").upper() or None,
+    )
+    figures = indicators(cajas, filters, timezone.localdate(), group=group)
+    rows = figures[f"by_{group}"]
+    labels = _labels()
+    if g.get("format") == "xlsx":
+        return _xlsx(figures, rows, group, labels)
+    programs = Program.objects.filter(pk__in=scoped.values("program_id"))
+    ids = dict(Caja.objects.filter(pk__in=cajas.values("pk")).values_list("code", "pk"))
+    partners = {p.name: p.pk for p in Partner.objects.filter(pk__in=scoped.values("partner_id"))}
+    base = {k: v for k, v in g.items() if k not in ("group", "territory", "partner", "format")}
+
+    def drill(name: str) -> str:
+        if group == "caja":
+            return f"/cajas/{ids.get(name, '')}/"
+        params = dict(base, group="caja")
+        params["territory" if group == "territory" else "partner"] = (
+            name if group == "territory" else str(partners.get(name, ""))
+        )
+        return "?" + urlencode(params)
+
+    context = {
+        "tiles": [(key, labels[key], figures[key], DEFINITIONS[key]) for key in TILES],
+        "rows": [(name, drill(name), f) for name, f in rows.items()],
+        "columns": [(key, labels[key]) for key in TILES],
+        "charts": [
+            (labels[key], unit, _bars(rows, key), 22 * len(rows) + 4) for key, unit in CHARTS
+        ],
+        "group": group,
+        "filters": g,
+        "territories": sorted(set(scoped.values_list("territory__name", flat=True))),
+        "partners": Partner.objects.filter(pk__in=scoped.values("partner_id")).order_by("name"),
+        "targets": [
+            {"program": p, "members": figures["members"], "cajas": figures["cajas_implemented"]}
+            for p in programs
+        ],
+        "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
+    }
+    return render(request, "web/dashboard.html", context)
+
+
+def _xlsx(
+    figures: dict[str, Any], rows: dict[str, dict[str, Any]], group: str, labels: dict[str, str]
+) -> HttpResponse:
+    kinds = {
+        "members": INT,
+        "migrant_members": INT,
+        "cajas_implemented": INT,
+        "cajas_active": INT,
+        "credits_granted_count": INT,
+        "loans_outstanding_count": INT,
+        "women_percent": PERCENT,
+        "members_with_loans_percent": PERCENT,
+        "par30_percent": PERCENT,
+    }
+    columns = [(group, TEXT)] + [(labels[k], kinds.get(k, MONEY)) for k in TILES]
+    table = Table(_("Indicators"), columns)
+    for name, f in rows.items():
+        table.rows.append([name] + [f[k] for k in TILES])
+    table.rows.append([_("Total")] + [figures[k] for k in TILES])
+    response = HttpResponse(
+        to_xlsx([table]),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="indicators.xlsx"'
+    return response

@@ -1,0 +1,82 @@
+"""The program dashboard: scoped to what each role may see, filters change the figures,
+the view exports to XLSX."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from openpyxl import load_workbook
+
+from cajas.access.models import StaffAssignment, StaffRole
+from cajas.meetings.services import SheetRow
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, enrol, make_caja
+from tests.helpers import run_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def program() -> tuple[Caja, Caja, Caja]:
+    quito = make_caja(code="quito-1", territory="Quito", partner_code="fudela")
+    manta = make_caja(code="manta-1", territory="Manta", partner_code="hias")
+    loja = make_caja(code="loja-1", territory="Loja", partner_code="hias")
+    for caja, women in ((quito, 3), (manta, 1), (loja, 2)):
+        for i in range(4):
+            enrol(caja, gender="female" if i < women else "male")
+        run_meeting(caja, FOUNDED, [SheetRow(member=n, shares=2) for n in range(1, 5)])
+    return quito, manta, loja
+
+
+def _staff(username: str, **assignment: object) -> Client:
+    user = User.objects.create_user(username=username, password="x")
+    StaffAssignment.objects.create(user=user, **assignment)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _figure(page: str, key: str) -> str:
+    block = page.split(f'data-figure="{key}"')[1]
+    return block.split("<strong>")[1].split("</strong>")[0]
+
+
+def test_each_role_sees_only_its_cajas(program: tuple[Caja, Caja, Caja]) -> None:
+    quito, manta, loja = program
+    admin = _staff("ana", role=StaffRole.PROGRAM_ADMIN, program=quito.program)
+    page = admin.get("/program/").content.decode()
+    assert _figure(page, "members") == "12" and _figure(page, "cajas_implemented") == "3"
+    supervisor = _staff(
+        "sara", role=StaffRole.PARTNER_SUPERVISOR, program=quito.program, partner=manta.partner
+    )
+    page = supervisor.get("/program/").content.decode()
+    assert _figure(page, "members") == "8"
+    assert "Quito" not in page.split('data-testid="compare"')[1]
+    facilitator = _staff("fede", role=StaffRole.FACILITATOR, program=quito.program, caja=loja)
+    page = facilitator.get("/program/?group=caja").content.decode()
+    assert _figure(page, "members") == "4" and "loja-1" in page and "manta-1" not in page
+    # the export is scoped the same way
+    book = load_workbook(io.BytesIO(facilitator.get("/program/?format=xlsx").content))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["Loja", "Total"] and rows[-1][1] == 4
+
+
+def test_filters_change_the_figures(program: tuple[Caja, Caja, Caja]) -> None:
+    quito, _manta, _loja = program
+    admin = _staff("ana", role=StaffRole.PROGRAM_ADMIN, program=quito.program)
+    assert _figure(admin.get("/program/?gender=female").content.decode(), "members") == "6"
+    assert _figure(admin.get("/program/?territory=Quito").content.decode(), "members") == "4"
+    page = admin.get(f"/program/?partner={quito.partner_id}").content.decode()
+    assert _figure(page, "women_percent") == "75.00"
+
+
+def test_members_and_officers_have_no_dashboard(program: tuple[Caja, Caja, Caja]) -> None:
+    from tests.conftest import user_for
+
+    quito = program[0]
+    client = Client()
+    client.force_login(user_for(enrol(quito, role="treasurer"), "tesorera"))
+    assert client.get("/program/").status_code == 403
