@@ -1,0 +1,139 @@
+"""Caja health: documented rules, evaluated with SQL aggregates, giving a score and alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from cajas.ledger import chart
+from cajas.ledger.models import Account
+from cajas.loans.models import Installment, LoanStatus
+from cajas.meetings.models import Attendance, Meeting, MeetingStatus
+from cajas.monitoring.models import HealthRule
+from cajas.org.models import Caja, Program
+
+# code → (default threshold, weight, what it checks)
+DEFAULT_RULES = {
+    "par30": (Decimal("10"), 25, _("Portfolio at risk over 30 days above {t} %")),
+    "attendance": (Decimal("75"), 20, _("Attendance under {t} % over the last 4 meetings")),
+    "cash_differences": (
+        Decimal("1"),
+        15,
+        _("{t} or more cash-count differences in the last 4 meetings"),
+    ),
+    "no_meeting": (Decimal("30"), 25, _("No meeting for more than {t} days")),
+    "concentration": (Decimal("50"), 15, _("Three members hold more than {t} % of the savings")),
+}
+
+
+@dataclass
+class Health:
+    caja: Caja
+    score: int = 100
+    alerts: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+
+
+def rules_for(program: Program) -> dict[str, tuple[Decimal, int]]:
+    rules = {code: (t, w) for code, (t, w, _text) in DEFAULT_RULES.items()}
+    for rule in HealthRule.objects.filter(program=program):
+        if rule.enabled:
+            rules[rule.code] = (rule.threshold, rule.weight)
+        else:
+            rules.pop(rule.code, None)
+    return rules
+
+
+def _pct(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
+    """Every caja's score and alerts, a handful of aggregate queries for all of them."""
+    cajas = Caja.objects.filter(pk__in=cajas.values("pk")).select_related("program")
+    ids = [c.pk for c in cajas]
+    last_meeting = dict(
+        Meeting.objects.filter(caja_id__in=ids, status=MeetingStatus.CLOSED, date__lte=on)
+        .values_list("caja_id")
+        .annotate(d=Max("date"))
+    )
+    # The last four closed meetings of each caja.
+    recent: dict[int, list[int]] = {}
+    for caja_id, meeting_id in (
+        Meeting.objects.filter(caja_id__in=ids, status=MeetingStatus.CLOSED, date__lte=on)
+        .order_by("caja_id", "-date", "-number")
+        .values_list("caja_id", "pk")
+    ):
+        rows = recent.setdefault(caja_id, [])
+        if len(rows) < 4:
+            rows.append(meeting_id)
+    meeting_ids = [m for rows in recent.values() for m in rows]
+    attendance = {
+        meeting_id: (present, listed)
+        for meeting_id, present, listed in Attendance.objects.filter(meeting_id__in=meeting_ids)
+        .values_list("meeting_id")
+        .annotate(p=Count("pk", filter=Q(status__in=["present", "represented"])), n=Count("pk"))
+    }
+    differences = set(
+        Meeting.objects.filter(pk__in=meeting_ids)
+        .exclude(cash_difference_cents=0)
+        .values_list("pk", flat=True)
+    )
+    owed: dict[int, int] = {}
+    at_risk: dict[int, int] = {}
+    late = Installment.objects.filter(
+        loan__caja_id__in=ids,
+        loan__status=LoanStatus.DISBURSED,
+        version=F("loan__schedule_version"),
+        due_date__lt=on - dt.timedelta(days=30),
+    ).filter(
+        Q(paid_principal_cents__lt=F("principal_cents"))
+        | Q(paid_interest_cents__lt=F("interest_cents"))
+    )
+    late_loans = set(late.values_list("loan_id", flat=True))
+    for caja_id, loan_id, balance in Account.objects.filter(
+        caja_id__in=ids, loan__status=LoanStatus.DISBURSED
+    ).values_list("caja_id", "loan_id", "balance_cents"):
+        owed[caja_id] = owed.get(caja_id, 0) + balance
+        if loan_id in late_loans:
+            at_risk[caja_id] = at_risk.get(caja_id, 0) + balance
+    savings: dict[int, list[int]] = {}
+    for caja_id, balance in Account.objects.filter(
+        caja_id__in=ids, code__startswith=chart.MEMBER_SAVINGS + "."
+    ).values_list("caja_id", "balance_cents"):
+        savings.setdefault(caja_id, []).append(balance)
+    rules_by_program: dict[int, dict[str, tuple[Decimal, int]]] = {}
+    result = []
+    for caja in cajas:
+        rules = rules_by_program.setdefault(caja.program_id, rules_for(caja.program))
+        health = Health(caja)
+        t = {code: default[0] for code, default in DEFAULT_RULES.items()}
+        t.update({code: v[0] for code, v in rules.items()})
+        rows = recent.get(caja.pk, [])
+        present = sum(attendance.get(m, (0, 0))[0] for m in rows)
+        listed = sum(attendance.get(m, (0, 0))[1] for m in rows)
+        last = last_meeting.get(caja.pk)
+        balances = sorted(savings.get(caja.pk, []), reverse=True)
+        hits = {
+            "par30": _pct(at_risk.get(caja.pk, 0), owed.get(caja.pk, 0)) > t["par30"],
+            "attendance": listed > 0 and _pct(present, listed) < t["attendance"],
+            "cash_differences": sum(1 for m in rows if m in differences) >= t["cash_differences"],
+            "no_meeting": last is None or (on - last).days > t["no_meeting"],
+            "concentration": len(balances) > 6
+            and _pct(sum(balances[:3]), sum(balances)) > t["concentration"],
+        }
+        for code, hit in hits.items():
+            if code in rules and hit:
+                threshold, weight = rules[code]
+                health.score -= weight
+                health.codes.append(code)
+                health.alerts.append(str(DEFAULT_RULES[code][2]).format(t=threshold.normalize()))
+        health.score = max(health.score, 0)
+        result.append(health)
+    return result

@@ -1,0 +1,67 @@
+"""Caja health rules (configurable data), follow-up visits with agreed actions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cajas.org.models import Caja, Program
+
+
+class HealthRule(models.Model):
+    """One documented check of a caja's administrative health. ``threshold`` is read per
+    rule (a percentage, a count or a number of days); ``weight`` is what a triggered rule takes
+    off the caja's score of 100."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="health_rules")
+    code = models.CharField(max_length=30)
+    threshold = models.DecimalField(max_digits=8, decimal_places=2)
+    weight = models.PositiveIntegerField(default=20)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="health_rule_unique")
+        ]
+        ordering = ["program", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} > {self.threshold}"
+
+
+class VisitStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Visit(models.Model):
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="visits")
+    date = models.DateField()
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    checklist = models.JSONField(default=dict)
+    findings = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=VisitStatus.choices, default=VisitStatus.OPEN)
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"visit to {self.caja_id} on {self.date}"
+
+
+class VisitAction(models.Model):
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(max_length=300)
+    due_on = models.DateField()
+    done_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.description
