@@ -225,3 +225,59 @@ def test_share_out_preview_execute_and_download_a_passbook(live_server, browser:
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "Libreta del socio" in text and "Pago del reparto" in text
     assert ShareOut.objects.filter(caja=caja).count() == 1
+
+
+def test_dashboard_filters_and_a_visit_from_an_alert(live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    from cajas.access.models import StaffAssignment, StaffRole
+
+    healthy = make_caja(code="sana", territory="Quito")
+    troubled = make_caja(code="ausente", territory="Loja", partner_code="otro")
+    for caja, absent in ((healthy, 0), (troubled, 4)):
+        for i in range(8):
+            enrol(caja, gender="female" if i < 5 else "male")
+        today = dt.date.today()
+        for k in range(4):
+            run_meeting(
+                caja,
+                today - dt.timedelta(days=30 * (3 - k) + 5),
+                [
+                    SheetRow(member=n, shares=1, status="absent" if n <= absent else "present")
+                    for n in range(1, 9)
+                ],
+            )
+    user = User.objects.create_user(username="ana", password="secreto-123")
+    StaffAssignment.objects.create(user=user, role=StaffRole.PROGRAM_ADMIN, program=healthy.program)
+    base = live_server.url
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, base, "ana")
+    page.click("[data-testid=dashboard-link]")
+    expect(page.get_by_test_id("chart")).to_have_count(3)
+    members = page.locator("[data-figure=members] strong")
+    expect(members).to_have_text("16")
+    page.select_option("select[name=gender]", "female")
+    page.get_by_role("button", name="Mostrar").click()
+    expect(members).to_have_text("10")
+    page.select_option("select[name=territory]", "Loja")
+    page.get_by_role("button", name="Mostrar").click()
+    expect(members).to_have_text("5")
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.click("[data-testid=alerts-link]")
+    alert = page.locator("li[data-caja=ausente]")
+    expect(alert).to_contain_text("Asistencia bajo el 75 %")
+    expect(page.locator("li[data-caja=sana]")).to_have_count(0)
+    alert.get_by_test_id("plan-visit").click()
+    form = page.get_by_test_id("visit-form")
+    form.locator("input[name=check_books]").check()
+    form.locator("textarea[name=findings]").fill("Las reuniones no se avisan.")
+    form.locator("input[name=action_1]").fill("Avisar por WhatsApp el día antes")
+    form.locator("input[name=due_1]").fill((dt.date.today() + dt.timedelta(days=14)).isoformat())
+    form.get_by_role("button", name="Guardar la visita").click()
+    expect(page.locator(".msg.success")).to_contain_text("Visita registrada")
+    page.get_by_role("button", name="Cerrar la visita").click()
+    expect(page.locator(".msg.error")).to_contain_text("sin cumplir")
+    page.get_by_role("button", name="Cumplida").click()
+    page.get_by_role("button", name="Cerrar la visita").click()
+    expect(page.get_by_test_id("visit-status")).to_have_text("Cerrada")
+    page.screenshot(path=str(SHOTS / "visit-closed.png"), full_page=True)

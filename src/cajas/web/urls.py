@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cajas.web import dashboard_views, document_views, loan_views, shareout_views, views
+from cajas.web import (
+    dashboard_views,
+    document_views,
+    followup_views,
+    loan_views,
+    shareout_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +19,9 @@ urlpatterns = [
     path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
     path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
     path("program/", dashboard_views.dashboard_view, name="dashboard"),
+    path("program/alerts/", followup_views.alerts_view, name="alerts"),
+    path("cajas/<int:caja_id>/visits/", followup_views.visits_view, name="visits"),
+    path("cajas/<int:caja_id>/visits/<int:visit_id>/", followup_views.visit_view, name="visit"),
     path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
     path(
         "cajas/<int:caja_id>/documents/<str:kind>/",

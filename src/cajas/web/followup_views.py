@@ -1,0 +1,152 @@
+"""Alerts for the facilitator and follow-up visits (scoped to the cajas the user may see;
+auditors read, the others record)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cajas.access.models import StaffAssignment, StaffRole
+from cajas.access.selectors import caja_list_for_user
+from cajas.core.errors import RuleViolation
+from cajas.monitoring.health import evaluate
+from cajas.monitoring.models import Visit, VisitAction, VisitStatus
+from cajas.monitoring.services import CHECKLIST, visit_action_done, visit_close, visit_record
+from cajas.web.views import _caja, _rule_error
+
+VISITORS = (StaffRole.PROGRAM_ADMIN, StaffRole.PARTNER_SUPERVISOR, StaffRole.FACILITATOR)
+
+
+def _staff(request: HttpRequest) -> bool:
+    user = request.user
+    return (
+        bool(getattr(user, "is_superuser", False))
+        or StaffAssignment.objects.filter(user_id=user.pk or 0).exists()
+    )
+
+
+def _can_visit(request: HttpRequest) -> bool:
+    user = request.user
+    return (
+        bool(getattr(user, "is_superuser", False))
+        or StaffAssignment.objects.filter(user_id=user.pk or 0, role__in=VISITORS).exists()
+    )
+
+
+@login_required
+def alerts_view(request: HttpRequest) -> HttpResponse:
+    if not _staff(request):
+        raise PermissionDenied
+    cajas = caja_list_for_user(user=request.user)
+    health = sorted(evaluate(cajas, timezone.localdate()), key=lambda h: (h.score, h.caja.code))
+    open_visits = {
+        v.caja_id: v
+        for v in Visit.objects.filter(caja__in=cajas.values("pk"), status=VisitStatus.OPEN)
+    }
+    return render(
+        request,
+        "web/alerts.html",
+        {
+            "rows": [(h, open_visits.get(h.caja.pk)) for h in health if h.alerts],
+            "healthy": sum(1 for h in health if not h.alerts),
+            "total": len(health),
+        },
+    )
+
+
+def _date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@login_required
+def visits_view(request: HttpRequest, caja_id: int) -> HttpResponse:
+    if not _staff(request):
+        raise PermissionDenied
+    caja = _caja(request, caja_id)
+    if request.method == "POST":
+        if not _can_visit(request) or not isinstance(request.user, User):
+            raise PermissionDenied
+        post = request.POST
+        actions = [
+            (post.get(f"action_{i}", ""), _date(post.get(f"due_{i}")))
+            for i in range(1, 4)
+            if post.get(f"action_{i}", "").strip()
+        ]
+        try:
+            visit = visit_record(
+                caja=caja,
+                visitor=request.user,
+                date=_date(post.get("date")) or timezone.localdate(),
+                reason=post.get("reason", ""),
+                checklist={code: post.get(f"check_{code}") == "on" for code, _l in CHECKLIST},
+                findings=post.get("findings", ""),
+                actions=actions,
+            )
+        except RuleViolation as exc:
+            _rule_error(request, exc)
+            return redirect("visits", caja_id=caja.pk)
+        messages.success(request, _("Visit recorded."))
+        return redirect("visit", caja_id=caja.pk, visit_id=visit.pk)
+    health = evaluate(caja.__class__.objects.filter(pk=caja.pk), timezone.localdate())[0]
+    return render(
+        request,
+        "web/visits.html",
+        {
+            "caja": caja,
+            "health": health,
+            "visits": Visit.objects.filter(caja=caja).select_related("visitor"),
+            "checklist": CHECKLIST,
+            "can_visit": _can_visit(request),
+            "today": timezone.localdate(),
+            "reason": request.GET.get("reason", "; ".join(health.alerts)),
+        },
+    )
+
+
+@login_required
+def visit_view(request: HttpRequest, caja_id: int, visit_id: int) -> HttpResponse:
+    if not _staff(request):
+        raise PermissionDenied
+    caja = _caja(request, caja_id)
+    visit = Visit.objects.filter(caja=caja, pk=visit_id).select_related("visitor").first()
+    if visit is None:
+        raise Http404
+    if request.method == "POST":
+        if not _can_visit(request):
+            raise PermissionDenied
+        try:
+            if request.POST.get("action") == "done":
+                action = VisitAction.objects.filter(
+                    visit=visit, pk=request.POST.get("item", "0")
+                ).first()
+                if action is None:
+                    raise Http404
+                visit_action_done(action=action, on=timezone.localdate())
+                messages.success(request, _("Action marked as done."))
+            elif request.POST.get("action") == "close":
+                visit_close(visit=visit, on=timezone.localdate())
+                messages.success(request, _("Visit closed."))
+        except RuleViolation as exc:
+            _rule_error(request, exc)
+        return redirect("visit", caja_id=caja.pk, visit_id=visit.pk)
+    return render(
+        request,
+        "web/visit.html",
+        {
+            "caja": caja,
+            "visit": visit,
+            "checklist": [(label, visit.checklist.get(code, False)) for code, label in CHECKLIST],
+            "can_visit": _can_visit(request),
+        },
+    )

@@ -1,0 +1,103 @@
+"""Caja health rules on hand-checked cajas, and follow-up visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from cajas.access.models import StaffAssignment, StaffRole
+from cajas.meetings.services import SheetRow
+from cajas.monitoring.health import evaluate
+from cajas.monitoring.models import HealthRule, VisitAction
+from cajas.monitoring.services import VisitActionsPending, visit_close, visit_record
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja
+from tests.helpers import run_meeting
+from tests.test_bad_input import assert_rejected
+
+pytestmark = pytest.mark.django_db
+
+
+def _caja(absent: int, short: bool = False, code: str | None = None) -> Caja:
+    caja = make_caja(code=code)
+    for _ in range(10):
+        enrol(caja)
+    for k in range(4):
+        rows = [
+            SheetRow(member=n, shares=1, status="absent" if n <= absent else "present")
+            for n in range(1, 11)
+        ]
+        run_meeting(
+            caja,
+            FOUNDED + dt.timedelta(days=30 * k),
+            rows,
+            cash_delta_cents=-100 if short and k == 3 else 0,
+        )
+    return caja
+
+
+def test_health_rules_on_hand_checked_cajas() -> None:
+    healthy = _caja(absent=1, code="sana")
+    absent = _caja(absent=3, code="ausente")  # 70 % attendance, under 75 %
+    short = _caja(absent=0, short=True, code="faltante")
+    on = FOUNDED + dt.timedelta(days=100)  # 10 days after the last meeting
+    by_code = {h.caja.code: h for h in evaluate(Caja.objects.all(), on)}
+    assert by_code["sana"].alerts == [] and by_code["sana"].score == 100
+    assert by_code["ausente"].codes == ["attendance"] and by_code["ausente"].score == 80
+    assert by_code["ausente"].alerts == ["Asistencia bajo el 75 % en las últimas 4 reuniones"]
+    assert by_code["faltante"].codes == ["cash_differences"]
+    late = {h.caja.code: h for h in evaluate(Caja.objects.all(), on + dt.timedelta(days=30))}
+    assert "no_meeting" in late["sana"].codes  # 40 days without a meeting
+    # the rules are data: a program may switch one off or move its threshold
+    HealthRule.objects.create(
+        program=absent.program, code="attendance", threshold=Decimal("65"), weight=20
+    )
+    again = {h.caja.code: h for h in evaluate(Caja.objects.all(), on)}
+    assert again["ausente"].alerts == [] and healthy.pk and short.pk
+
+
+def test_a_visit_closes_only_when_its_actions_are_done() -> None:
+    caja = _caja(absent=3)
+    user = User.objects.create_user(username="fede", password="x")
+    visit = visit_record(
+        caja=caja,
+        visitor=user,
+        date=dt.date(2025, 5, 1),
+        reason="asistencia baja",
+        checklist={"books": True},
+        findings="La directiva no avisa las reuniones.",
+        actions=[("Avisar las reuniones por WhatsApp", dt.date(2025, 5, 15))],
+    )
+    assert_rejected(
+        VisitActionsPending,
+        lambda: visit_close(visit=visit, on=dt.date(2025, 5, 2)),
+        es="Quedan 1 acción(es) acordada(s) sin cumplir; ciérrelas antes de cerrar la visita.",
+        en="1 agreed action(s) are not done yet; close them before closing the visit.",
+    )
+    action = VisitAction.objects.get(visit=visit)
+    action.done_on = dt.date(2025, 5, 10)
+    action.save()
+    closed = visit_close(visit=visit, on=dt.date(2025, 5, 20))
+    assert closed.status == "closed" and closed.checklist["books"] is True
+    assert db_snapshot()
+
+
+def test_visits_are_for_staff_of_the_caja(caja_a: Caja, caja_b: Caja) -> None:
+    user = User.objects.create_user(username="fede", password="x")
+    StaffAssignment.objects.create(
+        user=user, role=StaffRole.FACILITATOR, program=caja_a.program, caja=caja_a
+    )
+    client = Client()
+    client.force_login(user)
+    assert client.get(f"/cajas/{caja_a.pk}/visits/").status_code == 200
+    assert client.get(f"/cajas/{caja_b.pk}/visits/").status_code == 404
+    auditor = User.objects.create_user(username="audi", password="x")
+    StaffAssignment.objects.create(user=auditor, role=StaffRole.AUDITOR, program=caja_a.program)
+    reader = Client()
+    reader.force_login(auditor)
+    assert reader.get(f"/cajas/{caja_a.pk}/visits/").status_code == 200
+    assert reader.post(f"/cajas/{caja_a.pk}/visits/", {}).status_code == 403
