@@ -121,6 +121,7 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
         built.append(caja)
     result = DemoResult(program=program)
     _create_logins(result, program, partners, built)
+    _follow_up_visits(rng, built)
     return result
 
 
@@ -354,7 +355,7 @@ def _loan_activity(
         except RuleViolation:
             continue
         first = writes_off and not habits
-        habits[loan.pk] = "default" if first else ("late" if rng.random() < 0.2 else "good")
+        habits[loan.pk] = "default" if first else ("late" if rng.random() < 0.08 else "good")
 
 
 def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
@@ -395,6 +396,60 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
             now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
         )
     return sum(reinvest.values())
+
+
+def _follow_up_visits(rng: random.Random, cajas: list[Caja]) -> None:
+    """The facilitators have visited the cajas in trouble: closed visits with their actions
+    done, and the latest one still open with an action due."""
+    from cajas.monitoring.models import VisitAction
+    from cajas.monitoring.services import visit_close, visit_record
+
+    facilitator = User.objects.get(username="facilitador")
+    for index, caja in enumerate(cajas):
+        if index not in TROUBLE:
+            continue
+        first = visit_record(
+            caja=caja,
+            visitor=facilitator,
+            date=TODAY - dt.timedelta(days=75),
+            reason="Seguimiento trimestral",
+            checklist={
+                "books": True,
+                "cash": True,
+                "minutes": True,
+                "bylaws": False,
+                "loans": index != 11,
+            },
+            findings="La directiva lleva los libros al día; algunos socios no conocen el "
+            "reglamento.",
+            actions=[("Leer el reglamento en la próxima reunión", TODAY - dt.timedelta(days=45))],
+        )
+        for action in VisitAction.objects.filter(visit=first):
+            action.done_on = TODAY - dt.timedelta(days=50)
+            action.save(update_fields=["done_on"])
+        visit_close(visit=first, on=TODAY - dt.timedelta(days=50))
+        visit_record(
+            caja=caja,
+            visitor=facilitator,
+            date=TODAY - dt.timedelta(days=10),
+            reason={
+                "low_attendance": "Asistencia baja",
+                "cash_shortages": "Faltantes de caja",
+                "stopped_meeting": "La caja dejó de reunirse",
+            }[TROUBLE[index]],
+            checklist={
+                "books": rng.random() < 0.5,
+                "cash": False,
+                "minutes": True,
+                "bylaws": True,
+                "loans": False,
+            },
+            findings="Se acordó un plan con la directiva.",
+            actions=[
+                ("Reunión con la directiva y la facilitadora", TODAY + dt.timedelta(days=7)),
+                ("Arqueo con dos testigos en cada reunión", TODAY + dt.timedelta(days=30)),
+            ],
+        )
 
 
 def _create_logins(
