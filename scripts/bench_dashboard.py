@@ -1,0 +1,407 @@
+"""`make bench` (part 2): the program dashboard query on synthetic programs of 100, 1,000 and
+10,000 cajas on PostgreSQL (about 40 members and 12 monthly meetings each; about 2,600 journal
+lines per caja, ~26 million at 10,000), generated in bulk with COPY. Prints the median time of
+the dashboard's indicators for each size. Set BENCH_SIZES=100,1000 to run fewer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cajas.settings")
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from cajas.ledger.chart import CAJA_ACCOUNTS  # noqa: E402
+from cajas.monitoring.indicators import Filters, indicators  # noqa: E402
+from cajas.org.models import Caja, Partner, Program, Territory  # noqa: E402
+
+MEMBERS, MEETINGS, LOANS, TERM = 40, 12, 15, 6
+START = dt.date(2025, 1, 6)
+ON = START + dt.timedelta(days=30 * MEETINGS)
+TERRITORIES = ["Ambato", "Cuenca", "Guayaquil", "Latacunga", "Loja", "Manta", "Quito", "Riobamba"]
+
+
+def _next_id(table: str) -> int:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608
+        return int(cur.fetchone()[0])
+
+
+def _copy(table: str, columns: list[str], rows: Iterator[tuple[object, ...]]) -> int:
+    n = 0
+    with connection.cursor() as cur:
+        with cur.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                n += 1
+        if "id" in columns:
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT MAX(id) FROM {table}))"
+            )
+    return n
+
+
+def build(size: int, rng: random.Random) -> Program:
+    program = Program.objects.create(code=f"bench-{size}-{time.time_ns()}", name=f"Bench {size}")
+    partners = [
+        Partner.objects.create(program=program, code=f"p{i}", name=f"P{i}") for i in range(3)
+    ]
+    places = [Territory.objects.create(program=program, name=t) for t in TERRITORIES]
+    caja0 = _next_id("org_caja")
+    cycle0 = _next_id("org_cycle")
+    person0 = _next_id("members_person")
+    member0 = _next_id("members_membership")
+    meeting0 = _next_id("meetings_meeting")
+    account0 = _next_id("ledger_account")
+    loan0 = _next_id("loans_loan")
+    entry0 = _next_id("ledger_journalentry")
+    caja_ids = range(caja0, caja0 + size)
+    _copy(
+        "org_caja",
+        [
+            "id",
+            "program_id",
+            "partner_id",
+            "territory_id",
+            "code",
+            "name",
+            "founded_on",
+            "status",
+            "last_seq",
+            "last_hash",
+        ],
+        (
+            (
+                c,
+                program.pk,
+                partners[c % 3].pk,
+                places[c % 8].pk,
+                f"{program.code}-{c}",
+                f"Caja {c}",
+                START,
+                "active",
+                0,
+                "0" * 64,
+            )
+            for c in caja_ids
+        ),
+    )
+    _copy(
+        "org_cycle",
+        ["id", "caja_id", "number", "started_on", "status"],
+        ((cycle0 + i, c, 1, START, "open") for i, c in enumerate(caja_ids)),
+    )
+
+    def people() -> Iterator[tuple[object, ...]]:
+        for i in range(size * MEMBERS):
+            yield (
+                person0 + i,
+                f"B{person0 + i:010d}",
+                "Socia",
+                "Bench",
+                "female" if i % 3 else "male",
+                dt.date(1990, 1, 1),
+                "EC" if i % 5 == 0 else "VE",
+                "",
+                "none",
+                "",
+                "",
+            )
+
+    _copy(
+        "members_person",
+        [
+            "id",
+            "code",
+            "given_names",
+            "family_names",
+            "gender",
+            "birth_date",
+            "nationality",
+            "phone",
+            "document_type",
+            "document_number",
+            "mobility_status",
+        ],
+        people(),
+    )
+    _copy(
+        "members_membership",
+        ["id", "caja_id", "person_id", "number", "role", "joined_on", "left_reason"],
+        (
+            (member0 + k * MEMBERS + m, c, person0 + k * MEMBERS + m, m + 1, "member", START, "")
+            for k, c in enumerate(caja_ids)
+            for m in range(MEMBERS)
+        ),
+    )
+    _copy(
+        "meetings_meeting",
+        [
+            "id",
+            "caja_id",
+            "cycle_id",
+            "number",
+            "date",
+            "kind",
+            "status",
+            "opened_by",
+            "closed_by",
+            "cash_difference_cents",
+            "notes",
+        ],
+        (
+            (
+                meeting0 + k * MEETINGS + n,
+                c,
+                cycle0 + k,
+                n + 1,
+                START + dt.timedelta(days=30 * n),
+                "ordinary",
+                "closed",
+                "b",
+                "b",
+                0,
+                "",
+            )
+            for k, c in enumerate(caja_ids)
+            for n in range(MEETINGS)
+        ),
+    )
+    per_caja = len(CAJA_ACCOUNTS) + MEMBERS + LOANS
+    codes = list(CAJA_ACCOUNTS.items())
+
+    def accounts() -> Iterator[tuple[object, ...]]:
+        for k, c in enumerate(caja_ids):
+            base = account0 + k * per_caja
+            for j, (code, kind) in enumerate(codes):
+                yield (base + j, c, code, str(kind), None, None, 500_00 if code == "1101" else 0)
+            for m in range(MEMBERS):
+                yield (
+                    base + len(codes) + m,
+                    c,
+                    f"2101.{m + 1:03d}",
+                    "liability",
+                    member0 + k * MEMBERS + m,
+                    None,
+                    120_00,
+                )
+            for n in range(LOANS):
+                yield (
+                    base + len(codes) + MEMBERS + n,
+                    c,
+                    f"1301.{n + 1:04d}",
+                    "asset",
+                    member0 + k * MEMBERS + n,
+                    loan0 + k * LOANS + n,
+                    60_00,
+                )
+
+    _copy(
+        "loans_loan",
+        [
+            "id",
+            "caja_id",
+            "number",
+            "membership_id",
+            "purpose",
+            "principal_cents",
+            "term",
+            "frequency",
+            "method",
+            "monthly_rate_percent",
+            "applied_on",
+            "status",
+            "tea_percent",
+            "cap_percent",
+            "cap_segment",
+            "informal_cost_cents",
+            "disbursed_on",
+            "schedule_version",
+            "write_off_reason",
+            "written_off_cents",
+            "recovered_cents",
+        ],
+        (
+            (
+                loan0 + k * LOANS + n,
+                c,
+                n + 1,
+                member0 + k * MEMBERS + n,
+                "business",
+                100_00,
+                TERM,
+                "monthly",
+                "french",
+                "1.50",
+                START,
+                "disbursed",
+                "19.56",
+                "28.23",
+                "microcredito_minorista",
+                120_00,
+                ON - dt.timedelta(days=30 * (n % 5 + 1)),
+                1,
+                "",
+                0,
+                0,
+            )
+            for k, c in enumerate(caja_ids)
+            for n in range(LOANS)
+        ),
+    )
+    _copy(
+        "ledger_account",
+        ["id", "caja_id", "code", "kind", "membership_id", "loan_id", "balance_cents"],
+        accounts(),
+    )
+    _copy(
+        "loans_installment",
+        [
+            "loan_id",
+            "version",
+            "number",
+            "due_date",
+            "principal_cents",
+            "interest_cents",
+            "paid_principal_cents",
+            "paid_interest_cents",
+            "late_fee_cents",
+            "paid_late_fee_cents",
+        ],
+        (
+            (
+                loan0 + k * LOANS + n,
+                1,
+                i + 1,
+                ON - dt.timedelta(days=30 * (n % 5 + 1)) + dt.timedelta(days=30 * (i + 1)),
+                1667,
+                150,
+                1667 if rng.random() < 0.9 else 0,
+                150,
+                0,
+                0,
+            )
+            for k in range(size)
+            for n in range(LOANS)
+            for i in range(TERM)
+        ),
+    )
+
+    # The transactions: 40 share purchases, 40 social-fund payments, 20 repayments and a few
+    # fines per meeting, posted as entries with their lines.
+    entries_per_meeting = 105
+
+    def entries() -> Iterator[tuple[object, ...]]:
+        eid = entry0
+        for k, c in enumerate(caja_ids):
+            seq = 0
+            for n in range(MEETINGS):
+                day = START + dt.timedelta(days=30 * n)
+                for j in range(entries_per_meeting):
+                    seq += 1
+                    yield (
+                        eid,
+                        c,
+                        seq,
+                        day,
+                        "share_purchase",
+                        "",
+                        f"m{n}:{j}",
+                        member0 + k * MEMBERS + j % MEMBERS,
+                        meeting0 + k * MEETINGS + n,
+                        "",
+                        "b",
+                        day,
+                        "d",
+                        "p",
+                        "h",
+                    )
+                    eid += 1
+
+    _copy(
+        "ledger_journalentry",
+        [
+            "id",
+            "caja_id",
+            "seq",
+            "date",
+            "kind",
+            "memo",
+            "idempotency_key",
+            "membership_id",
+            "meeting_id",
+            "reason",
+            "recorded_by",
+            "recorded_at",
+            "content_digest",
+            "prev_hash",
+            "hash",
+        ],
+        entries(),
+    )
+
+    def lines() -> Iterator[tuple[object, ...]]:
+        eid = entry0
+        for k in range(size):
+            base = account0 + k * per_caja
+            for _n in range(MEETINGS):
+                for j in range(entries_per_meeting):
+                    yield (eid, base, 500, 0)
+                    yield (eid, base + len(codes) + j % MEMBERS, 0, 500)
+                    if j % 5 == 0:  # a repayment: cash, interest and principal
+                        yield (eid, base, 200, 0)
+                        yield (eid, base + 7, 0, 200)
+                    eid += 1
+
+    with connection.cursor() as cur:  # bulk data: the balance trigger would check each entry
+        cur.execute("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
+    count = _copy("ledger_journalline", ["entry_id", "account_id", "debit", "credit"], lines())
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE ledger_journalline ENABLE TRIGGER USER")
+        cur.execute("ANALYZE")
+    print(f"  {size} cajas: {count:,} journal lines", flush=True)
+    return program
+
+
+def main() -> int:
+    if connection.vendor != "postgresql":
+        print("bench_dashboard: PostgreSQL only (run through scripts/with-postgres.sh)")
+        return 0
+    call_command("migrate", interactive=False, verbosity=0)
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100,1000,10000").split(",")]
+    rng = random.Random(2026)
+    for size in sizes:
+        started = time.perf_counter()
+        program = build(size, rng)
+        built = time.perf_counter() - started
+        cajas = Caja.objects.filter(program=program)
+        indicators(cajas, Filters(), ON)  # warm-up
+        times = []
+        for _ in range(7):
+            t = time.perf_counter()
+            figures = indicators(cajas, Filters(), ON)
+            times.append(time.perf_counter() - t)
+        print(
+            f"postgresql program dashboard, {size:>6} cajas: median "
+            f"{statistics.median(times) * 1000:8.1f} ms over 7 (built in {built:.0f} s; "
+            f"{figures['members']:,} members, PAR30 {figures['par30_percent']} %) | budget "
+            "300 ms at 10,000",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
