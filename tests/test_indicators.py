@@ -71,6 +71,22 @@ def test_a_hand_checked_program() -> None:
     assert women["credits_granted_count"] == 0
     before = indicators(Caja.objects.all(), Filters(date_to=dt.date(2025, 3, 1)), on)
     assert before["credits_granted_count"] == 0 and before["cajas_active"] == 2
+    from cajas.monitoring.profile import profile
+
+    picture = profile(Caja.objects.all(), on)
+    assert picture["age_bands"] == {"18-25": 0, "26-35": 6, "36-45": 0, "46-60": 0, "61+": 0}
+    assert picture["nationality"] == {"VE": 4, "EC": 1, "CO": 1}
+    assert picture["attendance_percent"] == D("100.00")
+    assert picture["dropouts"] == 0 and picture["retention_percent"] == D("100.00")
+    assert picture["loans_granted"] == 1
+    assert picture["average_tea_percent"] == D("19.46") and picture["average_cap_percent"] == D(
+        "28.23"
+    )
+    assert picture["saved_vs_informal"] == D("34.20")  # 36.00 informal − 1.80 interest
+    assert picture["survival"]["6_months"] == {"cajas": 0, "still_active": 0, "percent": D("0")}
+    later = profile(Caja.objects.all(), dt.date(2025, 9, 1))
+    assert later["survival"]["6_months"]["cajas"] == 2
+    assert later["survival"]["6_months"]["still_active"] == 0  # no meeting since April
     out = StringIO()
     call_command("indicators", "--territory", "Quito", "--json", stdout=out)
     data = json.loads(out.getvalue())

@@ -20,6 +20,7 @@ from cajas.access.models import StaffAssignment
 from cajas.access.selectors import caja_list_for_user
 from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_xlsx
 from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
+from cajas.monitoring.profile import profile
 from cajas.org.models import Caja, Partner, Program
 
 TILES = [
@@ -134,6 +135,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             for p in programs
         ],
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
+        "profile": profile(cajas, filters.date_to or timezone.localdate()),
     }
     return render(request, "web/dashboard.html", context)
 

@@ -1,0 +1,123 @@
+"""More of the program's picture (DESIGN.md §9): who the members are (age bands, nationality),
+attendance, dropouts and retention, crédito digno, and how many cajas survive. SQL aggregates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+
+from cajas.loans.models import Installment, Loan
+from cajas.meetings.models import Attendance, Meeting, MeetingStatus
+from cajas.members.models import Membership
+from cajas.org.models import Caja, Cycle
+
+AGE_BANDS = [(18, 25), (26, 35), (36, 45), (46, 60), (61, 120)]
+
+
+def _pct(part: int | Decimal, whole: int | Decimal) -> Decimal:
+    if not whole:
+        return Decimal("0.00")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
+    cajas = Caja.objects.filter(pk__in=cajas.values("pk"))
+    ids = cajas.values("pk")
+    members = Membership.objects.filter(caja__in=ids, joined_on__lte=on).filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=on)
+    )
+    n = members.count()
+    bands = {}
+    for low, high in AGE_BANDS:
+        # born after the day they would have turned high + 1, on or before turning low
+        count = members.filter(
+            person__birth_date__gt=_years_before(on, high + 1),
+            person__birth_date__lte=_years_before(on, low),
+        ).count()
+        bands[f"{low}-{high}" if high < 120 else f"{low}+"] = count
+    nationality = dict(
+        members.values_list("person__nationality").annotate(c=Count("pk")).order_by("-c")
+    )
+    # Attendance: members present or represented ÷ members listed, over each caja's last
+    # four closed meetings.
+    recent = []
+    for caja_id in cajas.values_list("pk", flat=True):
+        recent += list(
+            Meeting.objects.filter(caja_id=caja_id, status=MeetingStatus.CLOSED, date__lte=on)
+            .order_by("-date", "-number")
+            .values_list("pk", flat=True)[:4]
+        )
+    att = Attendance.objects.filter(meeting_id__in=recent).aggregate(
+        present=Count("pk", filter=Q(status__in=["present", "represented"])), listed=Count("pk")
+    )
+    # Dropouts in the current cycles: members who left since their caja's cycle began.
+    cycles = dict(
+        Cycle.objects.filter(caja__in=ids, status="open").values_list("caja_id", "started_on")
+    )
+    dropouts = at_start = 0
+    for caja_id, started in cycles.items():
+        in_caja = Membership.objects.filter(caja_id=caja_id)
+        dropouts += in_caja.filter(left_on__gt=started, left_on__lte=on).count()
+        at_start += (
+            in_caja.filter(joined_on__lte=started)
+            .filter(Q(left_on__isnull=True) | Q(left_on__gt=started))
+            .count()
+        )
+    # Crédito digno over the loans granted.
+    granted = Loan.objects.filter(caja__in=ids, disbursed_on__isnull=False, disbursed_on__lte=on)
+    loans = granted.aggregate(
+        tea=Avg("tea_percent"),
+        cap=Avg("cap_percent"),
+        informal=Sum("informal_cost_cents"),
+        n=Count("pk"),
+    )
+    interest = (
+        Installment.objects.filter(loan__in=granted, version=1).aggregate(s=Sum("interest_cents"))[
+            "s"
+        ]
+        or 0
+    )
+    # Survival: cajas founded at least N months ago that still met in the last 60 days.
+    active_recently = set(
+        Meeting.objects.filter(
+            caja__in=ids,
+            status=MeetingStatus.CLOSED,
+            date__gt=on - dt.timedelta(days=60),
+            date__lte=on,
+        ).values_list("caja_id", flat=True)
+    )
+    survival = {}
+    for months in (6, 12, 24):
+        cutoff = on - dt.timedelta(days=round(months * 30.44))
+        old = list(cajas.filter(founded_on__lte=cutoff).values_list("pk", flat=True))
+        survival[f"{months}_months"] = {
+            "cajas": len(old),
+            "still_active": sum(1 for c in old if c in active_recently),
+            "percent": _pct(sum(1 for c in old if c in active_recently), len(old)),
+        }
+    return {
+        "age_bands": bands,
+        "nationality": nationality,
+        "attendance_percent": _pct(att["present"], att["listed"]),
+        "dropouts": dropouts,
+        "dropout_percent": _pct(dropouts, n),
+        "dropout_percent_of_start": _pct(dropouts, at_start),
+        "retention_percent": _pct(n - dropouts, n) if n else Decimal("0.00"),
+        "loans_granted": loans["n"],
+        "average_tea_percent": Decimal(loans["tea"] or 0).quantize(Decimal("0.01")),
+        "average_cap_percent": Decimal(loans["cap"] or 0).quantize(Decimal("0.01")),
+        "saved_vs_informal": (Decimal((loans["informal"] or 0) - interest) / 100).quantize(
+            Decimal("0.01")
+        ),
+        "survival": survival,
+    }
