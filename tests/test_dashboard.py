@@ -80,3 +80,21 @@ def test_members_and_officers_have_no_dashboard(program: tuple[Caja, Caja, Caja]
     client = Client()
     client.force_login(user_for(enrol(quito, role="treasurer"), "tesorera"))
     assert client.get("/program/").status_code == 403
+
+
+def test_the_savix_quarterly_csv_is_scoped_and_complete(program: tuple[Caja, Caja, Caja]) -> None:
+    import csv
+
+    quito, manta, _loja = program
+    supervisor = _staff(
+        "sara", role=StaffRole.PARTNER_SUPERVISOR, program=quito.program, partner=manta.partner
+    )
+    response = supervisor.get("/program/?format=savix")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["group_name", "group_number", "date_first_training"]
+    assert len(rows[0]) == 24
+    assert sorted(r[1] for r in rows[1:]) == ["loja-1", "manta-1"]
+    manta_row = next(r for r in rows[1:] if r[1] == "manta-1")
+    header = rows[0]
+    assert manta_row[header.index("registered_members_now_women")] == "1"
+    assert manta_row[header.index("value_of_savings_this_cycle")] == "40.00"  # 4 × 2 × 5.00

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from cajas.access.models import StaffAssignment
 from cajas.access.selectors import caja_list_for_user
-from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_xlsx
+from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_csv, to_xlsx
 from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
 from cajas.monitoring.profile import profile
+from cajas.monitoring.savix import savix_table
 from cajas.org.models import Caja, Partner, Program
 
 TILES = [
@@ -105,6 +106,13 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     labels = _labels()
     if g.get("format") == "xlsx":
         return _xlsx(figures, rows, group, labels)
+    if g.get("format") == "savix":
+        response = HttpResponse(
+            to_csv(savix_table(cajas, filters.date_to or timezone.localdate())),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="savix-quarterly.csv"'
+        return response
     programs = Program.objects.filter(pk__in=scoped.values("program_id"))
     ids = dict(Caja.objects.filter(pk__in=cajas.values("pk")).values_list("code", "pk"))
     partners = {p.name: p.pk for p in Partner.objects.filter(pk__in=scoped.values("partner_id"))}
@@ -135,6 +143,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             for p in programs
         ],
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
+        "savix": "?" + urlencode(dict(g.items(), format="savix")),
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
     }
     return render(request, "web/dashboard.html", context)
