@@ -101,3 +101,23 @@ def test_visits_are_for_staff_of_the_caja(caja_a: Caja, caja_b: Caja) -> None:
     reader.force_login(auditor)
     assert reader.get(f"/cajas/{caja_a.pk}/visits/").status_code == 200
     assert reader.post(f"/cajas/{caja_a.pk}/visits/", {}).status_code == 403
+
+
+def test_sustainability_stages_follow_their_criteria() -> None:
+    from cajas.monitoring.models import StageCriterion
+    from cajas.monitoring.stages import stage_counts, stages
+
+    young = _caja(absent=0, code="joven")
+    on = FOUNDED + dt.timedelta(days=50)
+    assert stages(Caja.objects.all(), on)[young.pk] == "formation"
+    on = FOUNDED + dt.timedelta(days=100)
+    assert stages(Caja.objects.all(), on)[young.pk] == "supervised"
+    # a program that wants only two months before supervision
+    StageCriterion.objects.create(program=young.program, stage="supervised", min_months=2)
+    assert stages(Caja.objects.all(), FOUNDED + dt.timedelta(days=70))[young.pk] == "supervised"
+    assert stage_counts(Caja.objects.all(), on) == {
+        "formation": 0,
+        "supervised": 1,
+        "independent": 0,
+        "graduated": 0,
+    }

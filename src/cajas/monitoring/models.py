@@ -65,3 +65,28 @@ class VisitAction(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class Stage(models.TextChoices):
+    FORMATION = "formation", _("Formation")
+    SUPERVISED = "supervised", _("Supervised")
+    INDEPENDENT = "independent", _("Independent")
+    GRADUATED = "graduated", _("Graduated")
+
+
+class StageCriterion(models.Model):
+    """What a caja needs to reach a sustainability stage (data, per program)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="stage_criteria")
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    min_months = models.PositiveIntegerField(default=0)
+    min_shareouts = models.PositiveIntegerField(default=0)
+    min_health = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "stage"], name="stage_criterion_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.min_months} months, {self.min_shareouts} share-outs"

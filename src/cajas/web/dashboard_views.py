@@ -20,8 +20,10 @@ from cajas.access.models import StaffAssignment
 from cajas.access.selectors import caja_list_for_user
 from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_csv, to_xlsx
 from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
+from cajas.monitoring.models import Stage
 from cajas.monitoring.profile import profile
 from cajas.monitoring.savix import savix_table
+from cajas.monitoring.stages import stage_counts
 from cajas.org.models import Caja, Partner, Program
 
 TILES = [
@@ -145,6 +147,10 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
         "savix": "?" + urlencode(dict(g.items(), format="savix")),
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
+        "stages": [
+            (Stage(code).label, n)
+            for code, n in stage_counts(cajas, filters.date_to or timezone.localdate()).items()
+        ],
     }
     return render(request, "web/dashboard.html", context)
 
