@@ -121,3 +121,25 @@ def test_sustainability_stages_follow_their_criteria() -> None:
         "independent": 0,
         "graduated": 0,
     }
+
+
+def test_informal_credit_at_joining_and_now(caja_a: Caja, alice: User) -> None:
+    from cajas.members.models import Membership
+    from cajas.monitoring.survey import informal_credit_record, informal_credit_use
+
+    members = list(Membership.objects.filter(caja=caja_a).order_by("number"))
+    for m, used in zip(members[:4], [True, True, False, False], strict=True):
+        informal_credit_record(membership=m, used=used, on=FOUNDED)
+    informal_credit_record(membership=members[0], used=False, on=FOUNDED + dt.timedelta(days=365))
+    use = informal_credit_use(Caja.objects.all(), FOUNDED + dt.timedelta(days=400))
+    assert use == {
+        "answered_joining": 4,
+        "informal_at_joining_percent": Decimal("50.00"),
+        "answered_now": 4,
+        "informal_now_percent": Decimal("25.00"),
+    }
+    client = Client()
+    client.force_login(alice)
+    client.post(f"/cajas/{caja_a.pk}/survey/", {"used_2": "no", "used_5": "yes"})
+    use = informal_credit_use(Caja.objects.all(), dt.date.today())
+    assert use["informal_now_percent"] == Decimal("20.00")  # 1 of 5: member 5

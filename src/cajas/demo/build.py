@@ -122,6 +122,7 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
     result = DemoResult(program=program)
     _create_logins(result, program, partners, built)
     _follow_up_visits(rng, built)
+    _informal_credit_answers(rng, built)
     return result
 
 
@@ -396,6 +397,37 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
             now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
         )
     return sum(reinvest.values())
+
+
+def _informal_credit_answers(rng: random.Random, cajas: list[Caja]) -> None:
+    """Asked on joining: about four in ten had borrowed from a "gota a gota". The first caja
+    asked again at its share-out: far fewer still do."""
+    from cajas.monitoring.models import InformalCreditAnswer, SurveyMoment
+    from cajas.shareouts.models import ShareOut
+
+    answers = []
+    for caja in cajas:
+        ended = ShareOut.objects.filter(caja=caja).first()
+        for m in Membership.objects.filter(caja=caja):
+            used = rng.random() < 0.42
+            answers.append(
+                InformalCreditAnswer(
+                    membership=m,
+                    moment=SurveyMoment.JOINING,
+                    asked_on=m.joined_on,
+                    used_informal_credit=used,
+                )
+            )
+            if ended is not None:
+                answers.append(
+                    InformalCreditAnswer(
+                        membership=m,
+                        moment=SurveyMoment.CYCLE_END,
+                        asked_on=ended.date,
+                        used_informal_credit=used and rng.random() < 0.3,
+                    )
+                )
+    InformalCreditAnswer.objects.bulk_create(answers)
 
 
 def _follow_up_visits(rng: random.Random, cajas: list[Caja]) -> None:

@@ -90,3 +90,26 @@ class StageCriterion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.min_months} months, {self.min_shareouts} share-outs"
+
+
+class SurveyMoment(models.TextChoices):
+    JOINING = "joining", _("On joining")
+    CYCLE_END = "cycle_end", _("At the end of a cycle")
+
+
+class InformalCreditAnswer(models.Model):
+    """The short questionnaire: did the member borrow from an informal lender ("gota a gota",
+    "chulco") in the last months? Asked on joining and at the end of each cycle."""
+
+    membership = models.ForeignKey(
+        "members.Membership", on_delete=models.CASCADE, related_name="informal_answers"
+    )
+    moment = models.CharField(max_length=10, choices=SurveyMoment.choices)
+    asked_on = models.DateField()
+    used_informal_credit = models.BooleanField()
+
+    class Meta:
+        ordering = ["membership", "asked_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.moment} {self.used_informal_credit}"

@@ -24,6 +24,7 @@ from cajas.monitoring.models import Stage
 from cajas.monitoring.profile import profile
 from cajas.monitoring.savix import savix_table
 from cajas.monitoring.stages import stage_counts
+from cajas.monitoring.survey import informal_credit_use
 from cajas.org.models import Caja, Partner, Program
 
 TILES = [
@@ -147,6 +148,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
         "savix": "?" + urlencode(dict(g.items(), format="savix")),
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
+        "informal": informal_credit_use(cajas, filters.date_to or timezone.localdate()),
         "stages": [
             (Stage(code).label, n)
             for code, n in stage_counts(cajas, filters.date_to or timezone.localdate()).items()

@@ -150,3 +150,40 @@ def visit_view(request: HttpRequest, caja_id: int, visit_id: int) -> HttpRespons
             "can_visit": _can_visit(request),
         },
     )
+
+
+@login_required
+def survey_view(request: HttpRequest, caja_id: int) -> HttpResponse:
+    """The informal-credit questionnaire, asked by an officer or the facilitator at the meeting
+    (on joining and at the end of each cycle)."""
+    from cajas.access.selectors import user_can_record_meetings
+    from cajas.members.models import Membership
+    from cajas.monitoring.models import InformalCreditAnswer
+    from cajas.monitoring.survey import informal_credit_record
+
+    caja = _caja(request, caja_id)
+    if not user_can_record_meetings(user=request.user, caja=caja):
+        raise PermissionDenied
+    members = [
+        m
+        for m in Membership.objects.filter(caja=caja).select_related("person").order_by("number")
+        if m.active_on(timezone.localdate())
+    ]
+    if request.method == "POST":
+        saved = 0
+        for m in members:
+            answer = request.POST.get(f"used_{m.number}")
+            if answer in ("yes", "no"):
+                informal_credit_record(membership=m, used=answer == "yes", on=timezone.localdate())
+                saved += 1
+        messages.success(request, _("%(n)s answers saved.") % {"n": saved})
+        return redirect("survey", caja_id=caja.pk)
+    last = {
+        a.membership_id: a
+        for a in InformalCreditAnswer.objects.filter(membership__caja=caja).order_by("asked_on")
+    }
+    return render(
+        request,
+        "web/survey.html",
+        {"caja": caja, "rows": [(m, last.get(m.pk)) for m in members]},
+    )

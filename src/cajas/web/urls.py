@@ -21,6 +21,7 @@ urlpatterns = [
     path("program/", dashboard_views.dashboard_view, name="dashboard"),
     path("program/alerts/", followup_views.alerts_view, name="alerts"),
     path("cajas/<int:caja_id>/visits/", followup_views.visits_view, name="visits"),
+    path("cajas/<int:caja_id>/survey/", followup_views.survey_view, name="survey"),
     path("cajas/<int:caja_id>/visits/<int:visit_id>/", followup_views.visit_view, name="visit"),
     path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
     path(
