@@ -134,3 +134,19 @@ def test_on_a_demo_program_every_figure_equals_a_recount_from_the_ledger() -> No
             at_risk += principal
     expected = (D(at_risk) * 100 / owed).quantize(D("0.01"), "ROUND_HALF_UP") if owed else D("0.00")
     assert figures["par30_percent"] == expected
+
+
+def test_monthly_series_of_credits_and_members() -> None:
+    from cajas.monitoring.profile import monthly_series
+
+    caja = make_caja()
+    for _ in range(4):
+        enrol(caja)
+    run_meeting(caja, FOUNDED, [SheetRow(member=n, shares=5) for n in range(1, 5)])
+    run_meeting(
+        caja, FOUNDED + dt.timedelta(days=35), [SheetRow(member=n, shares=5) for n in range(1, 5)]
+    )
+    series = monthly_series(Caja.objects.all(), dt.date(2024, 12, 1), dt.date(2025, 3, 31))
+    assert [r["month"] for r in series] == ["2024-12", "2025-01", "2025-02", "2025-03"]
+    assert [r["members"] for r in series] == [0, 4, 4, 4]
+    assert all(r["credits"] == 0 for r in series)

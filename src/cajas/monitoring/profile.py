@@ -121,3 +121,45 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
         ),
         "survival": survival,
     }
+
+
+def monthly_series(
+    cajas: QuerySet[Caja], date_from: dt.date, date_to: dt.date
+) -> list[dict[str, Any]]:
+    """Month by month: credits granted (count, value) and members at the end of the month."""
+    from django.db.models.functions import TruncMonth
+
+    ids = Caja.objects.filter(pk__in=cajas.values("pk")).values("pk")
+    credits = {
+        row["month"].strftime("%Y-%m")
+        if hasattr(row["month"], "strftime")
+        else str(row["month"])[:7]: (row["n"], row["v"] or 0)
+        for row in Loan.objects.filter(
+            caja__in=ids, disbursed_on__gte=date_from, disbursed_on__lte=date_to
+        )
+        .annotate(month=TruncMonth("disbursed_on"))
+        .values("month")
+        .annotate(n=Count("pk"), v=Sum("principal_cents"))
+    }
+    rows = []
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        end = following - dt.timedelta(days=1)
+        key = month.strftime("%Y-%m")
+        n, v = credits.get(key, (0, 0))
+        members = (
+            Membership.objects.filter(caja__in=ids, joined_on__lte=end)
+            .filter(Q(left_on__isnull=True) | Q(left_on__gt=end))
+            .count()
+        )
+        rows.append(
+            {
+                "month": key,
+                "credits": n,
+                "credits_value": (Decimal(v) / 100).quantize(Decimal("0.01")),
+                "members": members,
+            }
+        )
+        month = following
+    return rows

@@ -21,7 +21,7 @@ from cajas.access.selectors import caja_list_for_user
 from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_csv, to_xlsx
 from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
 from cajas.monitoring.models import Stage
-from cajas.monitoring.profile import profile
+from cajas.monitoring.profile import monthly_series, profile
 from cajas.monitoring.savix import savix_table
 from cajas.monitoring.stages import stage_counts
 from cajas.monitoring.survey import informal_credit_use
@@ -148,6 +148,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
         "savix": "?" + urlencode(dict(g.items(), format="savix")),
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
+        "series": _series(cajas, filters),
         "informal": informal_credit_use(cajas, filters.date_to or timezone.localdate()),
         "stages": [
             (Stage(code).label, n)
@@ -155,6 +156,18 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render(request, "web/dashboard.html", context)
+
+
+def _series(cajas: Any, filters: Filters) -> list[dict[str, Any]]:
+    end = filters.date_to or timezone.localdate()
+    start = filters.date_from or (end - dt.timedelta(days=365)).replace(day=1)
+    rows = monthly_series(cajas, start, end)
+    top = max((r["credits"] for r in rows), default=0) or 1
+    for i, r in enumerate(rows):
+        r["x"] = 10 + i * 24
+        r["h"] = round(r["credits"] / top * 80)
+        r["y"] = 95 - r["h"]
+    return rows
 
 
 def _xlsx(
