@@ -7,7 +7,8 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import RowNumber
 
 from cajas.loans.models import Installment, Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
@@ -30,6 +31,22 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+def last_meetings(caja_ids: Any, on: dt.date, count: int = 4) -> Any:
+    """The ids of each caja's last ``count`` closed meetings, as a subquery."""
+    ranked = (
+        Meeting.objects.filter(caja__in=caja_ids, status=MeetingStatus.CLOSED, date__lte=on)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("caja_id")],
+                order_by=[F("date").desc(), F("number").desc()],
+            )
+        )
+        .filter(rank__lte=count)
+    )
+    return list(ranked.values_list("pk", flat=True))
+
+
 def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
     cajas = Caja.objects.filter(pk__in=cajas.values("pk"))
     ids = cajas.values("pk")
@@ -50,29 +67,25 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
     )
     # Attendance: members present or represented ÷ members listed, over each caja's last
     # four closed meetings.
-    recent = []
-    for caja_id in cajas.values_list("pk", flat=True):
-        recent += list(
-            Meeting.objects.filter(caja_id=caja_id, status=MeetingStatus.CLOSED, date__lte=on)
-            .order_by("-date", "-number")
-            .values_list("pk", flat=True)[:4]
-        )
+    recent = last_meetings(ids, on)
     att = Attendance.objects.filter(meeting_id__in=recent).aggregate(
         present=Count("pk", filter=Q(status__in=["present", "represented"])), listed=Count("pk")
     )
     # Dropouts in the current cycles: members who left since their caja's cycle began.
-    cycles = dict(
-        Cycle.objects.filter(caja__in=ids, status="open").values_list("caja_id", "started_on")
+    cycle_start = Subquery(
+        Cycle.objects.filter(caja_id=OuterRef("caja_id"), status="open").values("started_on")[:1]
     )
-    dropouts = at_start = 0
-    for caja_id, started in cycles.items():
-        in_caja = Membership.objects.filter(caja_id=caja_id)
-        dropouts += in_caja.filter(left_on__gt=started, left_on__lte=on).count()
-        at_start += (
-            in_caja.filter(joined_on__lte=started)
-            .filter(Q(left_on__isnull=True) | Q(left_on__gt=started))
-            .count()
-        )
+    in_cycle = (
+        Membership.objects.filter(caja__in=ids)
+        .annotate(start=cycle_start)
+        .exclude(start__isnull=True)
+    )
+    dropouts = in_cycle.filter(left_on__gt=F("start"), left_on__lte=on).count()
+    at_start = (
+        in_cycle.filter(joined_on__lte=F("start"))
+        .filter(Q(left_on__isnull=True) | Q(left_on__gt=F("start")))
+        .count()
+    )
     # Crédito digno over the loans granted.
     granted = Loan.objects.filter(caja__in=ids, disbursed_on__isnull=False, disbursed_on__lte=on)
     loans = granted.aggregate(
