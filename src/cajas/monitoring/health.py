@@ -14,6 +14,7 @@ from cajas.ledger.models import Account
 from cajas.loans.models import Installment, LoanStatus
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.monitoring.models import HealthRule
+from cajas.monitoring.profile import last_meetings
 from cajas.org.models import Caja, Program
 
 # code → (default threshold, weight, what it checks)
@@ -65,14 +66,10 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     )
     # The last four closed meetings of each caja.
     recent: dict[int, list[int]] = {}
-    for caja_id, meeting_id in (
-        Meeting.objects.filter(caja_id__in=ids, status=MeetingStatus.CLOSED, date__lte=on)
-        .order_by("caja_id", "-date", "-number")
-        .values_list("caja_id", "pk")
+    for caja_id, meeting_id in Meeting.objects.filter(pk__in=last_meetings(ids, on)).values_list(
+        "caja_id", "pk"
     ):
-        rows = recent.setdefault(caja_id, [])
-        if len(rows) < 4:
-            rows.append(meeting_id)
+        recent.setdefault(caja_id, []).append(meeting_id)
     meeting_ids = [m for rows in recent.values() for m in rows]
     attendance = {
         meeting_id: (present, listed)
