@@ -150,3 +150,43 @@ def test_monthly_series_of_credits_and_members() -> None:
     assert [r["month"] for r in series] == ["2024-12", "2025-01", "2025-02", "2025-03"]
     assert [r["members"] for r in series] == [0, 4, 4, 4]
     assert all(r["credits"] == 0 for r in series)
+
+
+def test_on_a_demo_program_the_profile_figures_equal_a_recount() -> None:
+    from cajas.demo.build import TODAY, demo_build
+    from cajas.loans.models import Installment
+    from cajas.meetings.models import Attendance, Meeting
+    from cajas.monitoring.profile import profile
+
+    demo_build(cajas=3, meetings=6)
+    on = TODAY
+    picture = profile(Caja.objects.all(), on)
+    present = listed = 0
+    for caja in Caja.objects.all():
+        last_four = list(
+            Meeting.objects.filter(caja=caja, status="closed", date__lte=on).order_by(
+                "-date", "-number"
+            )[:4]
+        )
+        for meeting in last_four:
+            rows = list(Attendance.objects.filter(meeting=meeting))
+            listed += len(rows)
+            present += sum(1 for a in rows if a.status in ("present", "represented"))
+    assert picture["attendance_percent"] == (D(present) * 100 / listed).quantize(
+        D("0.01"), "ROUND_HALF_UP"
+    )
+    granted = [loan for loan in Loan.objects.all() if loan.disbursed_on and loan.disbursed_on <= on]
+    assert picture["loans_granted"] == len(granted)
+    average = sum(loan.tea_percent for loan in granted) / len(granted)
+    assert picture["average_tea_percent"] == average.quantize(D("0.01"))
+    interest = sum(
+        i.interest_cents for i in Installment.objects.filter(loan__in=granted, version=1)
+    )
+    informal = sum(loan.informal_cost_cents for loan in granted)
+    assert picture["saved_vs_informal"] == (D(informal - interest) / 100).quantize(D("0.01"))
+    ages = sum(picture["age_bands"].values())
+    assert (
+        ages
+        == sum(picture["nationality"].values())
+        == len([m for m in Membership.objects.all() if m.active_on(on)])
+    )
