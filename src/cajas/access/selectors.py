@@ -76,6 +76,24 @@ def user_sees_all_members(*, user: AnyUser, caja: Caja) -> bool:
     return StaffAssignment.objects.filter(user_id=pk).exists()
 
 
+def user_is_staff(*, user: AnyUser) -> bool:
+    """Program staff (admins, supervisors, facilitators, auditors) see the program's pages."""
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return StaffAssignment.objects.filter(user_id=user.pk).exists()
+
+
+def user_records_visits(*, user: AnyUser) -> bool:
+    """Everyone on the program's staff but auditors records follow-up visits."""
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return StaffAssignment.objects.filter(user_id=user.pk).exclude(role=StaffRole.AUDITOR).exists()
+
+
 def user_is_program_admin(*, user: AnyUser) -> bool:
     """Program admins keep the program-wide data, such as the legal rate caps."""
     if not user.is_authenticated:

@@ -125,7 +125,6 @@ def _worst_delay(loan: Loan) -> int:
         .values_list("meeting__date", "amount_cents")
     )
     worst = 0
-    paid_so_far = 0
     rows = list(
         Installment.objects.filter(loan=loan, version=loan.schedule_version).order_by("number")
     )

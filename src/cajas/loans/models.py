@@ -10,8 +10,6 @@ new schedule version and keeps the old one.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -108,17 +106,6 @@ class Loan(models.Model):
     def above_cap(self) -> bool:
         return self.tea_percent > self.cap_percent
 
-    @property
-    def saved_vs_informal_cents(self) -> int:
-        return self.informal_cost_cents - self.planned_interest_cents
-
-    @property
-    def planned_interest_cents(self) -> int:
-        return sum(i.interest_cents for i in self.current_installments())
-
-    def current_installments(self) -> list[Installment]:
-        return [i for i in self.installments.all() if i.version == self.schedule_version]
-
 
 class LoanGuarantor(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="guarantors")
@@ -191,12 +178,6 @@ class Installment(models.Model):
             + self.interest_cents
             - self.paid_interest_cents
         )
-
-    def is_settled(self) -> bool:
-        return self.unpaid_cents == 0 and self.late_fee_cents == self.paid_late_fee_cents
-
-    def days_late(self, on: dt.date) -> int:
-        return max((on - self.due_date).days, 0) if self.unpaid_cents else 0
 
 
 class Restructuring(models.Model):

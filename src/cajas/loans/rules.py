@@ -103,6 +103,15 @@ def months_for(term: int, frequency: str) -> Decimal:
     return months_of(term, frequency)
 
 
+def check_term(*, term: int, frequency: str, max_term_months: int) -> None:
+    """LOAN-003: at least one installment, and no longer than the bylaws' maximum term."""
+    if term < 1:
+        raise LoanTermInvalid(max=max_term_months * 5)
+    months = months_for(term, frequency)
+    if months > max_term_months:
+        raise LoanTermTooLong(months=f"{months:.1f}".rstrip("0").rstrip("."), max=max_term_months)
+
+
 def check_eligibility(
     *,
     member: int,
@@ -132,12 +141,7 @@ def check_eligibility(
         )
     if open_loans >= max_open:
         raise LoanTooManyOpen(member=member, open=open_loans, max=max_open)
-    max_installments = max_term_months * 5
-    if term < 1:
-        raise LoanTermInvalid(max=max_installments)
-    months = months_for(term, frequency)
-    if months > max_term_months:
-        raise LoanTermTooLong(months=f"{months:.1f}".rstrip("0").rstrip("."), max=max_term_months)
+    check_term(term=term, frequency=frequency, max_term_months=max_term_months)
     limit = round_cents(Decimal(savings) * savings_multiple)
     if amount > limit:
         raise LoanOverSavingsMultiple(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -46,14 +46,15 @@ from cajas.loans.rules import (
     WriteOffNeedsSecondOfficer,
     WriteOffNotRequested,
     allocate_repayment,
-    amount_owed,
     check_eligibility,
     check_rate_cap,
+    check_term,
     decide,
     late_fees_to_charge,
 )
 from cajas.loans.schedule import (
     DAYS_PER_PERIOD,
+    PERIODS_PER_YEAR,
     Frequency,
     Method,
     build_schedule,
@@ -228,8 +229,6 @@ def bylaws_change_rate_check(caja: Caja, changes: dict[str, object], on: dt.date
 
 
 def months_of_to_installments(months: int, frequency: str) -> Decimal:
-    from cajas.loans.schedule import PERIODS_PER_YEAR
-
     return Decimal(months) * PERIODS_PER_YEAR[Frequency(frequency)] / 12
 
 
@@ -624,8 +623,6 @@ def _with_fees(
         grace_days=bylaws.loan_default_interest_after_days,
         percent=bylaws.fine_late_repayment_percent,
     )
-    from dataclasses import replace
-
     return [replace(s, late_fee=fees[s.number]) if s.number in fees else s for s in states], fees
 
 
@@ -929,15 +926,7 @@ def loan_restructure(
     outstanding = sum(s.unpaid_principal for s in states)
     fees = sum(s.unpaid_fee for s in states)
     bylaws = bylaws_in_force(caja, on)
-    from cajas.loans.rules import LoanTermInvalid, LoanTermTooLong, months_for
-
-    if term < 1:
-        raise LoanTermInvalid(max=bylaws.loan_max_term_months * 5)
-    months = months_for(term, loan.frequency)
-    if months > bylaws.loan_max_term_months:
-        raise LoanTermTooLong(
-            months=f"{months:.1f}".rstrip("0").rstrip("."), max=bylaws.loan_max_term_months
-        )
+    check_term(term=term, frequency=loan.frequency, max_term_months=bylaws.loan_max_term_months)
     rate = monthly_rate_percent if monthly_rate_percent is not None else loan.monthly_rate_percent
     old = loan.schedule_version
     _schedule_write(
@@ -1022,11 +1011,3 @@ def loan_write_off_approve(*, loan_id: int, member: int, on: dt.date, recorded_b
     loan.written_off_cents = outstanding
     loan.save(update_fields=["status", "written_off_by", "written_off_on", "written_off_cents"])
     return loan
-
-
-def loan_outstanding(loan: Loan) -> int:
-    return account_balance(caja=loan.caja_id, code=chart.loan_account_code(loan.number))
-
-
-def loan_payoff(loan: Loan, on: dt.date) -> int:
-    return amount_owed(installment_states(loan), on)

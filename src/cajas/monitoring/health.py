@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from cajas.ledger import chart
 from cajas.ledger.models import Account
 from cajas.loans.models import Installment, LoanStatus
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
+from cajas.monitoring.indicators import percent_of
 from cajas.monitoring.models import HealthRule
 from cajas.monitoring.profile import last_meetings
 from cajas.org.models import Caja, Program
@@ -47,12 +48,6 @@ def rules_for(program: Program) -> dict[str, tuple[Decimal, int]]:
         else:
             rules.pop(rule.code, None)
     return rules
-
-
-def _pct(part: int, whole: int) -> Decimal:
-    if not whole:
-        return Decimal(0)
-    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
@@ -118,12 +113,12 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
         last = last_meeting.get(caja.pk)
         balances = sorted(savings.get(caja.pk, []), reverse=True)
         hits = {
-            "par30": _pct(at_risk.get(caja.pk, 0), owed.get(caja.pk, 0)) > t["par30"],
-            "attendance": listed > 0 and _pct(present, listed) < t["attendance"],
+            "par30": percent_of(at_risk.get(caja.pk, 0), owed.get(caja.pk, 0)) > t["par30"],
+            "attendance": listed > 0 and percent_of(present, listed) < t["attendance"],
             "cash_differences": sum(1 for m in rows if m in differences) >= t["cash_differences"],
             "no_meeting": last is None or (on - last).days > t["no_meeting"],
             "concentration": len(balances) > 6
-            and _pct(sum(balances[:3]), sum(balances)) > t["concentration"],
+            and percent_of(sum(balances[:3]), sum(balances)) > t["concentration"],
         }
         for code, hit in hits.items():
             if code in rules and hit:

@@ -52,7 +52,8 @@ class Filters:
     nationality: str | None = None
 
 
-def _pct(part: int | Decimal, whole: int | Decimal) -> Decimal:
+def percent_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
+    """``part`` as a percentage of ``whole``, two decimals, half up; 0.00 when ``whole`` is 0."""
     if not whole:
         return Decimal("0.00")
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -187,7 +188,7 @@ def indicators(
             "cajas_active": t["active"],
             "members": t["members"],
             "migrant_members": t["migrants"],
-            "women_percent": _pct(t["women"], t["members"]),
+            "women_percent": percent_of(t["women"], t["members"]),
             "savings": _usd(t["savings"]),
             "savings_per_member": (_usd(t["savings"]) / t["members"]).quantize(
                 Decimal("0.01"), rounding=ROUND_HALF_UP
@@ -196,8 +197,8 @@ def indicators(
             else Decimal("0.00"),
             "loans_outstanding_count": t["loans_count"],
             "loans_outstanding_value": _usd(t["loans_value"]),
-            "members_with_loans_percent": _pct(t["borrowers"], t["members"]),
-            "par30_percent": _pct(t["at_risk"], t["loans_value"]),
+            "members_with_loans_percent": percent_of(t["borrowers"], t["members"]),
+            "par30_percent": percent_of(t["at_risk"], t["loans_value"]),
         }
 
     overall = blank()

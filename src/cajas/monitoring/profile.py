@@ -4,7 +4,7 @@ attendance, dropouts and retention, crédito digno, and how many cajas survive. 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
@@ -13,15 +13,10 @@ from django.db.models.functions import RowNumber
 from cajas.loans.models import Installment, Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
+from cajas.monitoring.indicators import percent_of
 from cajas.org.models import Caja, Cycle
 
 AGE_BANDS = [(18, 25), (26, 35), (36, 45), (46, 60), (61, 120)]
-
-
-def _pct(part: int | Decimal, whole: int | Decimal) -> Decimal:
-    if not whole:
-        return Decimal("0.00")
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -116,16 +111,16 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
         survival[f"{months}_months"] = {
             "cajas": len(old),
             "still_active": sum(1 for c in old if c in active_recently),
-            "percent": _pct(sum(1 for c in old if c in active_recently), len(old)),
+            "percent": percent_of(sum(1 for c in old if c in active_recently), len(old)),
         }
     return {
         "age_bands": bands,
         "nationality": nationality,
-        "attendance_percent": _pct(att["present"], att["listed"]),
+        "attendance_percent": percent_of(att["present"], att["listed"]),
         "dropouts": dropouts,
-        "dropout_percent": _pct(dropouts, n),
-        "dropout_percent_of_start": _pct(dropouts, at_start),
-        "retention_percent": _pct(n - dropouts, n) if n else Decimal("0.00"),
+        "dropout_percent": percent_of(dropouts, n),
+        "dropout_percent_of_start": percent_of(dropouts, at_start),
+        "retention_percent": percent_of(n - dropouts, n) if n else Decimal("0.00"),
         "loans_granted": loans["n"],
         "average_tea_percent": Decimal(loans["tea"] or 0).quantize(Decimal("0.01")),
         "average_cap_percent": Decimal(loans["cap"] or 0).quantize(Decimal("0.01")),

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from cajas.core.money import format_amount
+from cajas.core.money import format_amount, parse_amount
 from cajas.ledger import chart
 from cajas.ledger.models import AccountKind, EntryKind
 from cajas.ledger.rules import Line
@@ -19,7 +19,8 @@ from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import MeetingClosed
-from cajas.members.models import Membership
+from cajas.members.models import LeaveReason, Membership
+from cajas.members.rules import MemberNotActive
 from cajas.org.models import (
     Bylaws,
     Caja,
@@ -377,10 +378,6 @@ def member_exit(
 ) -> MemberExit:
     """Settle a member's exit at an open meeting: savings back, loans still owed deducted (and
     settled), the social fund's help to the family after a death; the membership ends."""
-    from cajas.core.money import parse_amount
-    from cajas.members.models import LeaveReason
-    from cajas.members.rules import MemberNotActive
-
     reason = LeaveReason(reason)
     help_cents = parse_amount(social_fund_help, field="social_fund_help", allow_zero=True)
     with transaction.atomic():

@@ -16,8 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cajas.access.models import StaffAssignment
-from cajas.access.selectors import caja_list_for_user
+from cajas.access.selectors import caja_list_for_user, user_is_staff
 from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_csv, to_xlsx
 from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
 from cajas.monitoring.models import Stage
@@ -26,6 +25,7 @@ from cajas.monitoring.savix import savix_table
 from cajas.monitoring.stages import stage_counts
 from cajas.monitoring.survey import informal_credit_use
 from cajas.org.models import Caja, Partner, Program
+from cajas.web.forms import date_or_none
 
 TILES = [
     "members",
@@ -62,13 +62,6 @@ def _labels() -> dict[str, str]:
     }
 
 
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def _bars(rows: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:
     values = {name: Decimal(str(f[key])) for name, f in rows.items()}
     top = max(values.values(), default=Decimal(0)) or Decimal(1)
@@ -81,10 +74,7 @@ def _bars(rows: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:
 @login_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not (
-        getattr(user, "is_superuser", False)
-        or StaffAssignment.objects.filter(user_id=user.pk or 0).exists()
-    ):
+    if not user_is_staff(user=user):
         raise PermissionDenied
     scoped = caja_list_for_user(user=user)
     cajas = scoped
@@ -99,8 +89,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     if group not in GROUPS:
         group = "territory"
     filters = Filters(
-        date_from=_date(g.get("from")),
-        date_to=_date(g.get("to")),
+        date_from=date_or_none(g.get("from")),
+        date_to=date_or_none(g.get("to")),
         gender=g.get("gender") or None,
         nationality=(g.get("nationality") or "").upper() or None,
     )

@@ -3,8 +3,6 @@ gets her own passbook, receipts, contracts and letter; officers and staff get th
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -30,6 +28,7 @@ from cajas.meetings.models import Meeting
 from cajas.members.models import Membership
 from cajas.members.services import credit_letter_consent_record
 from cajas.shareouts.models import ShareOut
+from cajas.web.forms import date_or_none
 from cajas.web.views import _caja, _rule_error
 
 PERSONAL = ("passbook", "receipt", "credit-history", "loan-contract")
@@ -76,8 +75,8 @@ def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse
     shareout = None
     if (n := _int(request, "cycle")) is not None:
         shareout = ShareOut.objects.filter(caja=caja, cycle__number=n).first()
-    date_from = _date(request.GET.get("from"))
-    date_to = _date(request.GET.get("to"))
+    date_from = date_or_none(request.GET.get("from"))
+    date_to = date_or_none(request.GET.get("to"))
     lang = "en" if (get_language() or "es").startswith("en") else "es"
     try:
         sections = document_sections(
@@ -103,13 +102,6 @@ def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse
     suffix = f"-{member.number}" if member else ""
     response["Content-Disposition"] = f'attachment; filename="{caja.code}-{kind}{suffix}.pdf"'
     return response
-
-
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
 @login_required
@@ -148,8 +140,8 @@ def export_view(request: HttpRequest, caja_id: int, what: str, fmt: str) -> Http
             "statements",
             lang=lang,
             caja=caja,
-            date_from=_date(request.GET.get("from")),
-            date_to=_date(request.GET.get("to")),
+            date_from=date_or_none(request.GET.get("from")),
+            date_to=date_or_none(request.GET.get("to")),
             on=timezone.localdate(),
         )[0]
         tables = statements_tables(caja, section["date_from"], section["date_to"], lang)

@@ -3,8 +3,6 @@ auditors read, the others record)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -14,36 +12,25 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cajas.access.models import StaffAssignment, StaffRole
-from cajas.access.selectors import caja_list_for_user
+from cajas.access.selectors import (
+    caja_list_for_user,
+    user_can_record_meetings,
+    user_is_staff,
+    user_records_visits,
+)
 from cajas.core.errors import RuleViolation
+from cajas.members.models import Membership
 from cajas.monitoring.health import evaluate
-from cajas.monitoring.models import Visit, VisitAction, VisitStatus
+from cajas.monitoring.models import InformalCreditAnswer, Visit, VisitAction, VisitStatus
 from cajas.monitoring.services import CHECKLIST, visit_action_done, visit_close, visit_record
+from cajas.monitoring.survey import informal_credit_record
+from cajas.web.forms import date_or_none
 from cajas.web.views import _caja, _rule_error
-
-VISITORS = (StaffRole.PROGRAM_ADMIN, StaffRole.PARTNER_SUPERVISOR, StaffRole.FACILITATOR)
-
-
-def _staff(request: HttpRequest) -> bool:
-    user = request.user
-    return (
-        bool(getattr(user, "is_superuser", False))
-        or StaffAssignment.objects.filter(user_id=user.pk or 0).exists()
-    )
-
-
-def _can_visit(request: HttpRequest) -> bool:
-    user = request.user
-    return (
-        bool(getattr(user, "is_superuser", False))
-        or StaffAssignment.objects.filter(user_id=user.pk or 0, role__in=VISITORS).exists()
-    )
 
 
 @login_required
 def alerts_view(request: HttpRequest) -> HttpResponse:
-    if not _staff(request):
+    if not user_is_staff(user=request.user):
         raise PermissionDenied
     cajas = caja_list_for_user(user=request.user)
     health = sorted(evaluate(cajas, timezone.localdate()), key=lambda h: (h.score, h.caja.code))
@@ -62,24 +49,17 @@ def alerts_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 @login_required
 def visits_view(request: HttpRequest, caja_id: int) -> HttpResponse:
-    if not _staff(request):
+    if not user_is_staff(user=request.user):
         raise PermissionDenied
     caja = _caja(request, caja_id)
     if request.method == "POST":
-        if not _can_visit(request) or not isinstance(request.user, User):
+        if not user_records_visits(user=request.user) or not isinstance(request.user, User):
             raise PermissionDenied
         post = request.POST
         actions = [
-            (post.get(f"action_{i}", ""), _date(post.get(f"due_{i}")))
+            (post.get(f"action_{i}", ""), date_or_none(post.get(f"due_{i}")))
             for i in range(1, 4)
             if post.get(f"action_{i}", "").strip()
         ]
@@ -87,7 +67,7 @@ def visits_view(request: HttpRequest, caja_id: int) -> HttpResponse:
             visit = visit_record(
                 caja=caja,
                 visitor=request.user,
-                date=_date(post.get("date")) or timezone.localdate(),
+                date=date_or_none(post.get("date")) or timezone.localdate(),
                 reason=post.get("reason", ""),
                 checklist={code: post.get(f"check_{code}") == "on" for code, _l in CHECKLIST},
                 findings=post.get("findings", ""),
@@ -107,7 +87,7 @@ def visits_view(request: HttpRequest, caja_id: int) -> HttpResponse:
             "health": health,
             "visits": Visit.objects.filter(caja=caja).select_related("visitor"),
             "checklist": CHECKLIST,
-            "can_visit": _can_visit(request),
+            "can_visit": user_records_visits(user=request.user),
             "today": timezone.localdate(),
             "reason": request.GET.get("reason", "; ".join(health.alerts)),
         },
@@ -116,14 +96,14 @@ def visits_view(request: HttpRequest, caja_id: int) -> HttpResponse:
 
 @login_required
 def visit_view(request: HttpRequest, caja_id: int, visit_id: int) -> HttpResponse:
-    if not _staff(request):
+    if not user_is_staff(user=request.user):
         raise PermissionDenied
     caja = _caja(request, caja_id)
     visit = Visit.objects.filter(caja=caja, pk=visit_id).select_related("visitor").first()
     if visit is None:
         raise Http404
     if request.method == "POST":
-        if not _can_visit(request):
+        if not user_records_visits(user=request.user):
             raise PermissionDenied
         try:
             if request.POST.get("action") == "done":
@@ -147,7 +127,7 @@ def visit_view(request: HttpRequest, caja_id: int, visit_id: int) -> HttpRespons
             "caja": caja,
             "visit": visit,
             "checklist": [(label, visit.checklist.get(code, False)) for code, label in CHECKLIST],
-            "can_visit": _can_visit(request),
+            "can_visit": user_records_visits(user=request.user),
         },
     )
 
@@ -156,11 +136,6 @@ def visit_view(request: HttpRequest, caja_id: int, visit_id: int) -> HttpRespons
 def survey_view(request: HttpRequest, caja_id: int) -> HttpResponse:
     """The informal-credit questionnaire, asked by an officer or the facilitator at the meeting
     (on joining and at the end of each cycle)."""
-    from cajas.access.selectors import user_can_record_meetings
-    from cajas.members.models import Membership
-    from cajas.monitoring.models import InformalCreditAnswer
-    from cajas.monitoring.survey import informal_credit_record
-
     caja = _caja(request, caja_id)
     if not user_can_record_meetings(user=request.user, caja=caja):
         raise PermissionDenied

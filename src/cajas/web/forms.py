@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cajas.loans.caps import SEED_CAPS
@@ -112,6 +113,12 @@ def parse_sheet(data: QueryDict, members: list[int]) -> list[SheetRow]:
 
 
 def today() -> dt.date:
-    from django.utils import timezone
-
     return timezone.localdate()
+
+
+def date_or_none(raw: str | None) -> dt.date | None:
+    """A YYYY-MM-DD query parameter; None when absent or not a date."""
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -147,8 +148,6 @@ def loan_apply_view(request: HttpRequest, caja_id: int) -> HttpResponse:
 
 
 def _simulator_url(caja: Caja) -> str:
-    from django.urls import reverse
-
     return reverse("simulator", args=[caja.pk])
 
 

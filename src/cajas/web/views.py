@@ -13,12 +13,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cajas.access.models import StaffAssignment
 from cajas.access.selectors import (
     caja_get_for_user,
     caja_list_for_user,
     membership_of_user,
     user_can_record_meetings,
+    user_is_staff,
     user_sees_all_members,
 )
 from cajas.core.errors import NotFound, RuleViolation
@@ -70,11 +70,11 @@ def home(request: HttpRequest) -> HttpResponse:
         only = cajas.first()
         assert only is not None
         return redirect("caja", caja_id=only.pk)
-    staff = (
-        getattr(request.user, "is_superuser", False)
-        or StaffAssignment.objects.filter(user_id=request.user.pk or 0).exists()
+    return render(
+        request,
+        "web/home.html",
+        {"rows": caja_rows(cajas=cajas), "staff": user_is_staff(user=request.user)},
     )
-    return render(request, "web/home.html", {"rows": caja_rows(cajas=cajas), "staff": staff})
 
 
 @login_required
@@ -82,6 +82,7 @@ def caja_detail(request: HttpRequest, caja_id: int) -> HttpResponse:
     caja = _caja(request, caja_id)
     sees_all = user_sees_all_members(user=request.user, caja=caja)
     own = membership_of_user(user=request.user, caja=caja)
+    bylaws = bylaws_in_force(caja)
     context: dict[str, Any] = {
         "caja": caja,
         "summary": caja_summary(caja=caja) if sees_all else None,
@@ -91,8 +92,8 @@ def caja_detail(request: HttpRequest, caja_id: int) -> HttpResponse:
         "can_record": user_can_record_meetings(user=request.user, caja=caja),
         "own": own,
         "open_form": OpenMeetingForm(initial={"date": today()}),
-        "bylaws": bylaws_in_force(caja),
-        "rate_check": bylaws_rate_check(bylaws_in_force(caja), today()) if sees_all else None,
+        "bylaws": bylaws,
+        "rate_check": bylaws_rate_check(bylaws, today()) if sees_all else None,
     }
     return render(request, "web/caja.html", context)
 
