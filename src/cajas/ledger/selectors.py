@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Sum
 
 from cajas.ledger import chart
@@ -27,7 +28,13 @@ class AccountState(NamedTuple):
 def caja_accounts(*, caja: Caja | int) -> dict[str, AccountState]:
     """Every account of a caja by code, with its kept balance: one query. Read it inside the
     posting transaction, after ``caja_lock``, and hand it to ``entries_post``."""
-    rows = Account.objects.filter(caja=caja).values_list("code", "id", "kind", "balance_cents")
+    with connection.cursor() as cursor:  # plain SQL: this is on every close's path
+        cursor.execute(
+            f"SELECT code, id, kind, balance_cents FROM {Account._meta.db_table} "  # noqa: S608
+            "WHERE caja_id = %s",
+            [caja if isinstance(caja, int) else caja.pk],
+        )
+        rows = cursor.fetchall()
     return {code: AccountState(pk, kind, balance) for code, pk, kind, balance in rows}
 
 

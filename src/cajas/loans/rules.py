@@ -311,10 +311,6 @@ def amount_owed(installments: Sequence[InstallmentState], on: dt.date) -> int:
     )
 
 
-def _index(rows: Sequence[InstallmentState], number: int) -> int:
-    return next(k for k, row in enumerate(rows) if row.number == number)
-
-
 def allocate_repayment(
     installments: Sequence[InstallmentState],
     *,
@@ -340,13 +336,14 @@ def allocate_repayment(
             fee += pay
             left -= pay
     now = due_now_numbers(rows, on)
-    overdue = [n for n in now if rows[_index(rows, n)].due_date <= on]
+    position = {row.number: k for k, row in enumerate(rows)}
+    overdue = [n for n in now if rows[position[n]].due_date <= on]
     current = [n for n in now if n not in overdue]
     # What fell due first (interest, then principal), then the current installment.
     for tier in (overdue, current):
         for part in ("interest", "principal"):
             for n in tier:
-                k = _index(rows, n)
+                k = position[n]
                 row = rows[k]
                 owed = row.unpaid_interest if part == "interest" else row.unpaid_principal
                 pay = min(left, owed)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
@@ -678,18 +678,25 @@ class _LoanRow(NamedTuple):
     member_number: int
 
 
-_LOAN_ROW_FIELDS = (
-    "id",
-    "number",
-    "status",
-    "method",
-    "frequency",
-    "monthly_rate_percent",
-    "schedule_version",
-    "recovered_cents",
-    "membership_id",
-    "membership__number",
+_LOAN_ROW_COLUMNS = (
+    "l.id, l.number, l.status, l.method, l.frequency, l.monthly_rate_percent, "
+    "l.schedule_version, l.recovered_cents, l.membership_id, m.number"
 )
+
+
+def _loan_rows(caja_id: int) -> dict[int, _LoanRow]:
+    """The caja's loans a close can touch, in one plain query (the close's hot path)."""
+    statuses = [LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF, LoanStatus.APPROVED]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_LOAN_ROW_COLUMNS} FROM {Loan._meta.db_table} l "  # noqa: S608
+            f"JOIN {Membership._meta.db_table} m ON m.id = l.membership_id "
+            "WHERE l.caja_id = %s AND l.status IN (%s, %s, %s)",
+            [caja_id, *statuses],
+        )
+        rows = cursor.fetchall()
+    # SQLite hands back the rate as a float or int: read it as the decimal that was stored.
+    return {row[0]: _LoanRow._make((*row[:5], Decimal(str(row[5])), *row[6:])) for row in rows}
 
 
 def _unsettled_installments(
@@ -700,31 +707,42 @@ def _unsettled_installments(
     paid at the meeting, every one of a loan prepaid at it. One plain query: its cost follows
     what is due, not the length of the loans."""
     table, loans = Installment._meta.db_table, Loan._meta.db_table
-    paid = sorted(paying | prepaying) or [0]
+    columns = ", ".join("i." + c for c in _STATE_COLUMNS)
+    unsettled = (
+        "(i.paid_principal_cents < i.principal_cents OR i.paid_interest_cents < i.interest_cents "
+        "OR i.paid_late_fee_cents < i.late_fee_cents)"
+    )
+    # Installments fall due in the order of their numbers, so "the next one" is the lowest
+    # unsettled number not yet due: one index probe per loan (LIMIT 1).
+    next_only = sorted(paying - prepaying) or [0]
+    prepaid = sorted(prepaying) or [0]
+    disbursed = LoanStatus.DISBURSED
+    params: list[Any] = [caja_id, disbursed, on, on, disbursed, *next_only, disbursed, *prepaid, on]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT i.id, i.loan_id, {', '.join('i.' + c for c in _STATE_COLUMNS)} "  # noqa: S608
-            f"FROM {table} i JOIN {loans} l ON l.id = i.loan_id "
+            f"SELECT i.id, i.loan_id, {columns} FROM {table} i "  # noqa: S608
+            f"JOIN {loans} l ON l.id = i.loan_id "
             "WHERE l.caja_id = %s AND l.status = %s AND i.version = l.schedule_version "
-            "AND (i.paid_principal_cents < i.principal_cents "
-            "OR i.paid_interest_cents < i.interest_cents "
-            "OR i.paid_late_fee_cents < i.late_fee_cents) "
-            f"AND (i.due_date <= %s OR i.loan_id IN ({', '.join(['%s'] * len(paid))})) "
-            "ORDER BY i.loan_id, i.number",
-            [caja_id, LoanStatus.DISBURSED, on, *paid],
+            f"AND i.due_date <= %s AND {unsettled} "
+            f"UNION ALL SELECT i.id, i.loan_id, {columns} FROM {table} i WHERE i.id IN ("
+            f"SELECT (SELECT i.id FROM {table} i WHERE i.loan_id = l.id "
+            f"AND i.version = l.schedule_version AND i.due_date > %s AND {unsettled} "
+            f"ORDER BY i.number LIMIT 1) FROM {loans} l WHERE l.status = %s "
+            f"AND l.id IN ({', '.join(['%s'] * len(next_only))})) "
+            f"UNION ALL SELECT i.id, i.loan_id, {columns} FROM {table} i "
+            f"JOIN {loans} l ON l.id = i.loan_id WHERE l.status = %s "
+            f"AND l.id IN ({', '.join(['%s'] * len(prepaid))}) "
+            f"AND i.version = l.schedule_version AND i.due_date > %s AND {unsettled} "
+            "ORDER BY 2, 3",
+            params,
         )
         rows = cursor.fetchall()
     loaded: dict[int, list[tuple[int, InstallmentState]]] = {}
     for row_id, loan_id, number, due, *amounts in rows:
         due_date = due if isinstance(due, dt.date) else dt.date.fromisoformat(due)
-        states = loaded.setdefault(loan_id, [])
-        if (
-            due_date > on
-            and loan_id not in prepaying
-            and any(st.due_date > on for _id, st in states)
-        ):
-            continue  # only the next installment of a loan paid without prepaying
-        states.append((row_id, InstallmentState(number, due_date, *amounts)))
+        loaded.setdefault(loan_id, []).append(
+            (row_id, InstallmentState(number, due_date, *amounts))
+        )
     return loaded
 
 
@@ -735,13 +753,7 @@ def meeting_loan_postings(
     and the schedule updates to save once they are posted. Late fees due by the meeting date
     are charged first, on every disbursed loan of the caja."""
     at = BookRef(meeting.pk, meeting.number)
-    loans = {
-        row[0]: _LoanRow(*row)
-        for row in Loan.objects.filter(
-            caja_id=meeting.caja_id,
-            status__in=[LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF, LoanStatus.APPROVED],
-        ).values_list(*_LOAN_ROW_FIELDS)
-    }
+    loans = _loan_rows(meeting.caja_id)
     paying = {loan_id for _i, kind, loan_id, _a, _p in items if kind == ItemKind.LOAN_REPAYMENT}
     prepaying = {
         loan_id for _i, kind, loan_id, _a, pre in items if kind == ItemKind.LOAN_REPAYMENT and pre

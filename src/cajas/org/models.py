@@ -248,13 +248,17 @@ class Cycle(models.Model):
 
 
 def bylaws_in_force(caja: Caja, on: dt.date | None = None) -> Bylaws:
-    """The newest bylaws version effective on ``on`` (default: the newest of all)."""
-    versions = caja.bylaws_versions.order_by("-version")
-    if on is not None:
-        found = versions.filter(effective_from__lte=on).first()
-        if found is not None:
-            return found
-    bylaws = versions.first()
-    if bylaws is None:
+    """The newest bylaws version effective on ``on`` (default, or when none is effective yet:
+    the newest of all). One plain query: every meeting close reads the bylaws, and compiling
+    the ORM query cost three times running it."""
+    rows = list(
+        Bylaws.objects.raw(
+            f"SELECT * FROM {Bylaws._meta.db_table} WHERE caja_id = %s "  # noqa: S608
+            "ORDER BY CASE WHEN effective_from <= %s THEN 0 ELSE 1 END, version DESC LIMIT 1",
+            [caja.pk, on],
+        )
+    )
+    if not rows:
         raise Bylaws.DoesNotExist(f"caja {caja.code} has no bylaws")
-    return bylaws
+    rows[0].caja = caja
+    return rows[0]
