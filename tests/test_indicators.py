@@ -135,6 +135,77 @@ def test_on_a_demo_program_every_figure_equals_a_recount_from_the_ledger() -> No
     expected = (D(at_risk) * 100 / owed).quantize(D("0.01"), "ROUND_HALF_UP") if owed else D("0.00")
     assert figures["par30_percent"] == expected
 
+    # The same through the filters: Venezuelan women, credits granted in the last 90 days.
+    since = on - dt.timedelta(days=90)
+    cut = indicators(
+        Caja.objects.all(), Filters(gender="female", nationality="VE", date_from=since), on
+    )
+    chosen = [m for m in members if m.person.gender == "female" and m.person.nationality == "VE"]
+    assert cut["members"] == cut["migrant_members"] == len(chosen)
+    assert cut["women_percent"] == D("100.00")
+    theirs = JournalLine.objects.filter(
+        account__membership__person__gender="female",
+        account__membership__person__nationality="VE",
+        account__code__startswith="2101.",
+    ).aggregate(d=Sum("debit"), c=Sum("credit"))
+    assert cut["savings"] == D((theirs["c"] or 0) - (theirs["d"] or 0)) / 100
+    recent = granted.filter(
+        entry__date__gte=since,
+        account__loan__membership__person__gender="female",
+        account__loan__membership__person__nationality="VE",
+    )
+    assert cut["credits_granted_count"] == recent.count()
+    assert cut["credits_granted_value"] == D(recent.aggregate(s=Sum("debit"))["s"] or 0) / 100
+
+
+def test_kept_figures_go_stale_with_every_change_and_are_refreshed_before_reading() -> None:
+    from cajas.loans.services import loan_restructure
+    from cajas.members.services import membership_end
+    from cajas.monitoring.figures import figures_refresh_stale
+
+    caja = make_caja()
+    for role in ("president", "treasurer", "secretary", "member"):
+        enrol(caja, role=role)
+
+    def stale() -> bool:
+        caja.refresh_from_db(fields=["figures_stale"])
+        return caja.figures_stale
+
+    assert stale()  # a new caja has no figures yet
+    assert figures_refresh_stale() == 1 and not stale()
+    run_meeting(caja, FOUNDED, [SheetRow(member=n, shares=5) for n in range(1, 5)])
+    assert stale()  # the close posted
+    on = FOUNDED + dt.timedelta(days=1)
+    assert indicators(Caja.objects.all(), Filters(), on)["savings"] == D("100.00")
+    assert not stale()
+    enrol(caja)
+    assert stale()  # a member joined
+    assert indicators(Caja.objects.all(), Filters(), on)["members"] == 5
+    membership_end(caja_id=caja.pk, number=5, left_on=on, reason="moved")
+    assert stale()
+    assert indicators(Caja.objects.all(), Filters(), on)["members"] == 4
+    loan = _approved(caja, amount="60", term=3)
+    _meeting(
+        caja,
+        APPLY,
+        [SheetRow(member=n) for n in range(1, 5)],
+        loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)],
+    )
+    figures = indicators(Caja.objects.all(), Filters(), APPLY)
+    assert figures["loans_outstanding_count"] == 1 and figures["par30_percent"] == D("0.00")
+    # Time alone makes the loan late: no event, no refresh, the figure moves.
+    assert not stale()
+    late = dt.date(2025, 6, 1)  # the first installment fell due on 2025-04-17
+    assert indicators(Caja.objects.all(), Filters(), late)["par30_percent"] == D("100.00")
+    loan_restructure(
+        loan_id=loan.pk, on=late, term=6, reason="lost her job", recorded_by="facilitator"
+    )
+    assert stale()  # the new schedule starts over
+    assert indicators(Caja.objects.all(), Filters(), late)["par30_percent"] == D("0.00")
+    out = StringIO()
+    call_command("figures", "refresh", "--all", stdout=out)
+    assert out.getvalue().startswith("OK: figures of 1 caja(s) refreshed") and not stale()
+
 
 def test_monthly_series_of_credits_and_members() -> None:
     from cajas.monitoring.profile import monthly_series

@@ -92,8 +92,13 @@ class PostResult:
 
 def caja_lock(*, caja_id: int) -> Caja:
     """Lock the caja row for the rest of the transaction (no-op lock on SQLite, whose
-    IMMEDIATE transactions already serialise writers)."""
-    return Caja.objects.select_for_update().get(pk=caja_id)
+    IMMEDIATE transactions already serialise writers), and mark its dashboard figures stale:
+    whatever changes under the lock, the dashboard recomputes them before it reads."""
+    caja = Caja.objects.select_for_update().get(pk=caja_id)
+    if not caja.figures_stale:
+        Caja.objects.filter(pk=caja_id).update(figures_stale=True)
+        caja.figures_stale = True
+    return caja
 
 
 def _require_atomic() -> None:
@@ -308,10 +313,11 @@ def entries_post(
                 [value for row in chunk for value in row] + [pk for pk, _delta in chunk],
             )
         cursor.execute(
-            f"UPDATE {Caja._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = %s",  # noqa: S608
-            [seq, prev, caja.pk],
+            f"UPDATE {Caja._meta.db_table} SET last_seq = %s, last_hash = %s, "  # noqa: S608
+            "figures_stale = %s WHERE id = %s",
+            [seq, prev, True, caja.pk],
         )
-    caja.last_seq, caja.last_hash = seq, prev
+    caja.last_seq, caja.last_hash, caja.figures_stale = seq, prev, True
     result.created = [PostedEntry(ids[s], s, key, h) for s, key, h in posted]
     return result
 

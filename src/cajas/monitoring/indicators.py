@@ -1,6 +1,7 @@
-"""Program indicators (DESIGN.md §9), computed with SQL aggregates over cajas, memberships,
-loans and the balances each account keeps — never by looping over transactions, so the cost
-grows with the number of cajas and members, not with the journal.
+"""Program indicators (DESIGN.md §9), computed with SQL aggregates over the cajas, their
+meetings and the figures each caja keeps (``cajas.monitoring.figures``: a few rows per caja,
+refreshed from the records when stale) — never by looping over transactions, so the cost grows
+with the number of cajas, not with members, loans or the journal.
 
 Every figure has its definition next to it (``DEFINITIONS``), shown on the dashboard.
 """
@@ -12,14 +13,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from cajas.ledger import chart
-from cajas.ledger.models import Account
-from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.meetings.models import Meeting, MeetingStatus
-from cajas.members.models import Membership
+from cajas.monitoring.figures import figures_refresh_stale
+from cajas.monitoring.models import FigureFlow, FigureRisk, FigureState
 from cajas.org.models import Caja
 
 ACTIVE_DAYS = 60  # a caja is active when it held a meeting in the last 60 days
@@ -112,73 +111,61 @@ def indicators(
     ):
         totals[territory]["active"] = active_n
 
-    # Members (N), migrants, women.
-    members = Membership.objects.filter(caja__in=caja_ids, joined_on__lte=end).filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=end)
-    )
+    # The rest from the figures each caja keeps (refreshed first where stale): a few rows per
+    # caja, whatever the number of members, loans and entries behind them.
+    figures_refresh_stale(cajas)
+    cell = Q()
     if filters.gender:
-        members = members.filter(person__gender=filters.gender)
+        cell &= Q(gender=filters.gender)
     if filters.nationality:
-        members = members.filter(person__nationality=filters.nationality)
-    for territory, n, migrants, women in members.values_list(f"caja__{key}").annotate(
-        n=Count("pk"),
-        migrants=Count("pk", filter=~Q(person__nationality="EC")),
-        women=Count("pk", filter=Q(person__gender="female")),
-    ):
-        totals[territory].update(members=n, migrants=migrants, women=women)
+        cell &= Q(nationality=filters.nationality)
 
-    # Savings now, from the balances the accounts keep.
-    savings = Account.objects.filter(caja__in=caja_ids, code__startswith=chart.MEMBER_SAVINGS + ".")
-    if filters.gender or filters.nationality:
-        savings = savings.filter(membership__in=members.values("pk"))
-    for territory, cents in savings.values_list(f"caja__{key}").annotate(s=Sum("balance_cents")):
-        totals[territory]["savings"] = cents or 0
-
-    # Credits granted in the period.
-    granted = Loan.objects.filter(
-        caja__in=caja_ids, disbursed_on__isnull=False, disbursed_on__lte=end
-    )
-    if filters.date_from:
-        granted = granted.filter(disbursed_on__gte=filters.date_from)
-    if filters.gender:
-        granted = granted.filter(membership__person__gender=filters.gender)
-    if filters.nationality:
-        granted = granted.filter(membership__person__nationality=filters.nationality)
-    for territory, n, value in granted.values_list(f"caja__{key}").annotate(
-        n=Count("pk"), v=Sum("principal_cents")
-    ):
-        totals[territory]["credits_count"] = n
-        totals[territory]["credits_value"] = value or 0
-
-    # Loans outstanding and PAR30: each loan's receivable account keeps its principal owed.
-    receivables = Account.objects.filter(
-        caja__in=caja_ids, loan__isnull=False, loan__status=LoanStatus.DISBURSED
-    )
-    if filters.gender:
-        receivables = receivables.filter(loan__membership__person__gender=filters.gender)
-    if filters.nationality:
-        receivables = receivables.filter(loan__membership__person__nationality=filters.nationality)
-    late = Installment.objects.filter(
-        loan_id=OuterRef("loan_id"),
-        version=OuterRef("loan__schedule_version"),
-        due_date__lt=end - dt.timedelta(days=30),
-    ).filter(
-        Q(paid_principal_cents__lt=F("principal_cents"))
-        | Q(paid_interest_cents__lt=F("interest_cents"))
-    )
-    for territory, n, value, at_risk, borrowers in (
-        receivables.annotate(is_late=Exists(late))
+    # Members (N), migrants and women on the end date; credits granted in the period.
+    granted = Q(on__gte=filters.date_from) if filters.date_from else Q()
+    for territory, n, migrants, women, credits_n, credits_v in (
+        FigureFlow.objects.filter(cell, caja__in=caja_ids, on__lte=end)
         .values_list(f"caja__{key}")
         .annotate(
-            n=Count("pk"),
-            v=Sum("balance_cents"),
-            r=Sum("balance_cents", filter=Q(is_late=True)),
-            b=Count("loan__membership", distinct=True),
+            n=Sum("members"),
+            migrants=Sum("members", filter=~Q(nationality="EC")),
+            women=Sum("members", filter=Q(gender="female")),
+            credits_n=Sum("credits_count", filter=granted),
+            credits_v=Sum("credits_cents", filter=granted),
         )
     ):
         totals[territory].update(
-            loans_count=n, loans_value=value or 0, at_risk=at_risk or 0, borrowers=borrowers
+            members=n or 0,
+            migrants=migrants or 0,
+            women=women or 0,
+            credits_count=credits_n or 0,
+            credits_value=credits_v or 0,
         )
+
+    # Savings and loans outstanding now.
+    for territory, savings, n, value, borrowers in (
+        FigureState.objects.filter(cell, caja__in=caja_ids)
+        .values_list(f"caja__{key}")
+        .annotate(
+            s=Sum("savings_cents"), n=Sum("loans_count"), v=Sum("loans_cents"), b=Sum("borrowers")
+        )
+    ):
+        totals[territory].update(
+            savings=savings or 0,
+            loans_count=n or 0,
+            loans_value=value or 0,
+            borrowers=borrowers or 0,
+        )
+
+    # PAR30: principal owed on loans whose oldest unpaid installment fell due more than 30
+    # days before the end date.
+    for territory, at_risk in (
+        FigureRisk.objects.filter(
+            cell, caja__in=caja_ids, oldest_due__lt=end - dt.timedelta(days=30)
+        )
+        .values_list(f"caja__{key}")
+        .annotate(r=Sum("owed_cents"))
+    ):
+        totals[territory]["at_risk"] = at_risk or 0
 
     def figures(t: dict[str, int]) -> dict[str, Any]:
         return {

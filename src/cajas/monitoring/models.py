@@ -1,4 +1,5 @@
-"""Caja health rules (configurable data), follow-up visits with agreed actions."""
+"""Caja health rules (configurable data), follow-up visits with agreed actions, and the
+per-caja figures kept for the program dashboard (``cajas.monitoring.figures``)."""
 
 from __future__ import annotations
 
@@ -113,3 +114,71 @@ class InformalCreditAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} {self.moment} {self.used_informal_credit}"
+
+
+class FigureFlow(models.Model):
+    """Dated changes of one caja's members and credits granted, per cell (gender ×
+    nationality): +1 member on joining, −1 on leaving, +1 credit and its principal on
+    disbursement. Summed up to a date they give that date's figures."""
+
+    caja = models.ForeignKey(Caja, on_delete=models.CASCADE, related_name="+")
+    gender = models.CharField(max_length=12)
+    nationality = models.CharField(max_length=2)
+    on = models.DateField()
+    members = models.IntegerField(default=0)
+    credits_count = models.IntegerField(default=0)
+    credits_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caja", "gender", "nationality", "on"], name="figure_flow_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caja_id} {self.gender}/{self.nationality} {self.on}"
+
+
+class FigureState(models.Model):
+    """One caja's figures now, per cell: savings, loans outstanding, borrowers."""
+
+    caja = models.ForeignKey(Caja, on_delete=models.CASCADE, related_name="+")
+    gender = models.CharField(max_length=12)
+    nationality = models.CharField(max_length=2)
+    savings_cents = models.BigIntegerField(default=0)
+    loans_count = models.IntegerField(default=0)
+    loans_cents = models.BigIntegerField(default=0)
+    borrowers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caja", "gender", "nationality"], name="figure_state_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caja_id} {self.gender}/{self.nationality}"
+
+
+class FigureRisk(models.Model):
+    """Principal owed on one caja's outstanding loans, per cell and by the due date of each
+    loan's oldest unpaid installment: the loans are at risk (PAR30) on any date more than 30
+    days after it, with no event needed for time to pass."""
+
+    caja = models.ForeignKey(Caja, on_delete=models.CASCADE, related_name="+")
+    gender = models.CharField(max_length=12)
+    nationality = models.CharField(max_length=2)
+    oldest_due = models.DateField()
+    owed_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caja", "gender", "nationality", "oldest_due"], name="figure_risk_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caja_id} {self.gender}/{self.nationality} {self.oldest_due}"

@@ -89,6 +89,9 @@ class Caja(models.Model):
     status = models.CharField(max_length=12, choices=CajaStatus.choices, default=CajaStatus.ACTIVE)
     last_seq = models.PositiveIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # Set by every posting and every caja lock; the program dashboard refreshes the caja's kept
+    # figures (``cajas.monitoring.figures``) before it reads them.
+    figures_stale = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         ordering = ["name"]

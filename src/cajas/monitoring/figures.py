@@ -1,0 +1,167 @@
+"""Per-caja figures kept for the program dashboard (decision 0006).
+
+The dashboard sums a few rows per caja instead of aggregating every membership, account, loan
+and installment of the program at each view. Three tables, each split by cell (gender ×
+nationality) so the dashboard's filters still apply:
+
+- ``FigureFlow``: dated changes of members (joined +1, left −1) and credits granted;
+- ``FigureState``: savings, loans outstanding and borrowers now;
+- ``FigureRisk``: principal owed by the due date of each loan's oldest unpaid installment.
+
+Every posting (``entries_post``) and every caja lock (``caja_lock``) marks the caja's figures
+stale in the same transaction; ``figures_refresh_stale`` recomputes the stale ones from the
+records before the dashboard reads, so what it shows is always the books as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
+
+from cajas.ledger import chart
+from cajas.ledger.models import Account
+from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.members.models import Membership
+from cajas.monitoring.models import FigureFlow, FigureRisk, FigureState
+from cajas.org.models import Caja
+
+CHUNK = 500  # cajas per refresh statement set (well under SQLite's parameter limit)
+
+Cell = tuple[int, str, str]  # caja id, gender, nationality
+
+
+def figures_refresh_stale(cajas: QuerySet[Caja] | None = None) -> int:
+    """Refresh the figures of every stale caja (of ``cajas`` when given); how many."""
+    stale = Caja.objects.filter(figures_stale=True)
+    if cajas is not None:
+        stale = stale.filter(pk__in=cajas.values("pk"))
+    ids = list(stale.values_list("pk", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        figures_refresh(caja_ids=ids[start : start + CHUNK])
+    return len(ids)
+
+
+@transaction.atomic
+def figures_refresh(*, caja_ids: Sequence[int]) -> None:
+    """Recompute the kept figures of ``caja_ids`` from their records.
+
+    The ``UPDATE`` of the caja rows comes first: it waits for any posting in progress on those
+    cajas and holds them until this transaction commits, so no posting slips in between the
+    reads below and the stale flag being cleared."""
+    ids = list(caja_ids)
+    Caja.objects.filter(pk__in=ids).update(figures_stale=False)
+    FigureFlow.objects.filter(caja_id__in=ids).delete()
+    FigureState.objects.filter(caja_id__in=ids).delete()
+    FigureRisk.objects.filter(caja_id__in=ids).delete()
+    FigureFlow.objects.bulk_create(_flows(ids), batch_size=1000)
+    FigureState.objects.bulk_create(_states(ids), batch_size=1000)
+    FigureRisk.objects.bulk_create(_risks(ids), batch_size=1000)
+
+
+def _flows(ids: list[int]) -> Iterable[FigureFlow]:
+    flows: dict[tuple[int, str, str, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    members = Membership.objects.filter(caja_id__in=ids)
+    cell = ("caja_id", "person__gender", "person__nationality")
+    for caja, gender, nationality, on, n in (
+        members.values_list(*cell, "joined_on").annotate(n=Count("pk")).order_by()
+    ):
+        flows[caja, gender, nationality, on][0] += n
+    for caja, gender, nationality, on, n in (
+        members.filter(left_on__isnull=False)
+        .values_list(*cell, "left_on")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        flows[caja, gender, nationality, on][0] -= n
+    granted = Loan.objects.filter(caja_id__in=ids, disbursed_on__isnull=False)
+    loan_cell = ("caja_id", "membership__person__gender", "membership__person__nationality")
+    for caja, gender, nationality, on, n, cents in (
+        granted.values_list(*loan_cell, "disbursed_on")
+        .annotate(n=Count("pk"), v=Sum("principal_cents"))
+        .order_by()
+    ):
+        flows[caja, gender, nationality, on][1] += n
+        flows[caja, gender, nationality, on][2] += cents or 0
+    return (
+        FigureFlow(
+            caja_id=caja,
+            gender=gender,
+            nationality=nationality,
+            on=on,
+            members=members_n,
+            credits_count=count,
+            credits_cents=cents,
+        )
+        for (caja, gender, nationality, on), (members_n, count, cents) in flows.items()
+    )
+
+
+def _outstanding(ids: list[int]) -> QuerySet[Account]:
+    """The receivable accounts of the disbursed loans: each keeps its loan's principal owed."""
+    return Account.objects.filter(
+        caja_id__in=ids, loan__isnull=False, loan__status=LoanStatus.DISBURSED
+    )
+
+
+def _states(ids: list[int]) -> Iterable[FigureState]:
+    states: dict[Cell, FigureState] = {}
+
+    def state(caja: int, gender: str, nationality: str) -> FigureState:
+        key = (caja, gender, nationality)
+        if key not in states:
+            states[key] = FigureState(caja_id=caja, gender=gender, nationality=nationality)
+        return states[key]
+
+    for caja, gender, nationality, cents in (
+        Account.objects.filter(caja_id__in=ids, code__startswith=chart.MEMBER_SAVINGS + ".")
+        .values_list("caja_id", "membership__person__gender", "membership__person__nationality")
+        .annotate(s=Sum("balance_cents"))
+        .order_by()
+    ):
+        state(caja, gender, nationality).savings_cents = cents or 0
+    for caja, gender, nationality, n, cents, borrowers in (
+        _outstanding(ids)
+        .values_list(
+            "caja_id", "loan__membership__person__gender", "loan__membership__person__nationality"
+        )
+        .annotate(n=Count("pk"), v=Sum("balance_cents"), b=Count("loan__membership", distinct=True))
+        .order_by()
+    ):
+        row = state(caja, gender, nationality)
+        row.loans_count, row.loans_cents, row.borrowers = n, cents or 0, borrowers
+    return states.values()
+
+
+def _risks(ids: list[int]) -> Iterable[FigureRisk]:
+    oldest = dict(
+        Installment.objects.filter(
+            loan__caja_id__in=ids,
+            loan__status=LoanStatus.DISBURSED,
+            version=F("loan__schedule_version"),
+        )
+        .filter(
+            Q(paid_principal_cents__lt=F("principal_cents"))
+            | Q(paid_interest_cents__lt=F("interest_cents"))
+        )
+        .values_list("loan_id")
+        .annotate(oldest=Min("due_date"))
+        .order_by()
+    )
+    risks: dict[tuple[int, str, str, dt.date], int] = defaultdict(int)
+    for loan, caja, gender, nationality, owed in _outstanding(ids).values_list(
+        "loan_id",
+        "caja_id",
+        "loan__membership__person__gender",
+        "loan__membership__person__nationality",
+        "balance_cents",
+    ):
+        if loan in oldest:  # a loan with nothing unpaid is never at risk
+            risks[caja, gender, nationality, oldest[loan]] += owed
+    return (
+        FigureRisk(caja_id=caja, gender=g, nationality=n, oldest_due=on, owed_cents=owed)
+        for (caja, g, n, on), owed in risks.items()
+    )
