@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
-from cajas.ledger.models import EntryKind, JournalLine
+from cajas.ledger.models import EntryKind, JournalEntry, JournalLine
 from cajas.loans.models import Loan, LoanStatus
 from cajas.loans.rules import days_past_due
 from cajas.loans.services import disbursement_record, installment_states
@@ -134,6 +134,23 @@ def test_on_a_demo_program_every_figure_equals_a_recount_from_the_ledger() -> No
             at_risk += principal
     expected = (D(at_risk) * 100 / owed).quantize(D("0.01"), "ROUND_HALF_UP") if owed else D("0.00")
     assert figures["par30_percent"] == expected
+
+    # Assets and the profit of the cycle, recounted from the lines: the cycle's profit is what
+    # income and expense accounts took in after each caja's last cycle close.
+    assets = JournalLine.objects.filter(account__kind="asset").aggregate(
+        d=Sum("debit"), c=Sum("credit")
+    )
+    assert figures["assets"] == D(assets["d"] - assets["c"]) / 100
+    profit = 0
+    for caja in Caja.objects.all():
+        closes = JournalEntry.objects.filter(caja=caja, kind=EntryKind.CYCLE_CLOSE)
+        after = max(closes.values_list("seq", flat=True), default=0)
+        # income − expenses = (credits − debits) over both kinds of account
+        t = JournalLine.objects.filter(
+            entry__caja=caja, entry__seq__gt=after, account__kind__in=["income", "expense"]
+        ).aggregate(d=Sum("debit"), c=Sum("credit"))
+        profit += (t["c"] or 0) - (t["d"] or 0)
+    assert figures["profit"] == D(profit) / 100
 
     # The same through the filters: Venezuelan women, credits granted in the last 90 days.
     since = on - dt.timedelta(days=90)
@@ -261,3 +278,60 @@ def test_on_a_demo_program_the_profile_figures_equal_a_recount() -> None:
         == sum(picture["nationality"].values())
         == len([m for m in Membership.objects.all() if m.active_on(on)])
     )
+
+
+def test_financial_performance_of_the_cycle_by_hand() -> None:
+    """Six members save 50.00 each and pay 1.00 twice to the social fund (cash 312.00). A loan
+    of 120.00 at 1.5 % a month (French, 3 months) pays its first installment, 39.41 principal
+    + 1.80 interest; later the 80.59 left is written off and a seventh member joins."""
+    from cajas.loans.services import (
+        loan_write_off_approve,
+        loan_write_off_request,
+        repayment_record,
+    )
+    from cajas.members.services import member_enrol
+    from tests.test_loans import _caja, _disbursed
+
+    caja = _caja()
+    loan = _disbursed(caja)
+    first_due = dt.date(2025, 4, 17)
+    _meeting(
+        caja,
+        first_due,
+        loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="41.21")],
+    )
+    # Cash 312.00 − 120.00 + 41.21 = 233.21, of which 12.00 is the social fund's.
+    f = indicators(Caja.objects.all(), Filters(), first_due)
+    assert f["average_loan"] == D("80.59")
+    assert f["loan_fund_utilisation_percent"] == D("26.70")  # 80.59 ÷ (80.59 + 221.21)
+    assert f["assets"] == D("313.80")  # 233.21 + 80.59
+    assert f["profit"] == D("1.80")
+    assert f["return_on_savings_percent"] == D("0.60")  # 1.80 ÷ 300.00
+    assert f["roa_percent"] == D("0.57")  # 1.80 ÷ 313.80
+    # 101 days since the cycle started: 1.80 × 364 ÷ 101 = 6.49 a year ÷ 313.80
+    assert f["roa_annualised_percent"] == D("2.07")
+    assert f["membership_growth_percent"] == D("0.00")
+    assert f["write_offs_count"] == 0 and f["write_offs_percent"] == D("0.00")
+
+    off = first_due + dt.timedelta(days=120)
+    loan_write_off_request(loan_id=loan.pk, member=1, reason="se fue del país", on=off)
+    loan_write_off_approve(loan_id=loan.pk, member=2, on=off, recorded_by="tesorera")
+    member_enrol(
+        caja_id=caja.pk,
+        joined_on=off,
+        given_names="Nueva",
+        family_names="Socia",
+        gender="female",
+        birth_date=dt.date(1990, 1, 1),
+        nationality="VE",
+    )
+    f = indicators(Caja.objects.all(), Filters(), FOUNDED + dt.timedelta(days=364))
+    assert f["average_loan"] == D("0.00") and f["loan_fund_utilisation_percent"] == D("0.00")
+    assert f["assets"] == D("233.21")
+    assert f["profit"] == D("-78.79")  # 1.80 interest − 80.59 written off
+    assert f["return_on_savings_percent"] == D("-26.26")
+    assert f["roa_percent"] == f["roa_annualised_percent"] == D("-33.79")  # 52 weeks in
+    assert f["write_offs_value"] == D("80.59") and f["write_offs_count"] == 1
+    assert f["write_offs_percent"] == D("100.00")  # 1 of the 1 loan handed over this cycle
+    assert f["membership_growth_percent"] == D("16.67")  # 6 at the start, 7 now
+    assert f["by_territory"]["Quito"]["profit"] == D("-78.79")

@@ -16,7 +16,8 @@ from cajas.ledger.verify import verify_caja
 from cajas.loans.models import LoanStatus
 from cajas.loans.services import disbursement_record, repayment_record
 from cajas.meetings.services import SheetRow, item_record, meeting_open
-from cajas.org.models import Cycle, CycleStatus
+from cajas.monitoring.indicators import Filters, indicators
+from cajas.org.models import Caja, Cycle, CycleStatus
 from cajas.shareouts.models import ShareOut
 from cajas.shareouts.rules import (
     DebtAbovePayout,
@@ -180,7 +181,12 @@ def test_execution_pays_everyone_closes_the_cycle_and_never_pays_twice() -> None
     four = next(p for p in plan.payouts if p.member == 4)
     assert four.deductions == 4030 and four.amount == four.gross - 4030
     cash_before = account_balances(caja=caja)[chart.CASH]
+    figures = indicators(Caja.objects.all(), Filters(), assembly.date)
+    assert figures["profit"] == D("0.90")
     shareout = shareout_execute(meeting_id=assembly.pk, executed_by="tesorera", reinvest={1: 1000})
+    figures = indicators(Caja.objects.all(), Filters(), assembly.date)
+    assert figures["profit"] == D("0.00")  # the new cycle has earned nothing yet
+    assert figures["assets"] == D(cash_before - sum(p.amount for p in plan.payouts) + 1000) / 100
     balances = account_balances(caja=caja)
     paid = sum(p.amount for p in plan.payouts) - 1000  # member 1 left 10.00 invested
     assert balances[chart.CASH] == cash_before - paid

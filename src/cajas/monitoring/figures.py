@@ -6,7 +6,8 @@ nationality) so the dashboard's filters still apply:
 
 - ``FigureFlow``: dated changes of members (joined +1, left −1) and credits granted;
 - ``FigureState``: savings, loans outstanding and borrowers now;
-- ``FigureRisk``: principal owed by the due date of each loan's oldest unpaid installment.
+- ``FigureRisk``: principal owed by the due date of each loan's oldest unpaid installment;
+- ``FigureCycle``: the caja's financial figures in its current cycle (whole caja).
 
 Every posting (``entries_post``) and every caja lock (``caja_lock``) marks the caja's figures
 stale in the same transaction; ``figures_refresh_stale`` recomputes the stale ones from the
@@ -23,11 +24,11 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q, QuerySet, Sum
 
 from cajas.ledger import chart
-from cajas.ledger.models import Account
+from cajas.ledger.models import Account, AccountKind
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.members.models import Membership
-from cajas.monitoring.models import FigureFlow, FigureRisk, FigureState
-from cajas.org.models import Caja
+from cajas.monitoring.models import FigureCycle, FigureFlow, FigureRisk, FigureState
+from cajas.org.models import Caja, Cycle, CycleStatus
 
 CHUNK = 500  # cajas per refresh statement set (well under SQLite's parameter limit)
 
@@ -57,9 +58,12 @@ def figures_refresh(*, caja_ids: Sequence[int]) -> None:
     FigureFlow.objects.filter(caja_id__in=ids).delete()
     FigureState.objects.filter(caja_id__in=ids).delete()
     FigureRisk.objects.filter(caja_id__in=ids).delete()
+    FigureCycle.objects.filter(caja_id__in=ids).delete()
     FigureFlow.objects.bulk_create(_flows(ids), batch_size=1000)
-    FigureState.objects.bulk_create(_states(ids), batch_size=1000)
+    states = list(_states(ids))
+    FigureState.objects.bulk_create(states, batch_size=1000)
     FigureRisk.objects.bulk_create(_risks(ids), batch_size=1000)
+    FigureCycle.objects.bulk_create(_cycles(ids), batch_size=1000)
 
 
 def _flows(ids: list[int]) -> Iterable[FigureFlow]:
@@ -117,7 +121,11 @@ def _states(ids: list[int]) -> Iterable[FigureState]:
         return states[key]
 
     for caja, gender, nationality, cents in (
-        Account.objects.filter(caja_id__in=ids, code__startswith=chart.MEMBER_SAVINGS + ".")
+        Account.objects.filter(
+            caja_id__in=ids,
+            code__startswith=chart.MEMBER_SAVINGS + ".",
+            membership__isnull=False,
+        )
         .values_list("caja_id", "membership__person__gender", "membership__person__nationality")
         .annotate(s=Sum("balance_cents"))
         .order_by()
@@ -165,3 +173,48 @@ def _risks(ids: list[int]) -> Iterable[FigureRisk]:
         FigureRisk(caja_id=caja, gender=g, nationality=n, oldest_due=on, owed_cents=owed)
         for (caja, g, n, on), owed in risks.items()
     )
+
+
+def _cycles(ids: list[int]) -> Iterable[FigureCycle]:
+    started = dict(Caja.objects.filter(pk__in=ids).values_list("pk", "founded_on"))
+    started.update(
+        Cycle.objects.filter(caja_id__in=ids, status=CycleStatus.OPEN).values_list(
+            "caja_id", "started_on"
+        )
+    )
+    rows = {caja: FigureCycle(caja_id=caja, started_on=on) for caja, on in sorted(started.items())}
+    for caja, joined, left in Membership.objects.filter(caja_id__in=ids).values_list(
+        "caja_id", "joined_on", "left_on"
+    ):
+        row = rows[caja]
+        row.members_at_start += joined <= row.started_on and (left is None or left > row.started_on)
+        row.members_now += left is None
+    by_kind: dict[tuple[int, str], int] = defaultdict(int)
+    for caja, code, kind, cents in Account.objects.filter(caja_id__in=ids).values_list(
+        "caja_id", "code", "kind", "balance_cents"
+    ):
+        row = rows[caja]
+        by_kind[caja, kind] += cents
+        if code in (chart.CASH, chart.BANK):
+            row.loan_fund_cash_cents += cents
+        elif code == chart.SOCIAL_FUND:
+            row.other_funds_cents += cents
+            row.loan_fund_cash_cents -= cents  # the social fund's money sits in the same box
+        elif code.startswith(chart.LOANS_RECEIVABLE + "."):
+            row.loans_cents += cents
+        elif code.startswith(chart.MEMBER_SAVINGS + "."):
+            row.savings_cents += cents
+    for caja, row in rows.items():
+        row.assets_cents = by_kind[caja, AccountKind.ASSET]
+        # Income and expense accounts are closed into retained earnings at each share-out:
+        # their balances are this cycle's.
+        row.profit_cents = by_kind[caja, AccountKind.INCOME] - by_kind[caja, AccountKind.EXPENSE]
+    for caja, disbursed, written_off_on, written_off in Loan.objects.filter(
+        caja_id__in=ids, disbursed_on__isnull=False
+    ).values_list("caja_id", "disbursed_on", "written_off_on", "written_off_cents"):
+        row = rows[caja]
+        row.loans_granted += disbursed is not None and disbursed >= row.started_on
+        if written_off_on is not None and written_off_on >= row.started_on:
+            row.written_off_count += 1
+            row.written_off_cents += written_off
+    return rows.values()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.monitoring.figures import figures_refresh_stale
-from cajas.monitoring.models import FigureFlow, FigureRisk, FigureState
+from cajas.monitoring.models import FigureCycle, FigureFlow, FigureRisk, FigureState
 from cajas.org.models import Caja
 
 ACTIVE_DAYS = 60  # a caja is active when it held a meeting in the last 60 days
@@ -40,7 +40,48 @@ DEFINITIONS = {
         "Principal still owed on loans with an installment more than 30 days late ÷ all "
         "principal still owed."
     ),
+    "average_loan": _("Principal still owed ÷ loans outstanding (USD)."),
+    "membership_growth_percent": _(
+        "(Members now − members when the cycle started) ÷ members when the cycle started. "
+        "Whole cajas, current cycle."
+    ),
+    "loan_fund_utilisation_percent": _(
+        "Loans outstanding ÷ (loans outstanding + loan-fund cash: box and bank, less the social "
+        "fund). Whole cajas."
+    ),
+    "assets": _(
+        "Cash in the box and the bank (social fund included) + loans outstanding (USD). "
+        "Whole cajas."
+    ),
+    "profit": _(
+        "Income − expenses since the cycle started: interest, fines, fees and other income, "
+        "less expenses and loans written off (USD). Whole cajas."
+    ),
+    "return_on_savings_percent": _("Profit of the cycle ÷ members' savings. Whole cajas."),
+    "roa_percent": _("Profit of the cycle ÷ assets. Whole cajas."),
+    "roa_annualised_percent": _(
+        "Return on assets × 52 ÷ weeks since each caja's cycle started. Whole cajas."
+    ),
+    "write_offs_value": _("Principal written off this cycle (USD). Whole cajas."),
+    "write_offs_count": _("Loans written off this cycle. Whole cajas."),
+    "write_offs_percent": _(
+        "Loans written off this cycle ÷ loans handed over this cycle. Whole cajas."
+    ),
 }
+
+
+CYCLE_FIELDS = (
+    "members_at_start",
+    "members_now",
+    "loan_fund_cash_cents",
+    "loans_cents",
+    "assets_cents",
+    "savings_cents",
+    "profit_cents",
+    "loans_granted",
+    "written_off_count",
+    "written_off_cents",
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +133,8 @@ def indicators(
             "loans_value": 0,
             "borrowers": 0,
             "at_risk": 0,
+            **dict.fromkeys(CYCLE_FIELDS, 0),
+            "profit_annualised": 0,
         }
 
     totals: dict[str, dict[str, int]] = {t: blank() for t in territories}
@@ -167,6 +210,20 @@ def indicators(
     ):
         totals[territory]["at_risk"] = at_risk or 0
 
+    # Financial performance in each caja's current cycle (whole cajas: not split by gender or
+    # nationality). Annualised: profit × 52 ÷ weeks since the cycle started, caja by caja.
+    for territory, started, *values in FigureCycle.objects.filter(caja__in=caja_ids).values_list(
+        f"caja__{key}", "started_on", *CYCLE_FIELDS
+    ):
+        t = totals[territory]
+        for field, value in zip(CYCLE_FIELDS, values, strict=True):
+            t[field] += value
+        days = max((end - started).days, 7)
+        profit = dict(zip(CYCLE_FIELDS, values, strict=True))["profit_cents"]
+        t["profit_annualised"] += int(
+            (Decimal(profit) * 364 / days).quantize(Decimal(1), ROUND_HALF_UP)
+        )
+
     def figures(t: dict[str, int]) -> dict[str, Any]:
         return {
             "credits_granted_count": t["credits_count"],
@@ -186,6 +243,25 @@ def indicators(
             "loans_outstanding_value": _usd(t["loans_value"]),
             "members_with_loans_percent": percent_of(t["borrowers"], t["members"]),
             "par30_percent": percent_of(t["at_risk"], t["loans_value"]),
+            "average_loan": (_usd(t["loans_value"]) / t["loans_count"]).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
+            if t["loans_count"]
+            else Decimal("0.00"),
+            "membership_growth_percent": percent_of(
+                t["members_now"] - t["members_at_start"], t["members_at_start"]
+            ),
+            "loan_fund_utilisation_percent": percent_of(
+                t["loans_cents"], t["loans_cents"] + t["loan_fund_cash_cents"]
+            ),
+            "assets": _usd(t["assets_cents"]),
+            "profit": _usd(t["profit_cents"]),
+            "return_on_savings_percent": percent_of(t["profit_cents"], t["savings_cents"]),
+            "roa_percent": percent_of(t["profit_cents"], t["assets_cents"]),
+            "roa_annualised_percent": percent_of(t["profit_annualised"], t["assets_cents"]),
+            "write_offs_value": _usd(t["written_off_cents"]),
+            "write_offs_count": t["written_off_count"],
+            "write_offs_percent": percent_of(t["written_off_count"], t["loans_granted"]),
         }
 
     overall = blank()

@@ -182,3 +182,25 @@ class FigureRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caja_id} {self.gender}/{self.nationality} {self.oldest_due}"
+
+
+class FigureCycle(models.Model):
+    """One caja's financial figures in its current cycle, whole (not split by cell), as the
+    SAVIX MIS defines them (DESIGN.md §9). Balances are the accounts' kept balances."""
+
+    caja = models.OneToOneField(Caja, on_delete=models.CASCADE, related_name="+")
+    started_on = models.DateField()
+    members_at_start = models.IntegerField(default=0)
+    members_now = models.IntegerField(default=0)
+    loan_fund_cash_cents = models.BigIntegerField(default=0)  # cash + bank − social fund
+    other_funds_cents = models.BigIntegerField(default=0)  # the social fund
+    loans_cents = models.BigIntegerField(default=0)  # principal owed on loans outstanding
+    assets_cents = models.BigIntegerField(default=0)
+    savings_cents = models.BigIntegerField(default=0)
+    profit_cents = models.BigIntegerField(default=0)  # income − expenses this cycle
+    loans_granted = models.IntegerField(default=0)  # disbursed this cycle
+    written_off_count = models.IntegerField(default=0)
+    written_off_cents = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.caja_id} since {self.started_on}"

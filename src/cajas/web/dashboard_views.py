@@ -41,6 +41,19 @@ TILES = [
     "members_with_loans_percent",
     "par30_percent",
 ]
+FINANCE_TILES = [
+    "average_loan",
+    "membership_growth_percent",
+    "loan_fund_utilisation_percent",
+    "assets",
+    "profit",
+    "return_on_savings_percent",
+    "roa_percent",
+    "roa_annualised_percent",
+    "write_offs_value",
+    "write_offs_count",
+    "write_offs_percent",
+]
 CHARTS = [("members", ""), ("credits_granted_value", "USD"), ("par30_percent", "%")]
 
 
@@ -59,6 +72,17 @@ def _labels() -> dict[str, str]:
         "loans_outstanding_value": _("Loans outstanding (USD)"),
         "members_with_loans_percent": _("Members with a loan (%)"),
         "par30_percent": _("Portfolio at risk > 30 days (%)"),
+        "average_loan": _("Average loan outstanding (USD)"),
+        "membership_growth_percent": _("Membership growth (%)"),
+        "loan_fund_utilisation_percent": _("Loan fund utilisation (%)"),
+        "assets": _("Assets (USD)"),
+        "profit": _("Profit of the cycle (USD)"),
+        "return_on_savings_percent": _("Return on savings (%)"),
+        "roa_percent": _("Return on assets (%)"),
+        "roa_annualised_percent": _("Return on assets, annualised (%)"),
+        "write_offs_value": _("Written off (USD)"),
+        "write_offs_count": _("Loans written off"),
+        "write_offs_percent": _("Loans written off (%)"),
     }
 
 
@@ -122,8 +146,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 
     context = {
         "tiles": [(key, labels[key], figures[key], DEFINITIONS[key]) for key in TILES],
+        "finance_tiles": [
+            (key, labels[key], figures[key], DEFINITIONS[key]) for key in FINANCE_TILES
+        ],
         "rows": [(name, drill(name), f) for name, f in rows.items()],
-        "columns": [(key, labels[key]) for key in TILES],
+        "columns": [(key, labels[key]) for key in TILES + FINANCE_TILES],
         "charts": [
             (labels[key], unit, _bars(rows, key), 22 * len(rows) + 4) for key, unit in CHARTS
         ],
@@ -173,12 +200,16 @@ def _xlsx(
         "women_percent": PERCENT,
         "members_with_loans_percent": PERCENT,
         "par30_percent": PERCENT,
+        "write_offs_count": INT,
     }
-    columns = [(group, TEXT)] + [(labels[k], kinds.get(k, MONEY)) for k in TILES]
+    keys = TILES + FINANCE_TILES
+    columns = [(group, TEXT)] + [
+        (labels[k], PERCENT if k.endswith("_percent") else kinds.get(k, MONEY)) for k in keys
+    ]
     table = Table(_("Indicators"), columns)
     for name, f in rows.items():
-        table.rows.append([name] + [f[k] for k in TILES])
-    table.rows.append([_("Total")] + [figures[k] for k in TILES])
+        table.rows.append([name] + [f[k] for k in keys])
+    table.rows.append([_("Total")] + [figures[k] for k in keys])
     response = HttpResponse(
         to_xlsx([table]),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
