@@ -81,7 +81,7 @@ def _labels() -> dict[str, str]:
         "roa_percent": _("Return on assets (%)"),
         "roa_annualised_percent": _("Return on assets, annualised (%)"),
         "write_offs_value": _("Written off (USD)"),
-        "write_offs_count": _("Loans written off"),
+        "write_offs_count": _("Number of loans written off"),
         "write_offs_percent": _("Loans written off (%)"),
     }
 
