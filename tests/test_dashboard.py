@@ -27,7 +27,9 @@ def program() -> tuple[Caja, Caja, Caja]:
     for caja, women in ((quito, 3), (manta, 1), (loja, 2)):
         for i in range(4):
             enrol(caja, gender="female" if i < women else "male")
-        run_meeting(caja, FOUNDED, [SheetRow(member=n, shares=2) for n in range(1, 5)])
+        run_meeting(
+            caja, FOUNDED, [SheetRow(member=n, shares=2, social_fund=True) for n in range(1, 5)]
+        )
     return quito, manta, loja
 
 
@@ -98,3 +100,6 @@ def test_the_savix_quarterly_csv_is_scoped_and_complete(program: tuple[Caja, Caj
     header = rows[0]
     assert manta_row[header.index("registered_members_now_women")] == "1"
     assert manta_row[header.index("value_of_savings_this_cycle")] == "40.00"  # 4 × 2 × 5.00
+    # Cash in the box 44.00: 40.00 of savings (loan fund) and 4.00 of social fund.
+    assert manta_row[header.index("loan_fund_cash_box")] == "40.00"
+    assert manta_row[header.index("cash_in_other_funds")] == "4.00"

@@ -120,7 +120,8 @@ def savix_table(cajas: QuerySet[Caja], on: dt.date) -> Table:
                     loans.filter(loan_id__in=late_loans).aggregate(s=Sum("balance_cents"))["s"] or 0
                 ),
                 money(written_off),
-                money(balances.get(chart.CASH, 0)),
+                # One box in the books: the social fund's cash is "cash in other funds".
+                money(balances.get(chart.CASH, 0) - balances.get(chart.SOCIAL_FUND, 0)),
                 money(balances.get(chart.BANK, 0)),
                 money(balances.get(chart.SOCIAL_FUND, 0)),
                 money(0),
