@@ -212,14 +212,19 @@ def indicators(
 
     # Financial performance in each caja's current cycle (whole cajas: not split by gender or
     # nationality). Annualised: profit × 52 ÷ weeks since the cycle started, caja by caja.
-    for territory, started, *values in FigureCycle.objects.filter(caja__in=caja_ids).values_list(
-        f"caja__{key}", "started_on", *CYCLE_FIELDS
+    # Summed in SQL per group and cycle start date (cajas founded or shared out on the same day
+    # share one row), so the rows fetched follow the calendar, not the number of cajas.
+    for territory, started, *values in (
+        FigureCycle.objects.filter(caja__in=caja_ids)
+        .values_list(f"caja__{key}", "started_on")
+        .annotate(*(Sum(field) for field in CYCLE_FIELDS))
+        .order_by()
     ):
         t = totals[territory]
         for field, value in zip(CYCLE_FIELDS, values, strict=True):
-            t[field] += value
+            t[field] += value or 0
+        profit = values[CYCLE_FIELDS.index("profit_cents")] or 0
         days = max((end - started).days, 7)
-        profit = dict(zip(CYCLE_FIELDS, values, strict=True))["profit_cents"]
         t["profit_annualised"] += int(
             (Decimal(profit) * 364 / days).quantize(Decimal(1), ROUND_HALF_UP)
         )
