@@ -28,6 +28,10 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
+def pct(part: int, whole: int) -> Decimal:
+    return (D(part) * 100 / D(whole)).quantize(D("0.01"), "ROUND_HALF_UP") if whole else D("0.00")
+
+
 def test_a_hand_checked_program() -> None:
     quito = make_caja(territory="Quito")
     enrol(quito, role="president", gender="female", nationality="VE")
@@ -151,6 +155,53 @@ def test_on_a_demo_program_every_figure_equals_a_recount_from_the_ledger() -> No
         ).aggregate(d=Sum("debit"), c=Sum("credit"))
         profit += (t["c"] or 0) - (t["d"] or 0)
     assert figures["profit"] == D(profit) / 100
+
+    # The rest of the dashboard's figures, recounted from the records one caja at a time.
+    from cajas.meetings.models import Meeting
+    from cajas.org.models import Cycle
+
+    assert figures["women_percent"] == pct(
+        sum(m.person.gender == "female" for m in members), len(members)
+    )
+    borrowers = {loan.membership_id for loan in Loan.objects.filter(status=LoanStatus.DISBURSED)}
+    outstanding = Loan.objects.filter(status=LoanStatus.DISBURSED).count()
+    assert figures["loans_outstanding_count"] == outstanding
+    assert figures["members_with_loans_percent"] == pct(len(borrowers), len(members))
+    assert figures["average_loan"] == (D(lines("1301.")) / 100 / outstanding).quantize(D("0.01"))
+    assert figures["cajas_implemented"] == Caja.objects.filter(founded_on__lte=on).count()
+    assert figures["cajas_active"] == sum(
+        Meeting.objects.filter(
+            caja=caja, status="closed", date__gt=on - dt.timedelta(days=60), date__lte=on
+        ).exists()
+        for caja in Caja.objects.all()
+    )
+    fund_cash = lines("1101") + lines("1102") + lines("2201")  # the fund is a credit balance
+    assert figures["loan_fund_utilisation_percent"] == pct(
+        lines("1301."), lines("1301.") + fund_cash
+    )
+    assert figures["return_on_savings_percent"] == pct(profit, -lines("2101."))
+    assert figures["roa_percent"] == pct(profit, assets["d"] - assets["c"])
+    at_start = now = written_off = written_off_n = granted_in_cycle = 0
+    for caja in Caja.objects.all():
+        cycle = Cycle.objects.get(caja=caja, status="open")
+        people = Membership.objects.filter(caja=caja)
+        at_start += sum(m.active_on(cycle.started_on) for m in people)
+        now += sum(m.left_on is None for m in people)
+        losses = JournalLine.objects.filter(
+            entry__caja=caja,
+            entry__kind=EntryKind.LOAN_WRITE_OFF,
+            entry__date__gte=cycle.started_on,
+            account__code="5103",
+        )
+        written_off += losses.aggregate(s=Sum("debit"))["s"] or 0
+        written_off_n += losses.count()
+        granted_in_cycle += Loan.objects.filter(
+            caja=caja, disbursed_on__gte=cycle.started_on
+        ).count()
+    assert figures["membership_growth_percent"] == pct(now - at_start, at_start)
+    assert figures["write_offs_value"] == D(written_off) / 100
+    assert figures["write_offs_count"] == written_off_n
+    assert figures["write_offs_percent"] == pct(written_off_n, granted_in_cycle)
 
     # The same through the filters: Venezuelan women, credits granted in the last 90 days.
     since = on - dt.timedelta(days=90)
