@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.meetings.services import SheetRow
@@ -58,6 +59,15 @@ def test_health_rules_on_hand_checked_cajas() -> None:
     )
     again = {h.caja.code: h for h in evaluate(Caja.objects.all(), on)}
     assert again["ausente"].alerts == [] and healthy.pk and short.pk
+    # A threshold stored as 30.00 reads "30", not "3E+1".
+    HealthRule.objects.create(
+        program=absent.program, code="no_meeting", threshold=Decimal("30"), weight=25
+    )
+    late = {h.caja.code: h for h in evaluate(Caja.objects.all(), on + dt.timedelta(days=30))}
+    assert "Sin reunión desde hace más de 30 días" in late["sana"].alerts
+    with translation.override("en"):
+        late = {h.caja.code: h for h in evaluate(Caja.objects.all(), on + dt.timedelta(days=30))}
+    assert "No meeting for more than 30 days" in late["sana"].alerts
 
 
 def test_a_visit_closes_only_when_its_actions_are_done() -> None:

@@ -19,7 +19,7 @@ from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
-from cajas.loans.models import Loan, LoanStatus
+from cajas.loans.models import Loan, LoanGuarantor, LoanStatus
 from cajas.loans.rules import amount_due_now, amount_owed, days_past_due
 from cajas.loans.selectors import borrowing_limit
 from cajas.loans.services import (
@@ -39,7 +39,7 @@ from cajas.members.models import Membership
 from cajas.members.services import member_code_new, member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
 from cajas.org.services import caja_create
-from cajas.shareouts.services import shareout_execute, shareout_preview
+from cajas.shareouts.services import member_exit, shareout_execute, shareout_preview
 
 SEED = 2026
 PASSWORD = "cajas-demo-2026"
@@ -130,34 +130,86 @@ def _enrol_members(caja: Caja, rng: random.Random, founded: dt.date, size: int) 
     size = min(size, 40)
     roles = ["president", "treasurer", "secretary"] + ["member"] * (size - 3)
     for role in roles:
-        woman = rng.random() < 0.66
-        nationality = rng.choices(["VE", "EC", "CO"], weights=[78, 17, 5])[0]
-        age = rng.randint(19, 64)
-        birth = founded - dt.timedelta(days=age * 365 + rng.randint(0, 364))
-        if nationality == "EC":
-            doc, status = "cedula", "host_community"
-        else:
-            doc = rng.choices(["passport", "foreign_id", "refugee_id", "none"], [40, 25, 10, 25])[0]
-            status = rng.choices(
-                ["regular", "in_process", "irregular", "refugee", "asylum_seeker"],
-                [35, 30, 20, 10, 5],
-            )[0]
-        member_enrol(
-            caja_id=caja.pk,
-            joined_on=founded,
-            role=role,
-            code=member_code_new(rng),
-            given_names=rng.choice(WOMEN if woman else MEN),
-            family_names=f"{rng.choice(FAMILY)} {rng.choice(FAMILY)}",
-            gender="female" if woman else "male",
-            birth_date=birth,
-            nationality=nationality,
-            phone=f"09{rng.randint(10_000_000, 99_999_999)}",
-            document_type=doc,
-            document_number="" if doc == "none" else f"{rng.randint(10**8, 10**9 - 1)}",
-            mobility_status=status,
-            sensitive_data_consent_on=founded,
+        _enrol_one(caja, rng, founded, role)
+
+
+def _enrol_one(caja: Caja, rng: random.Random, joined: dt.date, role: str = "member") -> Membership:
+    woman = rng.random() < 0.66
+    nationality = rng.choices(["VE", "EC", "CO"], weights=[78, 17, 5])[0]
+    age = rng.randint(19, 64)
+    birth = joined - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+    if nationality == "EC":
+        doc, status = "cedula", "host_community"
+    else:
+        doc = rng.choices(["passport", "foreign_id", "refugee_id", "none"], [40, 25, 10, 25])[0]
+        status = rng.choices(
+            ["regular", "in_process", "irregular", "refugee", "asylum_seeker"],
+            [35, 30, 20, 10, 5],
+        )[0]
+    return member_enrol(
+        caja_id=caja.pk,
+        joined_on=joined,
+        role=role,
+        code=member_code_new(rng),
+        given_names=rng.choice(WOMEN if woman else MEN),
+        family_names=f"{rng.choice(FAMILY)} {rng.choice(FAMILY)}",
+        gender="female" if woman else "male",
+        birth_date=birth,
+        nationality=nationality,
+        phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+        document_type=doc,
+        document_number="" if doc == "none" else f"{rng.randint(10**8, 10**9 - 1)}",
+        mobility_status=status,
+        sensitive_data_consent_on=joined,
+    )
+
+
+def _newcomers(caja: Caja, churn: random.Random, day: dt.date, n: int) -> set[int]:
+    """Now and then a neighbour joins (before the meeting opens, so she is on its list)."""
+    if not 2 <= n <= 8 or churn.random() >= 0.15:
+        return set()
+    active = Membership.objects.filter(caja=caja, left_on__isnull=True).count()
+    if active >= bylaws_in_force(caja, day).max_members:
+        return set()
+    return {_enrol_one(caja, churn, day).pk}
+
+
+def _leavers(meeting: Meeting, churn: random.Random, n: int, trouble: str | None) -> set[int]:
+    """Now and then a member leaves (more often where attendance is poor): her savings are
+    paid back at the meeting. Only members with no loan and no guarantee open."""
+    if n < 2 or churn.random() >= (0.45 if trouble == "low_attendance" else 0.2):
+        return set()
+    open_statuses = [LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED]
+    tied = set(
+        Loan.objects.filter(caja=meeting.caja_id, status__in=open_statuses).values_list(
+            "membership_id", flat=True
         )
+    ) | set(
+        LoanGuarantor.objects.filter(
+            loan__caja=meeting.caja_id, loan__status__in=open_statuses
+        ).values_list("membership_id", flat=True)
+    )
+    free = [
+        m
+        for m in Membership.objects.filter(
+            caja=meeting.caja_id, left_on__isnull=True, role="member"
+        ).order_by("number")
+        if m.pk not in tied and m.joined_on < meeting.date
+    ]
+    if not free:
+        return set()
+    leaving = churn.choice(free)
+    try:
+        member_exit(
+            meeting_id=meeting.pk,
+            member=leaving.number,
+            reason=churn.choice(["withdrawal", "withdrawal", "withdrawal", "transfer"]),
+            recorded_by="tesoreria",
+        )
+    except RuleViolation:
+        return set()
+    Attendance.objects.filter(meeting=meeting, membership=leaving).delete()
+    return {leaving.pk}
 
 
 def _hold_meetings(
@@ -171,6 +223,7 @@ def _hold_meetings(
     share_out_after: int | None = None,
 ) -> None:
     bylaws = bylaws_in_force(caja)
+    churn = random.Random(f"{SEED}:{caja.code}")  # members joining and leaving
     habits: dict[int, str] = {}  # loan id → "good", "late" or "default"
     savings = 0
     held = meetings - 3 if trouble == "stopped_meeting" else meetings
@@ -178,8 +231,14 @@ def _hold_meetings(
     for n in range(held):
         day = founded + dt.timedelta(days=30 * n + 7)
         with transaction.atomic():
+            joined = _newcomers(caja, churn, day, n) if n < held - 1 else set()
             meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria")
-            rows = list(Attendance.objects.filter(meeting=meeting).select_related("membership"))
+            left = _leavers(meeting, churn, n, trouble) if n < held - 1 else set()
+            rows = [
+                row
+                for row in Attendance.objects.filter(meeting=meeting).select_related("membership")
+                if row.membership_id not in left
+            ]
             items: list[MeetingItem] = []
             room = bylaws.max_capital_cents - savings
             for row in rows:
@@ -235,7 +294,7 @@ def _hold_meetings(
                             amount_cents=bylaws.social_fund_per_meeting_cents,
                         )
                     )
-                if n == 0:
+                if n == 0 or m.pk in joined:
                     items.append(
                         MeetingItem(
                             meeting=meeting,
@@ -260,7 +319,7 @@ def _hold_meetings(
             counted = expected
             if trouble == "cash_shortages" and n % 3 == 2:
                 counted -= rng.choice([500, 1250, 2000])
-            elif rng.random() < 0.03:
+            elif rng.random() < 0.015:  # a rare slip in a well-run caja
                 counted -= rng.choice([10, 25, 100])
             meeting_close(
                 meeting_id=meeting.pk,

@@ -125,7 +125,9 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
                 threshold, weight = rules[code]
                 health.score -= weight
                 health.codes.append(code)
-                health.alerts.append(str(DEFAULT_RULES[code][2]).format(t=threshold.normalize()))
+                health.alerts.append(
+                    str(DEFAULT_RULES[code][2]).format(t=f"{threshold.normalize():f}")
+                )
         health.score = max(health.score, 0)
         result.append(health)
     return result
