@@ -73,6 +73,11 @@ def test_filters_change_the_figures(program: tuple[Caja, Caja, Caja]) -> None:
     assert _figure(admin.get("/program/?territory=Quito").content.decode(), "members") == "4"
     page = admin.get(f"/program/?partner={quito.partner_id}").content.decode()
     assert _figure(page, "women_percent") == "75.00"
+    # Everyone here was born in 1990: never again 18 to 25.
+    page = admin.get("/program/?age=18-25").content.decode()
+    assert _figure(page, "members") == "0" and _figure(page, "savings") == "0.00"
+    assert 'name="program"' not in page  # one program: nothing to choose
+    assert _figure(admin.get("/program/?age=nonsense").content.decode(), "members") == "12"
 
 
 def test_members_and_officers_have_no_dashboard(program: tuple[Caja, Caja, Caja]) -> None:
@@ -103,3 +108,17 @@ def test_the_savix_quarterly_csv_is_scoped_and_complete(program: tuple[Caja, Caj
     # Cash in the box 44.00: 40.00 of savings (loan fund) and 4.00 of social fund.
     assert manta_row[header.index("loan_fund_cash_box")] == "40.00"
     assert manta_row[header.index("cash_in_other_funds")] == "4.00"
+
+
+def test_staff_of_two_programs_choose_one(program: tuple[Caja, Caja, Caja]) -> None:
+    from tests.conftest import make_program
+
+    quito, _manta, _loja = program
+    other = make_caja(code="otro-1", program=make_program(code="otro"), members=2)
+    client = _staff("pia", role=StaffRole.PROGRAM_ADMIN, program=quito.program)
+    user = User.objects.get(username="pia")
+    StaffAssignment.objects.create(user=user, role=StaffRole.PROGRAM_ADMIN, program=other.program)
+    page = client.get("/program/").content.decode()
+    assert 'name="program"' in page and _figure(page, "members") == "14"
+    page = client.get(f"/program/?program={other.program_id}").content.decode()
+    assert _figure(page, "members") == "2"

@@ -92,6 +92,9 @@ def test_a_hand_checked_program() -> None:
     assert later["survival"]["6_months"]["cajas"] == 2
     assert later["survival"]["6_months"]["still_active"] == 0  # no meeting since April
     out = StringIO()
+    call_command("indicators", "--age-band", "18-25", "--json", stdout=out)
+    assert json.loads(out.getvalue())["members"] == 0  # all born in 1990
+    out = StringIO()
     call_command("indicators", "--territory", "Quito", "--json", stdout=out)
     data = json.loads(out.getvalue())
     for key in (
@@ -202,6 +205,29 @@ def test_on_a_demo_program_every_figure_equals_a_recount_from_the_ledger() -> No
     assert figures["write_offs_value"] == D(written_off) / 100
     assert figures["write_offs_count"] == written_off_n
     assert figures["write_offs_percent"] == pct(written_off_n, granted_in_cycle)
+
+    # An age band, on the end date, straight from the records.
+    def age(born: dt.date) -> int:
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    band = indicators(Caja.objects.all(), Filters(age_band=(26, 35)), on)
+    young = [m for m in members if 26 <= age(m.person.birth_date) <= 35]
+    assert 0 < band["members"] == len(young) < len(members)
+    in_band = [
+        m
+        for m in Membership.objects.select_related("person")
+        if 26 <= age(m.person.birth_date) <= 35
+    ]
+    theirs = JournalLine.objects.filter(
+        account__membership__in=in_band, account__code__startswith="2101."
+    ).aggregate(d=Sum("debit"), c=Sum("credit"))
+    assert band["savings"] == D((theirs["c"] or 0) - (theirs["d"] or 0)) / 100
+    assert (
+        band["credits_granted_count"]
+        == granted.filter(account__loan__membership__in=in_band).count()
+    )
+    band_loans = Loan.objects.filter(status=LoanStatus.DISBURSED, membership__in=in_band)
+    assert band["loans_outstanding_count"] == band_loans.count()
 
     # The same through the filters: Venezuelan women, credits granted in the last 90 days.
     since = on - dt.timedelta(days=90)

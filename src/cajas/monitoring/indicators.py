@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
+from cajas.ledger import chart
+from cajas.ledger.models import Account
+from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.meetings.models import Meeting, MeetingStatus
+from cajas.members.models import Membership
+from cajas.monitoring.ages import birth_dates
 from cajas.monitoring.figures import figures_refresh_stale
 from cajas.monitoring.models import FigureCycle, FigureFlow, FigureRisk, FigureState
 from cajas.org.models import Caja
@@ -90,6 +95,7 @@ class Filters:
     date_to: dt.date | None = None
     gender: str | None = None
     nationality: str | None = None
+    age_band: tuple[int, int] | None = None  # one of ``ages.AGE_BANDS``, on the end date
 
 
 def percent_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
@@ -154,61 +160,11 @@ def indicators(
     ):
         totals[territory]["active"] = active_n
 
-    # The rest from the figures each caja keeps (refreshed first where stale): a few rows per
-    # caja, whatever the number of members, loans and entries behind them.
     figures_refresh_stale(cajas)
-    cell = Q()
-    if filters.gender:
-        cell &= Q(gender=filters.gender)
-    if filters.nationality:
-        cell &= Q(nationality=filters.nationality)
-
-    # Members (N), migrants and women on the end date; credits granted in the period.
-    granted = Q(on__gte=filters.date_from) if filters.date_from else Q()
-    for territory, n, migrants, women, credits_n, credits_v in (
-        FigureFlow.objects.filter(cell, caja__in=caja_ids, on__lte=end)
-        .values_list(f"caja__{key}")
-        .annotate(
-            n=Sum("members"),
-            migrants=Sum("members", filter=~Q(nationality="EC")),
-            women=Sum("members", filter=Q(gender="female")),
-            credits_n=Sum("credits_count", filter=granted),
-            credits_v=Sum("credits_cents", filter=granted),
-        )
-    ):
-        totals[territory].update(
-            members=n or 0,
-            migrants=migrants or 0,
-            women=women or 0,
-            credits_count=credits_n or 0,
-            credits_value=credits_v or 0,
-        )
-
-    # Savings and loans outstanding now.
-    for territory, savings, n, value, borrowers in (
-        FigureState.objects.filter(cell, caja__in=caja_ids)
-        .values_list(f"caja__{key}")
-        .annotate(
-            s=Sum("savings_cents"), n=Sum("loans_count"), v=Sum("loans_cents"), b=Sum("borrowers")
-        )
-    ):
-        totals[territory].update(
-            savings=savings or 0,
-            loans_count=n or 0,
-            loans_value=value or 0,
-            borrowers=borrowers or 0,
-        )
-
-    # PAR30: principal owed on loans whose oldest unpaid installment fell due more than 30
-    # days before the end date.
-    for territory, at_risk in (
-        FigureRisk.objects.filter(
-            cell, caja__in=caja_ids, oldest_due__lt=end - dt.timedelta(days=30)
-        )
-        .values_list(f"caja__{key}")
-        .annotate(r=Sum("owed_cents"))
-    ):
-        totals[territory]["at_risk"] = at_risk or 0
+    if filters.age_band:
+        _member_figures_from_records(totals, caja_ids, key, filters, end)
+    else:
+        _member_figures_kept(totals, caja_ids, key, filters, end)
 
     # Financial performance in each caja's current cycle (whole cajas: not split by gender or
     # nationality). Annualised: profit × 52 ÷ weeks since the cycle started, caja by caja.
@@ -277,3 +233,123 @@ def indicators(
         **figures(overall),
         f"by_{group}": {name: figures(t) for name, t in sorted(totals.items())},
     }
+
+
+def _member_figures_kept(
+    totals: dict[str, dict[str, int]], caja_ids: Any, key: str, filters: Filters, end: dt.date
+) -> None:
+    """Members, credits, savings, loans and PAR30 from the figures each caja keeps: a few rows
+    per caja, whatever the number of members, loans and entries behind them."""
+    cell = Q()
+    if filters.gender:
+        cell &= Q(gender=filters.gender)
+    if filters.nationality:
+        cell &= Q(nationality=filters.nationality)
+
+    # Members (N), migrants and women on the end date; credits granted in the period.
+    granted = Q(on__gte=filters.date_from) if filters.date_from else Q()
+    for territory, n, migrants, women, credits_n, credits_v in (
+        FigureFlow.objects.filter(cell, caja__in=caja_ids, on__lte=end)
+        .values_list(f"caja__{key}")
+        .annotate(
+            n=Sum("members"),
+            migrants=Sum("members", filter=~Q(nationality="EC")),
+            women=Sum("members", filter=Q(gender="female")),
+            credits_n=Sum("credits_count", filter=granted),
+            credits_v=Sum("credits_cents", filter=granted),
+        )
+    ):
+        totals[territory].update(
+            members=n or 0,
+            migrants=migrants or 0,
+            women=women or 0,
+            credits_count=credits_n or 0,
+            credits_value=credits_v or 0,
+        )
+
+    # Savings and loans outstanding now.
+    for territory, savings, n, value, borrowers in (
+        FigureState.objects.filter(cell, caja__in=caja_ids)
+        .values_list(f"caja__{key}")
+        .annotate(
+            s=Sum("savings_cents"), n=Sum("loans_count"), v=Sum("loans_cents"), b=Sum("borrowers")
+        )
+    ):
+        totals[territory].update(
+            savings=savings or 0,
+            loans_count=n or 0,
+            loans_value=value or 0,
+            borrowers=borrowers or 0,
+        )
+
+    # PAR30: principal owed on loans whose oldest unpaid installment fell due more than 30
+    # days before the end date.
+    for territory, at_risk in (
+        FigureRisk.objects.filter(
+            cell, caja__in=caja_ids, oldest_due__lt=end - dt.timedelta(days=30)
+        )
+        .values_list(f"caja__{key}")
+        .annotate(r=Sum("owed_cents"))
+    ):
+        totals[territory]["at_risk"] = at_risk or 0
+
+
+def _member_figures_from_records(
+    totals: dict[str, dict[str, int]], caja_ids: Any, key: str, filters: Filters, end: dt.date
+) -> None:
+    """The same figures for members of one age band, straight from the records. A member's
+    band moves with the calendar, so the kept figures are not split by it; this path is exact
+    on any end date and costs what the records cost (``make bench`` times the default view)."""
+    assert filters.age_band is not None
+    after, up_to = birth_dates(filters.age_band, end)
+    who = Q(person__birth_date__gt=after, person__birth_date__lte=up_to)
+    if filters.gender:
+        who &= Q(person__gender=filters.gender)
+    if filters.nationality:
+        who &= Q(person__nationality=filters.nationality)
+    people = Membership.objects.filter(who, caja__in=caja_ids)
+    members = people.filter(joined_on__lte=end).filter(Q(left_on__isnull=True) | Q(left_on__gt=end))
+    for territory, n, migrants, women in members.values_list(f"caja__{key}").annotate(
+        n=Count("pk"),
+        migrants=Count("pk", filter=~Q(person__nationality="EC")),
+        women=Count("pk", filter=Q(person__gender="female")),
+    ):
+        totals[territory].update(members=n, migrants=migrants, women=women)
+    savings = Account.objects.filter(
+        caja__in=caja_ids, code__startswith=chart.MEMBER_SAVINGS + ".", membership__in=people
+    )
+    for territory, cents in savings.values_list(f"caja__{key}").annotate(s=Sum("balance_cents")):
+        totals[territory]["savings"] = cents or 0
+    granted = Loan.objects.filter(
+        caja__in=caja_ids, disbursed_on__isnull=False, disbursed_on__lte=end, membership__in=people
+    )
+    if filters.date_from:
+        granted = granted.filter(disbursed_on__gte=filters.date_from)
+    for territory, n, value in granted.values_list(f"caja__{key}").annotate(
+        n=Count("pk"), v=Sum("principal_cents")
+    ):
+        totals[territory].update(credits_count=n, credits_value=value or 0)
+    late = Installment.objects.filter(
+        loan_id=OuterRef("loan_id"),
+        version=OuterRef("loan__schedule_version"),
+        due_date__lt=end - dt.timedelta(days=30),
+    ).filter(
+        Q(paid_principal_cents__lt=F("principal_cents"))
+        | Q(paid_interest_cents__lt=F("interest_cents"))
+    )
+    for territory, n, value, at_risk, borrowers in (
+        Account.objects.filter(
+            caja__in=caja_ids, loan__status=LoanStatus.DISBURSED, loan__membership__in=people
+        )
+        .annotate(is_late=Exists(late))
+        .values_list(f"caja__{key}")
+        .annotate(
+            n=Count("pk"),
+            v=Sum("balance_cents"),
+            r=Sum("balance_cents", filter=Q(is_late=True)),
+            b=Count("loan__membership", distinct=True),
+        )
+    ):
+        totals[territory].update(
+            loans_count=n, loans_value=value or 0, at_risk=at_risk or 0, borrowers=borrowers
+        )

@@ -13,17 +13,9 @@ from django.db.models.functions import RowNumber
 from cajas.loans.models import Installment, Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
+from cajas.monitoring.ages import AGE_BANDS, band_label, birth_dates
 from cajas.monitoring.indicators import percent_of
 from cajas.org.models import Caja, Cycle
-
-AGE_BANDS = [(18, 25), (26, 35), (36, 45), (46, 60), (61, 120)]
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def last_meetings(caja_ids: Any, on: dt.date, count: int = 4) -> Any:
@@ -50,13 +42,10 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
     )
     n = members.count()
     bands = {}
-    for low, high in AGE_BANDS:
-        # born after the day they would have turned high + 1, on or before turning low
-        count = members.filter(
-            person__birth_date__gt=_years_before(on, high + 1),
-            person__birth_date__lte=_years_before(on, low),
-        ).count()
-        bands[f"{low}-{high}" if high < 120 else f"{low}+"] = count
+    for band in AGE_BANDS:
+        after, up_to = birth_dates(band, on)
+        count = members.filter(person__birth_date__gt=after, person__birth_date__lte=up_to).count()
+        bands[band_label(band)] = count
     nationality = dict(
         members.values_list("person__nationality").annotate(c=Count("pk")).order_by("-c")
     )

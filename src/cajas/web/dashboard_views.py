@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from cajas.access.selectors import caja_list_for_user, user_is_staff
 from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_csv, to_xlsx
+from cajas.monitoring.ages import AGE_BANDS, band_from_label, band_label
 from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
 from cajas.monitoring.models import Stage
 from cajas.monitoring.profile import monthly_series, profile
@@ -105,6 +106,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     g = request.GET
     partner_id = g.get("partner", "")
     territory = g.get("territory", "")
+    program_id = g.get("program", "")
+    if program_id.isdigit():
+        cajas = cajas.filter(program_id=int(program_id))
     if partner_id.isdigit():
         cajas = cajas.filter(partner_id=int(partner_id))
     if territory:
@@ -117,6 +121,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         date_to=date_or_none(g.get("to")),
         gender=g.get("gender") or None,
         nationality=(g.get("nationality") or "").upper() or None,
+        age_band=band_from_label(g.get("age", "")),
     )
     figures = indicators(cajas, filters, timezone.localdate(), group=group)
     rows = figures[f"by_{group}"]
@@ -158,6 +163,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "filters": g,
         "territories": sorted(set(scoped.values_list("territory__name", flat=True))),
         "partners": Partner.objects.filter(pk__in=scoped.values("partner_id")).order_by("name"),
+        "programs": programs.order_by("name"),
+        "age_bands": [band_label(band) for band in AGE_BANDS],
         "targets": [
             {"program": p, "members": figures["members"], "cajas": figures["cajas_implemented"]}
             for p in programs

@@ -1,4 +1,5 @@
-"""``cajas indicators [--program ID] [--territory NAME] [--from DATE --to DATE] --json``."""
+"""``cajas indicators [--program ID] [--territory NAME] [--from DATE --to DATE]
+[--gender G] [--nationality XX] [--age-band 26-35] --json``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cajas.monitoring.ages import AGE_BANDS, band_from_label, band_label
 from cajas.monitoring.indicators import Filters, indicators
 from cajas.org.models import Caja, Program
 
@@ -43,6 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to")
         parser.add_argument("--gender", choices=["female", "male", "other"])
         parser.add_argument("--nationality", help="ISO code, e.g. VE")
+        parser.add_argument(
+            "--age-band", choices=[band_label(band) for band in AGE_BANDS], help="age on --to"
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -68,6 +73,7 @@ class Command(BaseCommand):
             date_to=_date(options["date_to"], "to"),
             gender=options["gender"],
             nationality=(options["nationality"] or "").upper() or None,
+            age_band=band_from_label(options["age_band"] or ""),
         )
         figures = _plain(indicators(cajas, filters, timezone.localdate()))
         if options["json"]:
