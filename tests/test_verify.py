@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cajas.ledger.models import JournalEntry, JournalLine
 from cajas.ledger.verify import verify_caja
@@ -137,3 +139,21 @@ def test_postgresql_rejects_an_insert_that_unbalances_an_entry(caja: Caja) -> No
             ]
         )
         transaction.set_rollback(True)
+
+
+@given(
+    caja=st.text(max_size=20),
+    by=st.text(max_size=20),
+    at=st.text(max_size=40),
+    seq=st.integers(min_value=1, max_value=10**9),
+)
+def test_the_posting_fast_path_links_exactly_as_chain_hash(
+    caja: str, by: str, at: str, seq: int
+) -> None:
+    from cajas.ledger.rules import ChainLinker, chain_hash
+
+    prev, digest = "a" * 64, "b" * 64
+    fast = ChainLinker(caja=caja, recorded_by=by, recorded_at=at)
+    assert fast.link(prev_hash=prev, seq=seq, digest=digest) == chain_hash(
+        prev_hash=prev, caja=caja, seq=seq, digest=digest, recorded_by=by, recorded_at=at
+    )

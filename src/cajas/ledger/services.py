@@ -28,12 +28,12 @@ from cajas.ledger.models import (
 from cajas.ledger.rules import (
     AlreadyReversed,
     BalanceWouldBeNegative,
+    ChainLinker,
     IdempotencyConflict,
     Line,
     ReasonRequired,
     ReversalOfReversal,
     UnknownAccount,
-    chain_hash,
     check_lines,
     content_digest,
     content_of,
@@ -226,18 +226,12 @@ def entries_post(
     rows: list[tuple[Any, ...]] = []
     posted: list[tuple[int, str, str]] = []
     stored_dates: dict[dt.date, Any] = {}
+    linker = ChainLinker(caja=caja.code, recorded_by=recorded_by, recorded_at=recorded_at)
     for draft, digest in fresh:
         if draft.date not in stored_dates:
             stored_dates[draft.date] = ops.adapt_datefield_value(draft.date)
         seq += 1
-        digest_hash = chain_hash(
-            prev_hash=prev,
-            caja=caja.code,
-            seq=seq,
-            digest=digest,
-            recorded_by=recorded_by,
-            recorded_at=recorded_at,
-        )
+        digest_hash = linker.link(prev_hash=prev, seq=seq, digest=digest)
         rows.append(
             (
                 caja.pk,
