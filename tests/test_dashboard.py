@@ -76,6 +76,8 @@ def test_filters_change_the_figures(program: tuple[Caja, Caja, Caja]) -> None:
     # Everyone here was born in 1990: never again 18 to 25.
     page = admin.get("/program/?age=18-25").content.decode()
     assert _figure(page, "members") == "0" and _figure(page, "savings") == "0.00"
+    assert 'data-testid="targets"' not in page and 'data-testid="targets-hidden"' in page
+    assert 'data-testid="targets"' in admin.get("/program/").content.decode()
     assert 'name="program"' not in page  # one program: nothing to choose
     assert _figure(admin.get("/program/?age=nonsense").content.decode(), "members") == "12"
 

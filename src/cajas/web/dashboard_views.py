@@ -165,10 +165,14 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "partners": Partner.objects.filter(pk__in=scoped.values("partner_id")).order_by("name"),
         "programs": programs.order_by("name"),
         "age_bands": [band_label(band) for band in AGE_BANDS],
+        # The targets are the whole program's: compared only with the unfiltered figures.
         "targets": [
             {"program": p, "members": figures["members"], "cajas": figures["cajas_implemented"]}
             for p in programs
-        ],
+        ]
+        if not any(g.get(k) for k in ("territory", "partner", "gender", "nationality", "age"))
+        else [],
+        "targets_hidden": [p for p in programs if p.target_members],
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
         "savix": "?" + urlencode(dict(g.items(), format="savix")),
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
