@@ -167,7 +167,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "age_bands": [band_label(band) for band in AGE_BANDS],
         # The targets are the whole program's: compared only with the unfiltered figures.
         "targets": [
-            {"program": p, "members": figures["members"], "cajas": figures["cajas_implemented"]}
+            {
+                "program": p,
+                "members": figures["members"],
+                "cajas": figures["cajas_implemented"],
+                "territories": cajas.filter(program=p).values("territory").distinct().count(),
+            }
             for p in programs
         ]
         if not any(g.get(k) for k in ("territory", "partner", "gender", "nationality", "age"))
