@@ -23,8 +23,8 @@ from tests.test_bad_input import assert_rejected
 pytestmark = pytest.mark.django_db
 
 
-def _caja(absent: int, short: bool = False, code: str | None = None) -> Caja:
-    caja = make_caja(code=code)
+def _caja(absent: int, short: bool = False, code: str | None = None, **bylaws: object) -> Caja:
+    caja = make_caja(code=code, bylaws=bylaws or None)
     for _ in range(10):
         enrol(caja)
     for k in range(4):
@@ -59,6 +59,16 @@ def test_health_rules_on_hand_checked_cajas() -> None:
     )
     again = {h.caja.code: h for h in evaluate(Caja.objects.all(), on)}
     assert again["ausente"].alerts == [] and healthy.pk and short.pk
+    # Bylaws charging 3 % a month flat cost far more than the legal cap.
+    costly = _caja(
+        absent=0, code="cara", loan_monthly_rate_percent=Decimal("3"), loan_interest_method="flat"
+    )
+    by_code = {h.caja.code: h for h in evaluate(Caja.objects.all(), on)}
+    assert by_code["cara"].codes == ["rate_cap"] and by_code["cara"].score == 85
+    [alert] = by_code["cara"].alerts
+    assert alert.startswith("La tasa del reglamento cuesta a los socios una TEA de ")
+    assert alert.endswith("sobre el tope legal de 28.23 %") and costly.pk
+    assert "rate_cap" not in by_code["sana"].codes  # the default bylaws comply
     # A threshold stored as 30.00 reads "30", not "3E+1".
     HealthRule.objects.create(
         program=absent.program, code="no_meeting", threshold=Decimal("30"), weight=25

@@ -55,6 +55,8 @@ TODAY = dt.date(2026, 11, 20)
 
 # Cajas in visible trouble, by index: what goes wrong.
 TROUBLE = {3: "low_attendance", 11: "cash_shortages", 22: "stopped_meeting", 30: "low_attendance"}
+# Cajas whose bylaws still charge more than the legal cap (the rest were advised to comply).
+ABOVE_CAP = {6: ("2.5", "french"), 17: ("2", "flat")}
 # The first caja closed its first cycle with a share-out after its 9th meeting.
 SHARE_OUT_AFTER = 9
 
@@ -104,8 +106,7 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
                 "share_value_cents": share_value,
                 "max_shares_per_meeting": 5 if share_value < 500 else 3,
                 "entry_fee_cents": rng.choice([500, 1000]),
-                "loan_monthly_rate_percent": rng.choice(["1.5", "2", "2", "1", "2.5"]),
-                "loan_interest_method": rng.choice(["french", "french", "flat", "german"]),
+                **_loan_terms(rng, index),
             },
         )
         _enrol_members(caja, rng, founded, size=rng.randint(34, 41))
@@ -124,6 +125,13 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
     _follow_up_visits(rng, built)
     _informal_credit_answers(rng, built)
     return result
+
+
+def _loan_terms(rng: random.Random, index: int) -> dict[str, str]:
+    rate = rng.choice(["1.5", "2", "2", "1", "1.75"])
+    method = rng.choice(["french", "french", "german", "german"])
+    rate, method = ABOVE_CAP.get(index, (rate, method))
+    return {"loan_monthly_rate_percent": rate, "loan_interest_method": method}
 
 
 def _enrol_members(caja: Caja, rng: random.Random, founded: dt.date, size: int) -> None:
@@ -319,7 +327,7 @@ def _hold_meetings(
             counted = expected
             if trouble == "cash_shortages" and n % 3 == 2:
                 counted -= rng.choice([500, 1250, 2000])
-            elif rng.random() < 0.015:  # a rare slip in a well-run caja
+            elif rng.random() < 0.01:  # a rare slip in a well-run caja
                 counted -= rng.choice([10, 25, 100])
             meeting_close(
                 meeting_id=meeting.pk,

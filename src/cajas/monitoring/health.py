@@ -12,11 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from cajas.ledger import chart
 from cajas.ledger.models import Account
 from cajas.loans.models import Installment, LoanStatus
+from cajas.loans.services import RateCheck, bylaws_rate_check
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.monitoring.indicators import percent_of
 from cajas.monitoring.models import HealthRule
 from cajas.monitoring.profile import last_meetings
-from cajas.org.models import Caja, Program
+from cajas.org.models import Bylaws, Caja, Program
 
 # code → (default threshold, weight, what it checks)
 DEFAULT_RULES = {
@@ -29,6 +30,12 @@ DEFAULT_RULES = {
     ),
     "no_meeting": (Decimal("30"), 25, _("No meeting for more than {t} days")),
     "concentration": (Decimal("50"), 15, _("Three members hold more than {t} % of the savings")),
+    # threshold: TEA points over the legal cap tolerated (0: none)
+    "rate_cap": (
+        Decimal("0"),
+        15,
+        _("The bylaws' loan rate costs members a TEA of {tea} %, above the legal cap of {cap} %"),
+    ),
 }
 
 
@@ -100,6 +107,7 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
         caja_id__in=ids, code__startswith=chart.MEMBER_SAVINGS + "."
     ).values_list("caja_id", "balance_cents"):
         savings.setdefault(caja_id, []).append(balance)
+    rate_checks = _bylaws_rate_checks(ids, on)
     rules_by_program: dict[int, dict[str, tuple[Decimal, int]]] = {}
     result = []
     for caja in cajas:
@@ -119,15 +127,43 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
             "no_meeting": last is None or (on - last).days > t["no_meeting"],
             "concentration": len(balances) > 6
             and percent_of(sum(balances[:3]), sum(balances)) > t["concentration"],
+            "rate_cap": caja.pk in rate_checks
+            and rate_checks[caja.pk].tea_percent > rate_checks[caja.pk].cap_percent + t["rate_cap"],
         }
+        rate = rate_checks.get(caja.pk)
+        values = {"tea": rate.tea_percent, "cap": rate.cap_percent} if rate else {}
         for code, hit in hits.items():
             if code in rules and hit:
                 threshold, weight = rules[code]
                 health.score -= weight
                 health.codes.append(code)
                 health.alerts.append(
-                    str(DEFAULT_RULES[code][2]).format(t=f"{threshold.normalize():f}")
+                    str(DEFAULT_RULES[code][2]).format(t=f"{threshold.normalize():f}", **values)
                 )
         health.score = max(health.score, 0)
         result.append(health)
+    return result
+
+
+def _bylaws_rate_checks(ids: list[int], on: dt.date) -> dict[int, RateCheck]:
+    """Each caja's bylaws in force against the legal cap (LOAN-005). Cajas with the same loan
+    terms share one computation: a program has a handful of distinct bylaws rates."""
+    newest: dict[int, Bylaws] = {}
+    for bylaws in Bylaws.objects.filter(caja_id__in=ids, effective_from__lte=on).order_by(
+        "caja_id", "-version"
+    ):
+        newest.setdefault(bylaws.caja_id, bylaws)
+    checks: dict[tuple[object, ...], RateCheck] = {}
+    result = {}
+    for caja_id, bylaws in newest.items():
+        terms = (
+            bylaws.loan_monthly_rate_percent,
+            bylaws.loan_interest_method,
+            bylaws.loan_max_term_months,
+            bylaws.loan_frequency,
+            bylaws.loan_rate_cap_segment,
+        )
+        if terms not in checks:
+            checks[terms] = bylaws_rate_check(bylaws, on)
+        result[caja_id] = checks[terms]
     return result
