@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
@@ -106,3 +107,32 @@ def test_two_writers_cannot_both_spend_the_same_cash() -> None:
     assert all(isinstance(e, RuleViolation) and e.code == "ledger.negative_balance" for e in errors)
     assert account_balances(caja=caja)[chart.CASH] == 0
     assert verify_caja(caja) == []
+
+
+def test_refreshes_of_overlapping_cajas_and_a_close_at_once_stay_exact() -> None:
+    from cajas.monitoring.figures import figures_refresh
+    from cajas.monitoring.indicators import Filters, indicators
+    from cajas.monitoring.models import FigureState
+    from cajas.org.models import Caja
+
+    cajas = [make_caja(members=4) for _ in range(3)]
+    for caja in cajas:
+        run_meeting(caja, FOUNDED, [SheetRow(member=n, shares=2) for n in range(1, 5)])
+    ids = [c.pk for c in cajas]
+    last = cajas[-1]
+    meeting = meeting_open(caja_id=last.pk, date=FOUNDED + dt.timedelta(days=7), opened_by="t")
+    meeting_sheet_save(meeting_id=meeting.pk, rows=[SheetRow(member=1, shares=2)])
+    counted = f"{meeting_expected_cash(meeting=meeting) / 100:.2f}"
+
+    results = in_threads(
+        lambda: figures_refresh(caja_ids=ids),
+        lambda: figures_refresh(caja_ids=list(reversed(ids))),
+        lambda: meeting_close(meeting_id=meeting.pk, counted_cash=counted, closed_by="t"),
+    )
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert FigureState.objects.filter(caja_id__in=ids).count() == 6  # women and men, no twins
+    figures = indicators(Caja.objects.filter(pk__in=ids), Filters(), FOUNDED + dt.timedelta(days=8))
+    saved = sum(
+        account_balances(caja=c)[chart.savings_account_code(n)] for c in cajas for n in range(1, 5)
+    )
+    assert figures["savings"] == Decimal(saved) / 100 and saved == 3 * 4 * 1000 + 1000

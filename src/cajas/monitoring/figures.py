@@ -56,10 +56,12 @@ def figures_refresh_stale(cajas: QuerySet[Caja] | None = None) -> int:
 def figures_refresh(*, caja_ids: Sequence[int]) -> None:
     """Recompute the kept figures of ``caja_ids`` from their records.
 
-    The ``UPDATE`` of the caja rows comes first: it waits for any posting in progress on those
-    cajas and holds them until this transaction commits, so no posting slips in between the
-    reads below and the stale flag being cleared."""
+    The caja rows are locked first: that waits for any posting in progress on those cajas and
+    holds them until this transaction commits, so no posting slips in between the reads below
+    and the stale flag being cleared."""
     ids = list(caja_ids)
+    # Locked in id order: two views refreshing overlapping sets of cajas wait, never deadlock.
+    list(Caja.objects.filter(pk__in=ids).order_by("pk").select_for_update().values_list("pk"))
     Caja.objects.filter(pk__in=ids).update(figures_stale=False)
     FigureFlow.objects.filter(caja_id__in=ids).delete()
     FigureState.objects.filter(caja_id__in=ids).delete()
