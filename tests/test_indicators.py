@@ -355,6 +355,23 @@ def test_on_a_demo_program_the_profile_figures_equal_a_recount() -> None:
         == sum(picture["nationality"].values())
         == len([m for m in Membership.objects.all() if m.active_on(on)])
     )
+    # Dropouts this cycle and members at its start, one caja at a time.
+    from cajas.org.models import Cycle
+
+    dropouts = at_start = 0
+    for caja in Caja.objects.all():
+        start = Cycle.objects.get(caja=caja, status="open").started_on
+        for m in Membership.objects.filter(caja=caja):
+            dropouts += m.left_on is not None and start < m.left_on <= on
+            at_start += m.active_on(start)
+    assert 0 < picture["dropouts"] == dropouts  # the demo's members come and go
+    n = len([m for m in Membership.objects.all() if m.active_on(on)])
+    assert picture["dropout_percent"] == (D(dropouts) * 100 / n).quantize(
+        D("0.01"), "ROUND_HALF_UP"
+    )
+    assert picture["dropout_percent_of_start"] == (D(dropouts) * 100 / at_start).quantize(
+        D("0.01"), "ROUND_HALF_UP"
+    )
 
 
 def test_financial_performance_of_the_cycle_by_hand() -> None:

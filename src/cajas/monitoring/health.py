@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +61,7 @@ def rules_for(program: Program) -> dict[str, tuple[Decimal, int]]:
 def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     """Every caja's score and alerts, a handful of aggregate queries for all of them."""
     cajas = Caja.objects.filter(pk__in=cajas.values("pk")).select_related("program")
-    ids = [c.pk for c in cajas]
+    ids = cajas.values("pk")  # a subquery: no list of thousands of ids to send
     last_meeting = dict(
         Meeting.objects.filter(caja_id__in=ids, status=MeetingStatus.CLOSED, date__lte=on)
         .values_list("caja_id")
@@ -72,7 +73,7 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
         "caja_id", "pk"
     ):
         recent.setdefault(caja_id, []).append(meeting_id)
-    meeting_ids = [m for rows in recent.values() for m in rows]
+    meeting_ids = last_meetings(ids, on)
     attendance = {
         meeting_id: (present, listed)
         for meeting_id, present, listed in Attendance.objects.filter(meeting_id__in=meeting_ids)
@@ -111,7 +112,9 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     rules_by_program: dict[int, dict[str, tuple[Decimal, int]]] = {}
     result = []
     for caja in cajas:
-        rules = rules_by_program.setdefault(caja.program_id, rules_for(caja.program))
+        if caja.program_id not in rules_by_program:  # once per program, not per caja
+            rules_by_program[caja.program_id] = rules_for(caja.program)
+        rules = rules_by_program[caja.program_id]
         health = Health(caja)
         t = {code: default[0] for code, default in DEFAULT_RULES.items()}
         t.update({code: v[0] for code, v in rules.items()})
@@ -145,7 +148,7 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     return result
 
 
-def _bylaws_rate_checks(ids: list[int], on: dt.date) -> dict[int, RateCheck]:
+def _bylaws_rate_checks(ids: Any, on: dt.date) -> dict[int, RateCheck]:
     """Each caja's bylaws in force against the legal cap (LOAN-005). Cajas with the same loan
     terms share one computation: a program has a handful of distinct bylaws rates."""
     newest: dict[int, Bylaws] = {}

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
 from cajas.loans.models import Installment, Loan
@@ -15,7 +15,7 @@ from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.monitoring.ages import AGE_BANDS, band_label, birth_dates
 from cajas.monitoring.indicators import percent_of
-from cajas.org.models import Caja, Cycle
+from cajas.org.models import Caja
 
 
 def last_meetings(caja_ids: Any, on: dt.date, count: int = 4) -> Any:
@@ -56,20 +56,16 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
         present=Count("pk", filter=Q(status__in=["present", "represented"])), listed=Count("pk")
     )
     # Dropouts in the current cycles: members who left since their caja's cycle began.
-    cycle_start = Subquery(
-        Cycle.objects.filter(caja_id=OuterRef("caja_id"), status="open").values("started_on")[:1]
+    # One join on the open cycle (a caja has one), not a subquery per member.
+    start = F("caja__cycles__started_on")
+    counts = Membership.objects.filter(caja__in=ids, caja__cycles__status="open").aggregate(
+        dropouts=Count("pk", filter=Q(left_on__gt=start, left_on__lte=on)),
+        at_start=Count(
+            "pk",
+            filter=Q(joined_on__lte=start) & (Q(left_on__isnull=True) | Q(left_on__gt=start)),
+        ),
     )
-    in_cycle = (
-        Membership.objects.filter(caja__in=ids)
-        .annotate(start=cycle_start)
-        .exclude(start__isnull=True)
-    )
-    dropouts = in_cycle.filter(left_on__gt=F("start"), left_on__lte=on).count()
-    at_start = (
-        in_cycle.filter(joined_on__lte=F("start"))
-        .filter(Q(left_on__isnull=True) | Q(left_on__gt=F("start")))
-        .count()
-    )
+    dropouts, at_start = counts["dropouts"], counts["at_start"]
     # Crédito digno over the loans granted.
     granted = Loan.objects.filter(caja__in=ids, disbursed_on__isnull=False, disbursed_on__lte=on)
     loans = granted.aggregate(
