@@ -186,6 +186,11 @@ def test_execution_pays_everyone_closes_the_cycle_and_never_pays_twice() -> None
     shareout = shareout_execute(meeting_id=assembly.pk, executed_by="tesorera", reinvest={1: 1000})
     figures = indicators(Caja.objects.all(), Filters(), assembly.date)
     assert figures["profit"] == D("0.00")  # the new cycle has earned nothing yet
+    from cajas.web.selectors import member_lines
+
+    lines = {line.membership.number: line for line in member_lines(caja=caja)}
+    assert all(line.shares == 0 for line in lines.values())  # paid out: the cycle starts over
+    assert lines[1].savings == 1000 and lines[2].savings == 0
     assert figures["assets"] == D(cash_before - sum(p.amount for p in plan.payouts) + 1000) / 100
     balances = account_balances(caja=caja)
     paid = sum(p.amount for p in plan.payouts) - 1000  # member 1 left 10.00 invested

@@ -12,7 +12,7 @@ from cajas.ledger.models import JournalLine
 from cajas.ledger.selectors import account_balances
 from cajas.meetings.models import Meeting, MeetingItem
 from cajas.members.models import Membership
-from cajas.org.models import Caja
+from cajas.org.models import Caja, Cycle, CycleStatus
 
 
 @dataclass
@@ -55,14 +55,21 @@ def caja_rows(*, cajas: QuerySet[Caja]) -> list[dict[str, Any]]:
 
 
 def member_lines(*, caja: Caja, only: Membership | None = None) -> list[MemberLine]:
+    """Active members with their savings and the shares they bought this cycle (a share-out
+    pays the shares out: the next cycle counts from zero)."""
     balances = account_balances(caja=caja)
+    bought = MeetingItem.objects.filter(
+        meeting__caja=caja, meeting__status="closed", kind="shares", waived=False
+    )
+    started = (
+        Cycle.objects.filter(caja=caja, status=CycleStatus.OPEN)
+        .values_list("started_on", flat=True)
+        .first()
+    )
+    if started is not None:
+        bought = bought.filter(meeting__date__gte=started)
     shares = dict(
-        MeetingItem.objects.filter(
-            meeting__caja=caja, meeting__status="closed", kind="shares", waived=False
-        )
-        .values("membership")
-        .annotate(s=Sum("shares"))
-        .values_list("membership", "s")
+        bought.values("membership").annotate(s=Sum("shares")).values_list("membership", "s")
     )
     members = Membership.objects.filter(caja=caja, left_on__isnull=True).select_related("person")
     if only is not None:
