@@ -162,3 +162,30 @@ def test_informal_credit_at_joining_and_now(caja_a: Caja, alice: User) -> None:
     client.post(f"/cajas/{caja_a.pk}/survey/", {"used_2": "no", "used_5": "yes"})
     use = informal_credit_use(Caja.objects.all(), dt.date.today())
     assert use["informal_now_percent"] == Decimal("20.00")  # 1 of 5: member 5
+
+
+def test_health_flags_concentrated_savings_and_a_late_portfolio() -> None:
+    from tests.conftest import enrol, make_caja
+    from tests.test_loans import _caja as caja_with_savings
+    from tests.test_loans import _disbursed
+
+    concentrated = make_caja(code="concentrada", bylaws={"max_shares_per_meeting": 10})
+    for role in ("president", "treasurer", "secretary", *["member"] * 5):
+        enrol(concentrated, role=role)
+    run_meeting(
+        concentrated,
+        FOUNDED,
+        [SheetRow(member=n, shares=10 if n <= 3 else 1) for n in range(1, 9)],
+    )
+    lender = caja_with_savings()
+    _disbursed(lender)  # 120.00 to member 4; the first installment falls due on 2025-04-17
+
+    def health(on: dt.date) -> dict[str, list[str]]:
+        return {h.caja.code: h.codes for h in evaluate(Caja.objects.all(), on)}
+
+    # three members hold 150.00 of the 175.00 saved: 85.71 %
+    assert health(FOUNDED + dt.timedelta(days=10))["concentrada"] == ["concentration"]
+    assert "par30" not in health(dt.date(2025, 5, 1))[lender.code]  # 14 days late
+    late = {h.caja.code: h for h in evaluate(Caja.objects.all(), dt.date(2025, 6, 1))}
+    assert "par30" in late[lender.code].codes  # 45 days late: all of it at risk
+    assert "Cartera en riesgo a más de 30 días sobre el 10 %" in late[lender.code].alerts

@@ -7,16 +7,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account
-from cajas.loans.models import Installment, LoanStatus
 from cajas.loans.services import RateCheck, bylaws_rate_check
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
+from cajas.monitoring.figures import figures_refresh_stale
 from cajas.monitoring.indicators import percent_of
-from cajas.monitoring.models import HealthRule
+from cajas.monitoring.models import FigureRisk, FigureState, HealthRule
 from cajas.monitoring.profile import last_meetings
 from cajas.org.models import Bylaws, Caja, Program
 
@@ -85,29 +86,41 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
         .exclude(cash_difference_cents=0)
         .values_list("pk", flat=True)
     )
-    owed: dict[int, int] = {}
-    at_risk: dict[int, int] = {}
-    late = Installment.objects.filter(
-        loan__caja_id__in=ids,
-        loan__status=LoanStatus.DISBURSED,
-        version=F("loan__schedule_version"),
-        due_date__lt=on - dt.timedelta(days=30),
-    ).filter(
-        Q(paid_principal_cents__lt=F("principal_cents"))
-        | Q(paid_interest_cents__lt=F("interest_cents"))
+    # PAR30 from the figures each caja keeps (the same test as the dashboard's).
+    figures_refresh_stale(cajas)
+    owed = dict(
+        FigureState.objects.filter(caja__in=ids)
+        .values_list("caja_id")
+        .annotate(v=Sum("loans_cents"))
+        .order_by()
     )
-    late_loans = set(late.values_list("loan_id", flat=True))
-    for caja_id, loan_id, balance in Account.objects.filter(
-        caja_id__in=ids, loan__status=LoanStatus.DISBURSED
-    ).values_list("caja_id", "loan_id", "balance_cents"):
-        owed[caja_id] = owed.get(caja_id, 0) + balance
-        if loan_id in late_loans:
-            at_risk[caja_id] = at_risk.get(caja_id, 0) + balance
-    savings: dict[int, list[int]] = {}
-    for caja_id, balance in Account.objects.filter(
-        caja_id__in=ids, code__startswith=chart.MEMBER_SAVINGS + "."
-    ).values_list("caja_id", "balance_cents"):
-        savings.setdefault(caja_id, []).append(balance)
+    at_risk = dict(
+        FigureRisk.objects.filter(caja__in=ids, oldest_due__lt=on - dt.timedelta(days=30))
+        .values_list("caja_id")
+        .annotate(r=Sum("owed_cents"))
+        .order_by()
+    )
+    # Concentration: each caja's three largest savings against all of them, in SQL.
+    savings = Account.objects.filter(caja__in=ids, code__startswith=chart.MEMBER_SAVINGS + ".")
+    totals = {
+        caja_id: (n, total)
+        for caja_id, n, total in savings.values_list("caja_id")
+        .annotate(n=Count("pk"), s=Sum("balance_cents"))
+        .order_by()
+    }
+    top3: dict[int, int] = {}
+    for caja_id, balance in (
+        savings.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("caja_id")],
+                order_by=[F("balance_cents").desc(), F("pk")],
+            )
+        )
+        .filter(rank__lte=3)
+        .values_list("caja_id", "balance_cents")
+    ):
+        top3[caja_id] = top3.get(caja_id, 0) + balance
     rate_checks = _bylaws_rate_checks(ids, on)
     rules_by_program: dict[int, dict[str, tuple[Decimal, int]]] = {}
     result = []
@@ -122,14 +135,14 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
         present = sum(attendance.get(m, (0, 0))[0] for m in rows)
         listed = sum(attendance.get(m, (0, 0))[1] for m in rows)
         last = last_meeting.get(caja.pk)
-        balances = sorted(savings.get(caja.pk, []), reverse=True)
+        accounts, saved = totals.get(caja.pk, (0, 0))
         hits = {
             "par30": percent_of(at_risk.get(caja.pk, 0), owed.get(caja.pk, 0)) > t["par30"],
             "attendance": listed > 0 and percent_of(present, listed) < t["attendance"],
             "cash_differences": sum(1 for m in rows if m in differences) >= t["cash_differences"],
             "no_meeting": last is None or (on - last).days > t["no_meeting"],
-            "concentration": len(balances) > 6
-            and percent_of(sum(balances[:3]), sum(balances)) > t["concentration"],
+            "concentration": accounts > 6
+            and percent_of(top3.get(caja.pk, 0), saved or 0) > t["concentration"],
             "rate_cap": caja.pk in rate_checks
             and rate_checks[caja.pk].tea_percent > rate_checks[caja.pk].cap_percent + t["rate_cap"],
         }
