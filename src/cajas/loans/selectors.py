@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances
@@ -34,6 +34,15 @@ class LoanLine:
     bucket: str
     due_now: int
     payoff: int
+
+
+def unpaid_installments() -> QuerySet[Installment]:
+    """Installments of each loan's current schedule with principal or interest still unpaid
+    (late fees aside): what arrears and PAR30 look at."""
+    return Installment.objects.filter(version=F("loan__schedule_version")).filter(
+        Q(paid_principal_cents__lt=F("principal_cents"))
+        | Q(paid_interest_cents__lt=F("interest_cents"))
+    )
 
 
 def loans_for(caja: Caja, membership: Membership | None = None) -> QuerySet[Loan]:

@@ -21,11 +21,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, QuerySet, Sum
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind
-from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.models import Loan, LoanStatus
+from cajas.loans.selectors import unpaid_installments
 from cajas.members.models import Membership
 from cajas.monitoring.models import FigureCycle, FigureFlow, FigureRisk, FigureState
 from cajas.org.models import Caja, Cycle, CycleStatus
@@ -68,8 +69,7 @@ def figures_refresh(*, caja_ids: Sequence[int]) -> None:
     FigureRisk.objects.filter(caja_id__in=ids).delete()
     FigureCycle.objects.filter(caja_id__in=ids).delete()
     FigureFlow.objects.bulk_create(_flows(ids), batch_size=1000)
-    states = list(_states(ids))
-    FigureState.objects.bulk_create(states, batch_size=1000)
+    FigureState.objects.bulk_create(_states(ids), batch_size=1000)
     FigureRisk.objects.bulk_create(_risks(ids), batch_size=1000)
     FigureCycle.objects.bulk_create(_cycles(ids), batch_size=1000)
 
@@ -154,15 +154,8 @@ def _states(ids: list[int]) -> Iterable[FigureState]:
 
 def _risks(ids: list[int]) -> Iterable[FigureRisk]:
     oldest = dict(
-        Installment.objects.filter(
-            loan__caja_id__in=ids,
-            loan__status=LoanStatus.DISBURSED,
-            version=F("loan__schedule_version"),
-        )
-        .filter(
-            Q(paid_principal_cents__lt=F("principal_cents"))
-            | Q(paid_interest_cents__lt=F("interest_cents"))
-        )
+        unpaid_installments()
+        .filter(loan__caja_id__in=ids, loan__status=LoanStatus.DISBURSED)
         .values_list("loan_id")
         .annotate(oldest=Min("due_date"))
         .order_by()

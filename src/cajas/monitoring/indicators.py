@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account
-from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.models import Loan, LoanStatus
+from cajas.loans.selectors import unpaid_installments
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.monitoring.ages import birth_dates
@@ -329,13 +330,8 @@ def _member_figures_from_records(
         n=Count("pk"), v=Sum("principal_cents")
     ):
         totals[territory].update(credits_count=n, credits_value=value or 0)
-    late = Installment.objects.filter(
-        loan_id=OuterRef("loan_id"),
-        version=OuterRef("loan__schedule_version"),
-        due_date__lt=end - dt.timedelta(days=30),
-    ).filter(
-        Q(paid_principal_cents__lt=F("principal_cents"))
-        | Q(paid_interest_cents__lt=F("interest_cents"))
+    late = unpaid_installments().filter(
+        loan_id=OuterRef("loan_id"), due_date__lt=end - dt.timedelta(days=30)
     )
     for territory, n, value, at_risk, borrowers in (
         Account.objects.filter(

@@ -116,14 +116,26 @@ class InformalCreditAnswer(models.Model):
         return f"{self.membership_id} {self.moment} {self.used_informal_credit}"
 
 
-class FigureFlow(models.Model):
-    """Dated changes of one caja's members and credits granted, per cell (gender ×
-    nationality): +1 member on joining, −1 on leaving, +1 credit and its principal on
-    disbursement. Summed up to a date they give that date's figures."""
+class FigureCell(models.Model):
+    """One caja's kept figures for one cell (gender × nationality): the dashboard's gender and
+    nationality filters select cells."""
 
     caja = models.ForeignKey(Caja, on_delete=models.CASCADE, related_name="+")
     gender = models.CharField(max_length=12)
     nationality = models.CharField(max_length=2)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.caja_id} {self.gender}/{self.nationality}"
+
+
+class FigureFlow(FigureCell):
+    """Dated changes of one caja's members and credits granted, per cell (gender ×
+    nationality): +1 member on joining, −1 on leaving, +1 credit and its principal on
+    disbursement. Summed up to a date they give that date's figures."""
+
     on = models.DateField()
     members = models.IntegerField(default=0)
     credits_count = models.IntegerField(default=0)
@@ -137,15 +149,12 @@ class FigureFlow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.caja_id} {self.gender}/{self.nationality} {self.on}"
+        return f"{super().__str__()} {self.on}"
 
 
-class FigureState(models.Model):
+class FigureState(FigureCell):
     """One caja's figures now, per cell: savings, loans outstanding, borrowers."""
 
-    caja = models.ForeignKey(Caja, on_delete=models.CASCADE, related_name="+")
-    gender = models.CharField(max_length=12)
-    nationality = models.CharField(max_length=2)
     savings_cents = models.BigIntegerField(default=0)
     loans_count = models.IntegerField(default=0)
     loans_cents = models.BigIntegerField(default=0)
@@ -158,18 +167,12 @@ class FigureState(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.caja_id} {self.gender}/{self.nationality}"
 
-
-class FigureRisk(models.Model):
+class FigureRisk(FigureCell):
     """Principal owed on one caja's outstanding loans, per cell and by the due date of each
     loan's oldest unpaid installment: the loans are at risk (PAR30) on any date more than 30
     days after it, with no event needed for time to pass."""
 
-    caja = models.ForeignKey(Caja, on_delete=models.CASCADE, related_name="+")
-    gender = models.CharField(max_length=12)
-    nationality = models.CharField(max_length=2)
     oldest_due = models.DateField()
     owed_cents = models.BigIntegerField(default=0)
 
@@ -181,7 +184,7 @@ class FigureRisk(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.caja_id} {self.gender}/{self.nationality} {self.oldest_due}"
+        return f"{super().__str__()} {self.oldest_due}"
 
 
 class FigureCycle(models.Model):

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.exports.tables import DATE, INT, MONEY, TEXT, Table, money
 from cajas.ledger import chart
 from cajas.ledger.models import Account, EntryKind, JournalLine
-from cajas.loans.models import Installment, LoanStatus
+from cajas.loans.models import LoanStatus
+from cajas.loans.selectors import unpaid_installments
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.org.models import Caja, Cycle, CycleStatus
@@ -77,16 +78,8 @@ def savix_table(cajas: QuerySet[Caja], on: dt.date) -> Table:
         savings = sum(v for k, v in balances.items() if k.startswith(chart.MEMBER_SAVINGS + "."))
         loans = Account.objects.filter(caja=caja, loan__status=LoanStatus.DISBURSED)
         late_loans = (
-            Installment.objects.filter(
-                loan__caja=caja,
-                loan__status=LoanStatus.DISBURSED,
-                version=F("loan__schedule_version"),
-                due_date__lt=on,
-            )
-            .filter(
-                Q(paid_principal_cents__lt=F("principal_cents"))
-                | Q(paid_interest_cents__lt=F("interest_cents"))
-            )
+            unpaid_installments()
+            .filter(loan__caja=caja, loan__status=LoanStatus.DISBURSED, due_date__lt=on)
             .values("loan_id")
         )
         written_off = (
