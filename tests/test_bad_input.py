@@ -231,8 +231,8 @@ def test_a_failing_close_posts_nothing() -> None:
         meeting_close(meeting_id=meeting.pk, counted_cash="0", closed_by="t")
     assert raised.value.code == "meeting.cash_negative"
     assert raised.value.es == (
-        "Los pagos de esta reunión superan el efectivo disponible: faltan 40.00 USD. "
-        "Revise los gastos."
+        "Los pagos de esta reunión superan el efectivo disponible: faltan 40.00 USD al pagar "
+        "el gasto. Revise los gastos y las entregas de préstamos."
     )
     assert db_snapshot() == before
     meeting.refresh_from_db()

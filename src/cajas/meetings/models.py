@@ -22,6 +22,16 @@ class MeetingKind(models.TextChoices):
     ASSEMBLY = "assembly", _("General assembly")
 
 
+class SheetState(models.TextChoices):
+    """How the attendance and savings sheet came to be: recorded line by line (services,
+    imports), or proposed as the usual meeting when it opened and then confirmed by the
+    treasurer. A proposed sheet must be confirmed before the meeting closes."""
+
+    RECORDED = "recorded", _("Recorded")
+    PROPOSED = "proposed", _("Proposed, not yet confirmed")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
 class Meeting(models.Model):
     caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="meetings")
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="meetings")
@@ -40,6 +50,7 @@ class Meeting(models.Model):
     counted_cash_cents = models.BigIntegerField(null=True, blank=True)
     cash_difference_cents = models.BigIntegerField(default=0)
     notes = models.TextField(blank=True)
+    sheet = models.CharField(max_length=10, choices=SheetState.choices, default=SheetState.RECORDED)
 
     class Meta:
         constraints = [

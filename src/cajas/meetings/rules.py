@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from cajas.core.errors import RuleViolation
@@ -25,6 +26,54 @@ class MeetingDateInvalid(RuleViolation):
     message_es = "La fecha {date} es anterior a la última reunión ({last})."
     message_en = "The date {date} is before the last meeting ({last})."
     default_field = "date"
+
+
+class MeetingDateInFuture(RuleViolation):
+    code = "meeting.date_future"
+    message_es = "La fecha {date} es futura; una reunión se registra el día en que se hace."
+    message_en = "The date {date} is in the future; a meeting is recorded on the day it is held."
+    default_field = "date"
+
+
+class MeetingDateTaken(RuleViolation):
+    code = "meeting.date_taken"
+    message_es = (
+        "Ya hay una reunión ordinaria el {date} (n.º {number}); para otra ese día elija "
+        "«extraordinaria» o «asamblea general»."
+    )
+    message_en = (
+        "There is already an ordinary meeting on {date} (#{number}); for another that day "
+        "choose «extraordinary» or «general assembly»."
+    )
+    default_field = "date"
+
+
+class SheetNotConfirmed(RuleViolation):
+    code = "meeting.sheet_unconfirmed"
+    message_es = (
+        "Revise la hoja de asistencia y ahorro y confírmela («Todo como de costumbre» o "
+        "«Guardar») antes de cerrar."
+    )
+    message_en = (
+        "Check the attendance and savings sheet and confirm it («All as usual» or «Save») "
+        "before closing."
+    )
+    default_field = "counted_cash"
+
+
+class SheetZeroShares(RuleViolation):
+    """Asked before an ordinary meeting's sheet saves no savings for members who are there."""
+
+    code = "meeting.zero_shares"
+    message_es = (
+        "Los socios n.º {members} están presentes y no compran ninguna acción. "
+        "¿Guardar así? Confirme o corrija esas líneas."
+    )
+    message_en = (
+        "Members #{members} are present and buy no shares. Save it like that? Confirm or "
+        "correct those lines."
+    )
+    default_field = "shares"
 
 
 class NoOpenCycle(RuleViolation):
@@ -138,15 +187,36 @@ class ExpensesExceedCash(RuleViolation):
 
     code = "meeting.cash_negative"
     message_es = (
-        "Los pagos de esta reunión superan el efectivo disponible: faltan {short} USD. "
-        "Revise los gastos."
+        "Los pagos de esta reunión superan el efectivo disponible: faltan {short} USD "
+        "al pagar {item_es}. Revise los gastos y las entregas de préstamos."
     )
     message_en = (
-        "This meeting pays out more cash than the box holds: {short} USD short. Check the expenses."
+        "This meeting pays out more cash than the box holds: {short} USD short when paying "
+        "{item_en}. Check the expenses and loan hand-overs."
     )
     default_field = "amount"
 
 
-def check_expected_cash(expected: int) -> None:
+def check_expected_cash(expected: int, *, item_es: str, item_en: str) -> None:
+    """The box after a payout (``item_es``/``item_en`` name it) is never below zero."""
     if expected < 0:
-        raise ExpensesExceedCash(short=format_amount(-expected))
+        raise ExpensesExceedCash(short=format_amount(-expected), item_es=item_es, item_en=item_en)
+
+
+def cash_order(cash_effects: Sequence[int]) -> list[int]:
+    """The order in which a close posts its entries so that the cash box never goes below zero
+    on the way (DESIGN.md §5): every entry that brings cash in (or leaves it untouched) first,
+    in the order recorded, then every entry that pays cash out. Returns the indexes."""
+    ins = [i for i, effect in enumerate(cash_effects) if effect >= 0]
+    outs = [i for i, effect in enumerate(cash_effects) if effect < 0]
+    return ins + outs
+
+
+def first_overdraft(opening: int, cash_effects: Sequence[int]) -> int | None:
+    """The index of the first entry (in posting order) that takes the box below zero."""
+    running = opening
+    for i, effect in enumerate(cash_effects):
+        running += effect
+        if running < 0:
+            return i
+    return None

@@ -37,18 +37,26 @@ from cajas.meetings.models import (
     ItemKind,
     Meeting,
     MeetingItem,
+    MeetingKind,
     MeetingStatus,
+    SheetState,
 )
 from cajas.meetings.rules import (
     ItemNeedsMember,
     MeetingAlreadyOpen,
     MeetingClosed,
+    MeetingDateInFuture,
     MeetingDateInvalid,
+    MeetingDateTaken,
     NoOpenCycle,
+    SheetNotConfirmed,
+    SheetZeroShares,
+    cash_order,
     check_capital_cap,
     check_expected_cash,
     check_member_share_of_savings,
     check_shares,
+    first_overdraft,
     proposed_fines,
 )
 from cajas.members.models import Membership
@@ -57,24 +65,109 @@ from cajas.org.models import Bylaws, Caja, Cycle, CycleStatus, bylaws_in_force
 
 
 @transaction.atomic
-def meeting_open(*, caja_id: int, date: dt.date, opened_by: str, kind: str = "ordinary") -> Meeting:
-    """Open the next meeting; every member active that day is listed as present."""
+def meeting_open(
+    *,
+    caja_id: int,
+    date: dt.date,
+    opened_by: str,
+    kind: str = MeetingKind.ORDINARY,
+    today: dt.date | None = None,
+) -> Meeting:
+    """Open the next meeting; every member active that day is listed as present.
+
+    Refused: a date after ``today`` (a meeting is recorded on the day it is held), a date
+    before the last meeting, a second ordinary meeting on the same date, and a second open
+    meeting.
+    """
+    kind = MeetingKind(kind)
     caja = caja_lock(caja_id=caja_id)
     still_open = Meeting.objects.filter(caja=caja, status=MeetingStatus.OPEN).first()
     if still_open is not None:
         raise MeetingAlreadyOpen(number=still_open.number)
+    if date > (today or timezone.localdate()):
+        raise MeetingDateInFuture(date=date.isoformat())
     cycle = Cycle.objects.filter(caja=caja, status=CycleStatus.OPEN).first()
     if cycle is None:
         raise NoOpenCycle()
     last = Meeting.objects.filter(caja=caja).order_by("-number").first()
     if last is not None and date < last.date:
         raise MeetingDateInvalid(date=date.isoformat(), last=last.date.isoformat())
+    if kind == MeetingKind.ORDINARY:
+        same_day = Meeting.objects.filter(caja=caja, date=date, kind=MeetingKind.ORDINARY).first()
+        if same_day is not None:
+            raise MeetingDateTaken(date=date.isoformat(), number=same_day.number)
     number = (Meeting.objects.filter(caja=caja).aggregate(m=Max("number"))["m"] or 0) + 1
     meeting = Meeting.objects.create(
         caja=caja, cycle=cycle, number=number, date=date, kind=kind, opened_by=opened_by
     )
     members = Membership.objects.filter(caja=caja, joined_on__lte=date).exclude(left_on__lte=date)
     Attendance.objects.bulk_create([Attendance(meeting=meeting, membership=m) for m in members])
+    return meeting
+
+
+def _last_share_counts(caja_id: int, before: int) -> dict[int, int]:
+    """Each member's share count at the last meeting she bought shares (membership id →
+    shares), looking back over the caja's recent meetings only."""
+    recent = Meeting.objects.filter(
+        caja_id=caja_id, number__lt=before, number__gte=before - 12
+    ).values("pk")
+    rows = (
+        MeetingItem.objects.filter(meeting__in=recent, kind=ItemKind.SHARES)
+        .order_by("membership_id", "-meeting__number")
+        .values_list("membership_id", "shares")
+    )
+    last: dict[int, int] = {}
+    for membership_id, shares in rows:
+        if membership_id is not None and membership_id not in last:
+            last[membership_id] = shares or 0
+    return last
+
+
+@transaction.atomic
+def meeting_start(
+    *,
+    caja_id: int,
+    date: dt.date,
+    opened_by: str,
+    kind: str = MeetingKind.ORDINARY,
+    today: dt.date | None = None,
+) -> Meeting:
+    """Open a meeting with its sheet proposed as the usual meeting (the treasurer's screen):
+    every active member present, buying the shares she bought last time (the bylaws' minimum
+    at her first meeting) and paying the social fund when the bylaws set one. An
+    extraordinary meeting or an assembly proposes attendance only. The proposal must be
+    confirmed before the meeting closes."""
+    meeting = meeting_open(caja_id=caja_id, date=date, opened_by=opened_by, kind=kind, today=today)
+    if meeting.kind != MeetingKind.ORDINARY:
+        return meeting
+    bylaws = bylaws_in_force(meeting.caja, meeting.date)
+    last = _last_share_counts(caja_id, meeting.number)
+    low, high = bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting
+    items = []
+    for membership_id in meeting.attendance.values_list("membership_id", flat=True):
+        shares = min(max(last.get(membership_id, low), low), high)
+        if shares > 0:
+            items.append(
+                MeetingItem(
+                    meeting=meeting,
+                    membership_id=membership_id,
+                    kind=ItemKind.SHARES,
+                    shares=shares,
+                    amount_cents=shares * bylaws.share_value_cents,
+                )
+            )
+        if bylaws.social_fund_per_meeting_cents > 0:
+            items.append(
+                MeetingItem(
+                    meeting=meeting,
+                    membership_id=membership_id,
+                    kind=ItemKind.SOCIAL_FUND,
+                    amount_cents=bylaws.social_fund_per_meeting_cents,
+                )
+            )
+    MeetingItem.objects.bulk_create(items)
+    meeting.sheet = SheetState.PROPOSED
+    meeting.save(update_fields=["sheet"])
     return meeting
 
 
@@ -305,30 +398,149 @@ class SheetRow:
     social_fund: bool = False
 
 
+class _SheetDiff:
+    """What a sheet save changes in the meeting's items, collected in memory and written with
+    one query per kind of change."""
+
+    def __init__(self, meeting: Meeting, existing: dict[tuple[int, str, str], MeetingItem]) -> None:
+        self.meeting = meeting
+        self.existing = existing
+        self.create: list[MeetingItem] = []
+        self.delete: list[int] = []
+        self.update: list[MeetingItem] = []
+
+    def want(
+        self,
+        membership: Membership,
+        kind: str,
+        cents: int,
+        shares: int | None = None,
+        reason: str = "",
+    ) -> None:
+        item = self.existing.pop((membership.pk, kind, reason), None)
+        if cents <= 0:
+            if item is not None:  # no longer bought, paid or due
+                self.delete.append(item.pk)
+        elif item is None:
+            self.create.append(
+                MeetingItem(
+                    meeting=self.meeting,
+                    membership=membership,
+                    kind=kind,
+                    shares=shares,
+                    amount_cents=cents,
+                    fine_reason=reason,
+                    proposed=kind == ItemKind.FINE,
+                )
+            )
+        elif kind == ItemKind.SHARES and item.shares != shares:
+            item.shares, item.amount_cents = shares, cents
+            self.update.append(item)
+
+    def write(self) -> None:
+        if self.delete:
+            MeetingItem.objects.filter(pk__in=self.delete).delete()
+        if self.update:
+            MeetingItem.objects.bulk_update(self.update, ["shares", "amount_cents"])
+        if self.create:
+            MeetingItem.objects.bulk_create(self.create)
+
+
 @transaction.atomic
-def meeting_sheet_save(*, meeting_id: int, rows: Sequence[SheetRow]) -> Meeting:
-    """Save the whole meeting sheet at once: attendance, shares and social fund per member.
+def meeting_sheet_save(
+    *, meeting_id: int, rows: Sequence[SheetRow], zero_shares_confirmed: bool = True
+) -> Meeting:
+    """Save the whole meeting sheet at once, or some of its lines: attendance, lateness,
+    shares and social fund per member, and the absence and lateness fines they propose.
 
     All or nothing: the first rule violation (naming the member) cancels the whole save.
+    A bounded number of queries whatever the number of members: everything is read once,
+    compared in memory and written in bulk. Saving the sheet confirms it.
     """
     meeting = _open_meeting_locked(meeting_id)
     bylaws = bylaws_in_force(meeting.caja, meeting.date)
+    attendance = {
+        a.membership.number: a
+        for a in Attendance.objects.filter(meeting=meeting).select_related("membership")
+    }
+    existing: dict[tuple[int, str, str], MeetingItem] = {}
+    for item in MeetingItem.objects.filter(
+        meeting=meeting,
+        kind__in=[ItemKind.SHARES, ItemKind.SOCIAL_FUND, ItemKind.FINE],
+        membership__isnull=False,
+    ):
+        if item.kind == ItemKind.FINE and not item.proposed:
+            continue
+        assert item.membership_id is not None
+        existing[(item.membership_id, item.kind, item.fine_reason)] = item
+    zero = []
     for row in rows:
-        attendance_mark(meeting_id=meeting.pk, member=row.member, status=row.status, late=row.late)
-        shares_record(meeting_id=meeting.pk, member=row.member, shares=row.shares)
-        membership = _member(meeting, row.member)
-        fund = MeetingItem.objects.filter(
-            meeting=meeting, membership=membership, kind=ItemKind.SOCIAL_FUND
-        )
-        if row.social_fund and not fund.exists() and bylaws.social_fund_per_meeting_cents > 0:
-            MeetingItem.objects.create(
-                meeting=meeting,
-                membership=membership,
-                kind=ItemKind.SOCIAL_FUND,
-                amount_cents=bylaws.social_fund_per_meeting_cents,
+        a = attendance.get(row.member)
+        if a is None or not a.membership.active_on(meeting.date):
+            raise MemberNotActive(number=row.member, field="member")
+        AttendanceStatus(row.status)
+        if row.shares:
+            check_shares(
+                member=row.member,
+                shares=row.shares,
+                min_shares=bylaws.min_shares_per_meeting,
+                max_shares=bylaws.max_shares_per_meeting,
             )
-        elif not row.social_fund:
-            fund.delete()
+        elif row.status == AttendanceStatus.PRESENT and meeting.kind == MeetingKind.ORDINARY:
+            zero.append(row.member)
+    if zero and not zero_shares_confirmed:
+        raise SheetZeroShares(members=", ".join(str(n) for n in sorted(zero)))
+
+    diff = _SheetDiff(meeting, existing)
+    changed_attendance: list[Attendance] = []
+    for row in rows:
+        a = attendance[row.member]
+        late = bool(row.late) and row.status == AttendanceStatus.PRESENT
+        if (a.status, a.late) != (row.status, late):
+            a.status, a.late = row.status, late
+            changed_attendance.append(a)
+        member = a.membership
+        diff.want(member, ItemKind.SHARES, row.shares * bylaws.share_value_cents, row.shares)
+        fund = bylaws.social_fund_per_meeting_cents if row.social_fund else 0
+        diff.want(member, ItemKind.SOCIAL_FUND, fund)
+        fines = proposed_fines(
+            status=row.status,
+            late=late,
+            absence_fine=bylaws.fine_absence_cents,
+            lateness_fine=bylaws.fine_lateness_cents,
+        )
+        for reason in (FineReason.ABSENCE, FineReason.LATENESS):
+            diff.want(member, ItemKind.FINE, fines.get(reason, 0), reason=reason)
+    if changed_attendance:
+        Attendance.objects.bulk_update(changed_attendance, ["status", "late"])
+    diff.write()
+    _check_share_purchases(meeting, bylaws)
+    if meeting.sheet == SheetState.PROPOSED and len(rows) == len(attendance):
+        meeting.sheet = SheetState.CONFIRMED
+        meeting.save(update_fields=["sheet"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_sheet_confirm(*, meeting_id: int, zero_shares_confirmed: bool = False) -> Meeting:
+    """«Todo como de costumbre»: the treasurer confirms the sheet as it stands."""
+    meeting = _open_meeting_locked(meeting_id)
+    if not zero_shares_confirmed and meeting.kind == MeetingKind.ORDINARY:
+        buying = MeetingItem.objects.filter(meeting=meeting, kind=ItemKind.SHARES).values(
+            "membership_id"
+        )
+        zero = (
+            Attendance.objects.filter(meeting=meeting, status=AttendanceStatus.PRESENT)
+            .exclude(membership_id__in=buying)
+            .order_by("membership__number")
+            .values_list("membership__number", flat=True)
+        )
+        if zero:
+            raise SheetZeroShares(members=", ".join(str(n) for n in zero))
+    _check_share_purchases(meeting, bylaws_in_force(meeting.caja, meeting.date))
+    if meeting.sheet != SheetState.CONFIRMED:
+        meeting.sheet = SheetState.CONFIRMED
+        meeting.save(update_fields=["sheet"])
     return meeting
 
 
@@ -374,6 +586,20 @@ def _draft_for(meeting: Meeting, item: _Item) -> EntryDraft:
         member=member,
         meeting=at,
     )
+
+
+def _payout_names(draft: EntryDraft) -> tuple[str, str]:
+    """How a refused payout is named to the treasurer (Spanish, English)."""
+    what = f" ({draft.memo})" if draft.memo else ""
+    if draft.kind == EntryKind.LOAN_DISBURSEMENT:
+        return f"la entrega del préstamo {draft.memo}", f"the hand-over of loan {draft.memo}"
+    if draft.kind == EntryKind.EXPENSE:
+        return f"el gasto{what}", f"the expense{what}"
+    return f"«{draft.kind}»{what}", f"«{draft.kind}»{what}"
+
+
+def _cash_effect(draft: EntryDraft) -> int:
+    return sum(line.debit - line.credit for line in draft.lines if line.account == chart.CASH)
 
 
 def meeting_expected_cash(
@@ -447,11 +673,25 @@ def meeting_close(
             ],
             bylaws,
         )
+        if meeting.sheet == SheetState.PROPOSED:
+            raise SheetNotConfirmed()
         drafts.extend(loans.drafts)
-        expected = meeting_expected_cash(
-            meeting=meeting, items=items, cash=accounts[chart.CASH].balance_cents
-        )
-        check_expected_cash(expected)
+        opening = accounts[chart.CASH].balance_cents
+        expected = meeting_expected_cash(meeting=meeting, items=items, cash=opening)
+        # Collections first, then payouts: the box never goes below zero on the way, so the
+        # journal verifies entry by entry (an expense recorded before the income it is paid
+        # from would otherwise overdraw the box in between).
+        effects = [_cash_effect(d) for d in drafts]
+        order = cash_order(effects)
+        drafts = [drafts[i] for i in order]
+        short = first_overdraft(opening, [effects[i] for i in order])
+        if short is not None:
+            item_es, item_en = _payout_names(drafts[short])
+            check_expected_cash(
+                opening + sum(effects[i] for i in order[: short + 1]),
+                item_es=item_es,
+                item_en=item_en,
+            )
         difference = counted - expected
         if difference:
             key = f"meeting:{meeting.number}:cash-count"
