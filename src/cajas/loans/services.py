@@ -268,8 +268,10 @@ def _check_loan_rules(
     guarantors: int,
     on: dt.date,
     exclude: Loan | None = None,
-    cash: int | None = None,
 ) -> None:
+    """LOAN-001…004 and the cash rule. The cash is what the box will hold at the caja's open
+    meeting, with what the meeting has collected so far (lending from the day's collections
+    is how savings groups work), or the box itself between meetings."""
     savings = account_balance(caja=caja, code=chart.savings_account_code(membership.number))
     check_eligibility(
         member=membership.number,
@@ -286,7 +288,7 @@ def _check_loan_rules(
         joined_on=membership.joined_on,
         open_loans=_open_loans(membership, exclude),
         max_open=bylaws.loan_max_open_per_member,
-        cash=account_balance(caja=caja, code=chart.CASH) if cash is None else cash,
+        cash=_cash_available(caja),
         assets=_assets(caja),
         max_assets_percent=bylaws.loan_max_assets_percent,
     )
@@ -490,10 +492,13 @@ def _open_meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
-def _meeting_cash_now(meeting: Meeting) -> int:
-    """Cash in the box with everything recorded so far at this open meeting."""
+def _cash_available(caja: Caja) -> int:
+    """Cash in the box with everything recorded so far at the caja's open meeting, if any."""
     from cajas.meetings.services import meeting_expected_cash
 
+    meeting = Meeting.objects.filter(caja=caja, status=MeetingStatus.OPEN).first()
+    if meeting is None:
+        return account_balance(caja=caja, code=chart.CASH)
     return meeting_expected_cash(meeting=meeting)
 
 
@@ -521,7 +526,6 @@ def disbursement_record(*, meeting_id: int, loan_id: int) -> MeetingItem:
         guarantors=loan.guarantors.count(),
         on=meeting.date,
         exclude=loan,
-        cash=_meeting_cash_now(meeting),
     )
     return MeetingItem.objects.create(
         meeting=meeting,
