@@ -21,16 +21,16 @@ def test_a_treasurer_records_and_closes_a_meeting(caja_a: Caja, alice: User) -> 
     client.post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "2025-02-03"})
     meeting = Meeting.objects.get(caja=caja_a)
     url = f"/cajas/{caja_a.pk}/meetings/{meeting.number}/"
-    form = {"action": "sheet"}
+    form: dict[str, str] = {}
     for n in range(1, 7):
         form |= {f"status_{n}": "present", f"shares_{n}": "2", f"fund_{n}": "on"}
     form["status_6"] = "absent"
     form["shares_6"] = "0"
     form.pop("fund_6")
-    assert client.post(url, form).status_code == 302
+    assert client.post(f"{url}sheet/", form).status_code == 302
     page = client.get(url).content.decode()
     assert "Inasistencia" in page  # the proposed absence fine
-    response = client.post(url, {"action": "close", "counted_cash": "56.00"}, follow=True)
+    response = client.post(f"{url}close/", {"counted_cash": "56.00"}, follow=True)
     assert "Reunión cerrada y registrada en los libros." in response.content.decode()
     summary = caja_summary(caja=caja_a)
     assert summary["savings"] == 5 * 2 * 500
@@ -44,9 +44,7 @@ def test_a_rule_violation_shows_in_the_page_and_writes_nothing(caja_a: Caja, ali
     client.post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "2025-02-03"})
     url = f"/cajas/{caja_a.pk}/meetings/1/"
     before = db_snapshot()
-    response = client.post(
-        url, {"action": "item", "kind": "expense", "amount": "1.234"}, follow=True
-    )
+    response = client.post(f"{url}items/", {"kind": "expense", "amount": "1.234"}, follow=True)
     assert (
         "El monto 1.234 tiene más de 2 decimales; use centavos exactos."
         in response.content.decode()

@@ -110,8 +110,8 @@ def test_a_member_leaves_through_the_meeting_page(saved: Caja, alice: User) -> N
 
     meeting_open(caja_id=saved.pk, date=FOUNDED.replace(month=3), opened_by="t")
     response = _client(alice).post(
-        f"/cajas/{saved.pk}/meetings/2/",
-        {"action": "exit", "member": "3", "reason": "withdrawal", "social_fund_help": "0"},
+        f"/cajas/{saved.pk}/meetings/2/exit/",
+        {"member": "3", "reason": "withdrawal", "social_fund_help": "0"},
         follow=True,
     )
     assert "Salida liquidada: se pagaron 25.00 USD." in response.content.decode()

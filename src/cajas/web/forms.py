@@ -11,14 +11,28 @@ from django.utils.translation import gettext_lazy as _
 
 from cajas.loans.caps import SEED_CAPS
 from cajas.loans.models import LoanPurpose
-from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind
+from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind, MeetingKind
 from cajas.meetings.services import SheetRow
 
 
 class OpenMeetingForm(forms.Form):
     date = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Meeting date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Enter the meeting's date."),
+            "invalid": _("Enter a valid date."),
+        },
     )
+    kind = forms.ChoiceField(
+        label=_("Kind of meeting"),
+        choices=MeetingKind.choices,
+        initial=MeetingKind.ORDINARY,
+        required=False,
+    )
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or MeetingKind.ORDINARY
 
 
 class ItemForm(forms.Form):
@@ -29,7 +43,11 @@ class ItemForm(forms.Form):
         ],
     )
     member = forms.IntegerField(label=_("Member no."), required=False, min_value=1)
-    amount = forms.CharField(label=_("Amount (USD)"), max_length=20)
+    amount = forms.CharField(
+        label=_("Amount (USD)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
 
 
@@ -69,7 +87,6 @@ class RateCapForm(forms.Form):
 
 
 class RepayForm(forms.Form):
-    loan = forms.IntegerField(min_value=1)
     amount = forms.CharField(label=_("Amount (USD)"), max_length=20)
     prepay = forms.BooleanField(label=_("Prepayment (pay principal ahead)"), required=False)
 
@@ -84,7 +101,12 @@ class WriteOffForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    counted_cash = forms.CharField(label=_("Cash counted (USD)"), max_length=20)
+    counted_cash = forms.CharField(
+        label=_("Cash counted (USD)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={"required": _("Count the cash in the box and enter the amount.")},
+    )
 
 
 class SheetError(ValueError):
@@ -92,13 +114,14 @@ class SheetError(ValueError):
 
 
 def parse_sheet(data: QueryDict, members: list[int]) -> list[SheetRow]:
+    """The sheet's lines for ``members`` (each line's fields end in the member's number)."""
     rows = []
     for number in members:
         status = data.get(f"status_{number}", AttendanceStatus.PRESENT)
         if status not in AttendanceStatus.values:
             raise SheetError(number)
         raw = (data.get(f"shares_{number}") or "0").strip()
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
             raise SheetError(number)
         rows.append(
             SheetRow(

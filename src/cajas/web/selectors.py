@@ -95,17 +95,40 @@ def recent_meetings(*, caja: Caja, limit: int = 12) -> list[Meeting]:
     )
 
 
-def meeting_loans(caja: Caja, meeting: Meeting) -> dict[str, list[Any]]:
+@dataclass
+class CollectLine:
+    """A loan to collect at the meeting: what was due by its date, what the meeting has
+    already received on it, and what is still left to pay today."""
+
+    line: Any  # cajas.loans.selectors.LoanLine
+    paid_here: int
+    error: str = ""
+
+    @property
+    def loan(self) -> Any:
+        return self.line.loan
+
+    @property
+    def due_left(self) -> int:
+        return max(self.line.due_now - self.paid_here, 0)
+
+    @property
+    def payoff_left(self) -> int:
+        return max(self.line.payoff - self.paid_here, 0)
+
+
+def meeting_loans(caja: Caja, meeting: Meeting, items: list[MeetingItem]) -> dict[str, list[Any]]:
     """Loans the treasurer can act on at this meeting: approved ones to hand over and
-    disbursed ones to collect (with what is due by the meeting's date)."""
+    disbursed ones to collect (with what is due by the meeting's date, less what the meeting
+    has already received on each)."""
     from cajas.loans.models import Loan, LoanStatus
     from cajas.loans.selectors import loan_lines
 
-    pending = set(
-        MeetingItem.objects.filter(meeting=meeting, kind="loan_disbursement").values_list(
-            "loan_id", flat=True
-        )
-    )
+    pending = {i.loan_id for i in items if i.kind == "loan_disbursement"}
+    paid: dict[int, int] = {}
+    for i in items:
+        if i.kind == "loan_repayment" and i.loan_id is not None and not i.waived:
+            paid[i.loan_id] = paid.get(i.loan_id, 0) + i.amount_cents
     approved = [
         loan
         for loan in Loan.objects.filter(caja=caja, status=LoanStatus.APPROVED).select_related(
@@ -114,7 +137,7 @@ def meeting_loans(caja: Caja, meeting: Meeting) -> dict[str, list[Any]]:
         if loan.pk not in pending
     ]
     collect = [
-        line
+        CollectLine(line, paid.get(line.loan.pk, 0))
         for line in loan_lines(caja, meeting.date)
         if line.loan.status in (LoanStatus.DISBURSED, LoanStatus.WRITTEN_OFF)
     ]

@@ -6,17 +6,48 @@ from cajas.web import (
     document_views,
     followup_views,
     loan_views,
+    meeting_views,
     shareout_views,
     views,
 )
+
+MEETING = "cajas/<int:caja_id>/meetings/<int:number>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cajas/<int:caja_id>/", views.caja_detail, name="caja"),
-    path("cajas/<int:caja_id>/meetings/open/", views.meeting_open_view, name="meeting_open"),
-    path("cajas/<int:caja_id>/meetings/<int:number>/", views.meeting_detail, name="meeting"),
+    path(
+        "cajas/<int:caja_id>/meetings/open/", meeting_views.meeting_open_view, name="meeting_open"
+    ),
+    path(
+        "cajas/<int:caja_id>/meetings/<int:number>/", meeting_views.meeting_detail, name="meeting"
+    ),
+    path(f"{MEETING}sheet/", meeting_views.sheet_save_view, name="meeting_sheet"),
+    path(f"{MEETING}usual/", meeting_views.sheet_confirm_view, name="meeting_usual"),
+    path(f"{MEETING}rows/<int:member>/", meeting_views.row_save_view, name="meeting_row"),
+    path(f"{MEETING}items/", meeting_views.item_add_view, name="meeting_item_add"),
+    path(
+        f"{MEETING}items/<int:item_id>/amount/",
+        meeting_views.item_amount_view,
+        name="meeting_item_amount",
+    ),
+    path(
+        f"{MEETING}items/<int:item_id>/remove/",
+        meeting_views.item_remove_view,
+        name="meeting_item_remove",
+    ),
+    path(
+        f"{MEETING}loans/<int:loan_id>/disburse/",
+        meeting_views.loan_disburse_view,
+        name="meeting_disburse",
+    ),
+    path(
+        f"{MEETING}loans/<int:loan_id>/repay/", meeting_views.loan_repay_view, name="meeting_repay"
+    ),
+    path(f"{MEETING}exit/", meeting_views.member_exit_view, name="meeting_exit"),
+    path(f"{MEETING}close/", meeting_views.meeting_close_view, name="meeting_close"),
     path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
     path("program/", dashboard_views.dashboard_view, name="dashboard"),
     path("program/alerts/", followup_views.alerts_view, name="alerts"),
