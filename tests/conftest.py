@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from cajas.members.models import Membership
 from cajas.members.services import member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory
 from cajas.org.services import caja_create
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -128,3 +131,16 @@ def bob(caja_a: Caja) -> User:
         partner=caja_a.partner,
     )
     return user
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Real headless Chromium. Never skipped: a missing Chromium is a failure (`make test`
+    installs it)."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}; run `make system-deps`"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
+
+from playwright.sync_api import Page
 
 from cajas.core.money import decimal_string
 from cajas.meetings.models import Meeting
@@ -36,3 +39,25 @@ def run_meeting(
         counted_cash=decimal_string(counted),
         closed_by="tesorera",
     )
+
+
+# Browser tests: Debian's Chromium driven by Playwright at a phone's width (DESIGN.md §12).
+CHROMIUM = os.environ.get("CAJAS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 740}
+
+
+def log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "secreto-123")
+    page.click("button.primary")

@@ -6,13 +6,12 @@ import datetime as dt
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy_financial as npf
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from cajas.ledger.selectors import caja_summary
 from cajas.ledger.verify import verify_caja
@@ -22,40 +21,11 @@ from cajas.meetings.services import SheetRow
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
 from tests.conftest import FOUNDED, enrol, make_caja, user_for
-from tests.helpers import run_meeting
+from tests.helpers import PHONE, log_in, run_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("CAJAS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 360, "height": 740}
 SHOTS = Path(os.environ.get("CAJAS_SCREENSHOTS", "var/screenshots"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Never skipped: a missing Chromium is a failure (`make test` installs it).
-    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}; run `make system-deps`"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "secreto-123")
-    page.click("button.primary")
 
 
 def test_a_treasurer_records_a_meeting_on_a_phone(live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,8 @@
   "use strict";
   var live = document.getElementById("live");
   var queue = Promise.resolve();
+  // How many changes are on their way (tests and the offline mode wait on it).
+  window.cajasPending = 0;
 
   function csrf() {
     var el = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -65,6 +67,7 @@
   }
 
   function send(url, body, scope) {
+    window.cajasPending += 1;
     var buttons = scope.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
     scope.classList.add("saving");
@@ -100,6 +103,7 @@
       showError(scope, live.dataset.offline);
       say(live.dataset.offline, true);
     }).finally(function () {
+      window.cajasPending -= 1;
       buttons.forEach(function (b) { b.disabled = false; });
       scope.classList.remove("saving");
     });

@@ -1,0 +1,273 @@
+"""The treasurer's meeting on a phone, counted in taps (issue 10's budget: ≤ 15 taps for the
+standard meeting of a 40-member caja, ≤ 2 more for each exception), and what a hurried
+treasurer does to it: double taps, a wrong amount, an edit far down the sheet.
+
+A tap is one touch: a click, a tap into a field before typing (the typing is counted apart, in
+keystrokes), and two for a drop-down (open it, choose). Scrolling is not counted; the screen
+offers a link to the close so the treasurer need not scroll there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from cajas.core.money import decimal_string
+from cajas.ledger.verify import verify_caja
+from cajas.loans.models import Loan
+from cajas.loans.services import disbursement_record, loan_apply, loan_decide, loan_vote
+from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
+from cajas.meetings.services import (
+    SheetRow,
+    meeting_close,
+    meeting_expected_cash,
+    meeting_open,
+    meeting_sheet_save,
+)
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, enrol, make_caja, user_for
+from tests.helpers import PHONE, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TODAY = dt.date.today()
+LAST_MONTH = TODAY - dt.timedelta(days=31)
+
+
+@dataclass
+class Taps:
+    """Counts what the treasurer touches and types."""
+
+    page: Page
+    count: int = 0
+    keys: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def tap(self, target: Locator, why: str) -> None:
+        target.click()
+        self.count += 1
+        self.log.append(why)
+
+    def choose(self, select: Locator, value: str, why: str) -> None:
+        select.select_option(value)
+        self.count += 2
+        self.log.append(f"{why} (2)")
+
+    def type(self, target: Locator, text: str, why: str) -> None:
+        target.click()
+        target.fill(text)
+        self.count += 1
+        self.keys += len(text)
+        self.log.append(why)
+
+
+def _settled(page: Page) -> None:
+    """Wait until every change sent in place has its answer."""
+    page.wait_for_function("window.cajasPending === 0")
+
+
+def _caja_of_40() -> tuple[Caja, Loan, Loan]:
+    """Alice (member 2) is the treasurer of a caja of 40 with two meetings behind it: member 5
+    owes a loan handed over last month, member 6 has one approved and waiting."""
+    caja = make_caja(
+        code="caja-40",
+        bylaws={"loan_savings_multiple": Decimal("5"), "loan_min_membership_days": 0},
+    )
+    enrol(caja, role="president")
+    user_for(enrol(caja, role="treasurer", given_names="Alice"), "alice")
+    enrol(caja, role="secretary")
+    for _ in range(37):
+        enrol(caja)
+    first = meeting_open(caja_id=caja.pk, date=FOUNDED, opened_by="t")
+    meeting_sheet_save(
+        meeting_id=first.pk,
+        rows=[SheetRow(member=n, shares=1 + n % 3, social_fund=True) for n in range(1, 41)],
+    )
+    meeting_close(
+        meeting_id=first.pk,
+        counted_cash=decimal_string(meeting_expected_cash(meeting=first)),
+        closed_by="t",
+    )
+    loans = []
+    for member in (5, 6):
+        loan = loan_apply(
+            caja_id=caja.pk, member=member, amount="20", term=3, purpose="business", on=LAST_MONTH
+        )
+        loan_vote(loan_id=loan.pk, member=1, vote="yes", on=LAST_MONTH)
+        loan_vote(loan_id=loan.pk, member=3, vote="yes", on=LAST_MONTH)
+        loans.append(loan_decide(loan_id=loan.pk, on=LAST_MONTH))
+    second = meeting_open(caja_id=caja.pk, date=LAST_MONTH, opened_by="t")
+    meeting_sheet_save(
+        meeting_id=second.pk,
+        rows=[SheetRow(member=n, shares=1 + n % 3, social_fund=True) for n in range(1, 41)],
+    )
+    disbursement_record(meeting_id=second.pk, loan_id=loans[0].pk)
+    meeting_close(
+        meeting_id=second.pk,
+        counted_cash=decimal_string(meeting_expected_cash(meeting=second)),
+        closed_by="t",
+    )
+    return caja, loans[0], loans[1]
+
+
+def _open_and_close(taps: Taps, base: str, caja: Caja, exceptions: bool) -> dict[str, int]:
+    page = taps.page
+    page.goto(f"{base}/cajas/{caja.pk}/")
+    taps.tap(page.get_by_role("button", name="Abrir una reunión"), "open the meeting")
+    expect(page.locator("h1")).to_contain_text("Reunión n.º 3")
+    added: dict[str, int] = {}
+    if exceptions:
+        before = taps.count
+        taps.choose(page.locator("select[name=status_10]"), "absent", "member 10 is absent")
+        expect(page.locator("#items")).to_contain_text("Inasistencia")
+        added["absent"] = taps.count - before
+        before = taps.count
+        taps.tap(page.locator("#row-11 input[name=late_11]"), "member 11 is late")
+        expect(page.locator("#items")).to_contain_text("Atraso")
+        added["late"] = taps.count - before
+        before = taps.count
+        taps.choose(page.locator("select[name=shares_12]"), "5", "member 12 buys 5 shares")
+        _settled(taps.page)
+        added["more shares"] = taps.count - before
+        before = taps.count
+        absence = page.locator("#items li", has_text="Inasistencia")
+        taps.tap(absence.get_by_role("button", name="Condonar"), "waive member 10's fine")
+        expect(page.locator("#items li", has_text="Inasistencia")).to_contain_text("condonada")
+        added["waived fine"] = taps.count - before
+        before = taps.count
+        repay = page.locator("form[data-repay='1']")
+        taps.tap(repay.get_by_role("button", name="Registrar el pago"), "member 5 repays")
+        expect(page.locator("#live")).to_contain_text("Pago registrado")
+        added["repayment"] = taps.count - before
+        before = taps.count
+        taps.tap(page.get_by_role("button", name="Entregar (desembolsar)"), "hand over loan 2")
+        expect(page.locator("#live")).to_contain_text("Desembolso registrado")
+        added["disbursement"] = taps.count - before
+    taps.tap(page.get_by_test_id("usual"), "all as usual")
+    expect(page.get_by_test_id("sheet-confirmed")).to_be_visible()
+    taps.tap(page.get_by_role("link", name="Al cierre ↓"), "go to the close")
+    expected = page.get_by_test_id("expected-cash").inner_text().replace(",", "")
+    taps.type(page.locator("input[name=counted_cash]"), expected, "type the cash counted")
+    taps.tap(page.get_by_role("button", name="Cerrar la reunión"), "close")
+    expect(page.locator(".msg.success")).to_contain_text("Reunión cerrada")
+    return added
+
+
+def test_the_standard_meeting_of_40_members_takes_at_most_15_taps(
+    live_server,  # type: ignore[no-untyped-def]
+    browser: Browser,
+) -> None:
+    caja, _owed, _approved = _caja_of_40()
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, live_server.url, "alice")
+    taps = Taps(page)
+    _open_and_close(taps, live_server.url, caja, exceptions=False)
+    print(f"\nstandard meeting, 40 members: {taps.count} taps, {taps.keys} keystrokes")
+    print("  " + "; ".join(taps.log))
+    assert taps.count <= 15
+    meeting = Meeting.objects.get(caja=caja, number=3)
+    assert meeting.status == MeetingStatus.CLOSED
+    assert meeting.cash_difference_cents == 0
+    # Everyone saved what she saved last time and paid the social fund.
+    shares = MeetingItem.objects.filter(meeting=meeting, kind=ItemKind.SHARES)
+    assert shares.count() == 40
+    assert sorted(shares.values_list("membership__number", "shares")) == [
+        (n, 1 + n % 3) for n in range(1, 41)
+    ]
+    assert verify_caja(Caja.objects.get(pk=caja.pk)) == []
+
+
+def test_each_exception_adds_at_most_2_taps(live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    caja, owed, approved = _caja_of_40()
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, live_server.url, "alice")
+    taps = Taps(page)
+    added = _open_and_close(taps, live_server.url, caja, exceptions=True)
+    print(f"\nmeeting with six exceptions: {taps.count} taps, {taps.keys} keystrokes")
+    for what, n in added.items():
+        print(f"  {what}: +{n}")
+    assert added and all(n <= 2 for n in added.values()), added
+    meeting = Meeting.objects.get(caja=caja, number=3)
+    assert meeting.status == MeetingStatus.CLOSED and meeting.cash_difference_cents == 0
+    fines = MeetingItem.objects.filter(meeting=meeting, kind=ItemKind.FINE)
+    assert fines.get(membership__number=10).waived
+    assert fines.get(membership__number=11).fine_reason == "lateness"
+    assert meeting.journal_entries.filter(kind="loan_repayment").count() == 1
+    approved.refresh_from_db()
+    assert approved.status == "disbursed"
+    assert verify_caja(Caja.objects.get(pk=caja.pk)) == []
+    assert owed.pk != approved.pk
+
+
+def test_an_edit_far_down_the_sheet_leaves_the_screen_where_it_was(
+    live_server,  # type: ignore[no-untyped-def]
+    browser: Browser,
+) -> None:
+    caja, _owed, _approved = _caja_of_40()
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/cajas/{caja.pk}/")
+    page.get_by_role("button", name="Abrir una reunión").click()
+    row = page.locator("#row-33")
+    row.scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    assert before > 2000
+    row.locator("select[name=status_33]").select_option("absent")
+    expect(page.locator("#items")).to_contain_text("33.")
+    assert page.evaluate("window.scrollY") == before
+    # Nothing reloaded: the page still holds what the script marked on it.
+    page.evaluate("document.body.dataset.mark = 'kept'")
+    row = page.locator("#row-33")
+    row.locator("select[name=shares_33]").select_option("4")
+    _settled(page)
+    assert page.evaluate("document.body.dataset.mark") == "kept"
+    assert page.evaluate("window.scrollY") == before
+
+
+def test_a_wrong_amount_is_explained_next_to_the_field_and_kept(
+    live_server,  # type: ignore[no-untyped-def]
+    browser: Browser,
+) -> None:
+    caja, _owed, _approved = _caja_of_40()
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/cajas/{caja.pk}/")
+    page.get_by_role("button", name="Abrir una reunión").click()
+    repay = page.locator("form[data-repay='1']")
+    repay.locator("input[name=amount]").fill("12,345")
+    repay.get_by_role("button", name="Registrar el pago").click()
+    expect(repay.locator(".field-error")).to_be_visible()
+    expect(repay.locator("input[name=amount]")).to_have_value("12,345")
+    _settled(page)
+    assert not MeetingItem.objects.filter(kind=ItemKind.LOAN_REPAYMENT, meeting__number=3).exists()
+
+
+def test_a_double_tap_on_a_repayment_and_on_the_close_posts_once(
+    live_server,  # type: ignore[no-untyped-def]
+    browser: Browser,
+) -> None:
+    caja, owed, _approved = _caja_of_40()
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/cajas/{caja.pk}/")
+    page.get_by_role("button", name="Abrir una reunión").click()
+    page.locator("form[data-repay='1']").get_by_role("button", name="Registrar el pago").dblclick()
+    expect(page.locator("#live")).to_contain_text("Pago registrado")
+    _settled(page)
+    repayments = MeetingItem.objects.filter(loan=owed, kind=ItemKind.LOAN_REPAYMENT)
+    assert repayments.filter(meeting__number=3).count() == 1
+    page.get_by_test_id("usual").click()
+    expect(page.get_by_test_id("sheet-confirmed")).to_be_visible()
+    expected = page.get_by_test_id("expected-cash").inner_text().replace(",", "")
+    page.fill("input[name=counted_cash]", expected)
+    page.get_by_role("button", name="Cerrar la reunión").dblclick()
+    expect(page.locator(".msg").first).to_contain_text("Reunión")
+    page.wait_for_load_state("networkidle")
+    assert "403" not in page.content() and "Forbidden" not in page.content()
+    meeting = Meeting.objects.get(caja=caja, number=3)
+    assert meeting.status == MeetingStatus.CLOSED
+    assert meeting.journal_entries.filter(kind="loan_repayment").count() == 1
