@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.contrib.auth.models import User
@@ -29,7 +29,14 @@ from cajas.loans.services import (
     loan_vote,
     repayment_record,
 )
-from cajas.meetings.services import SheetRow, item_record, meeting_open, meeting_sheet_save
+from cajas.meetings.models import MeetingItem
+from cajas.meetings.services import (
+    SheetRow,
+    item_record,
+    item_remove,
+    meeting_open,
+    meeting_sheet_save,
+)
 from cajas.members.models import Membership
 from cajas.org.models import Caja
 from tests.conftest import enrol, make_caja
@@ -85,7 +92,8 @@ def _approve(loan: Loan) -> Loan:
 def book() -> Book:
     """President 1, treasurer 2 (`alice`), secretary 3, members 4–6 (5 is `maria`), two closed
     meetings of savings; loan #1 disbursed at the closed meeting #3; loan #2 approved and loan #3
-    applied for; meeting #4 open with a member absent and one late (fines proposed), an expense,
+    applied for; meeting #4 open with a member absent and one late (fines proposed, the lateness
+    one waived), an expense,
     a repayment recorded and loan #1 still to collect. A second caja and a program admin
     (`ana`) give the dashboard two territories to compare."""
     caja = _caja()
@@ -105,6 +113,8 @@ def book() -> Book:
     rows[0] = SheetRow(member=1, late=True, shares=1, social_fund=True)
     meeting_sheet_save(meeting_id=meeting.pk, rows=rows)
     item_record(meeting_id=meeting.pk, kind="expense", amount="2.50", description="útiles")
+    late = MeetingItem.objects.get(meeting=meeting, kind="fine", fine_reason="lateness")
+    item_remove(meeting_id=meeting.pk, item_id=late.pk)  # a proposed fine waived
     repayment_record(meeting_id=meeting.pk, loan_id=first.pk, amount="10")
 
     other = make_caja(code="otra", territory="Loja", partner_code="otro")
@@ -122,12 +132,14 @@ def book() -> Book:
     )
 
 
-def _violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.1 A/AA violations on the page, with every <details> opened first."""
+def _violations(page: Page, context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on the page (or the part of it an axe context
+    names: {"include": [[selector]]} or {"exclude": [[selector]]}), every <details> opened."""
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG21_AA
+        "([context, tags]) => axe.run(context || document, {runOnly: {type: 'tag', values: tags}})",
+        [context, WCAG21_AA],
     )
     violations: list[dict[str, Any]] = result["violations"]
     return violations + [v for v in result["incomplete"] if v["id"] in REVIEW_AS_VIOLATION]
@@ -143,14 +155,20 @@ def _report(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _page_failures(page: Page, url: str, must_show: str) -> str:
+class Check(NamedTuple):
+    path: str
+    must_show: str  # selectors, separated by " ; ", that must be on the page
+    context: dict[str, Any] | None = None  # the part of the page axe checks (default: all)
+
+
+def _page_failures(page: Page, url: str, must_show: str, context: dict[str, Any] | None) -> str:
     """The serious or critical violations on one page, as text ('' when there are none)."""
     response = page.goto(url)
     assert response is not None and response.status == 200, url
     # The page is in the state the test means (a wrong fixture would test an empty page).
     for selector in must_show.split(" ; "):
         assert page.locator(selector).count() > 0, f"{url}: nothing matches {selector!r}"
-    violations = _violations(page)
+    violations = _violations(page, context)
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     others = [v for v in violations if v["impact"] not in BLOCKING]
     if others:
@@ -162,15 +180,17 @@ def _check(
     live_server,  # type: ignore[no-untyped-def]
     browser: Browser,
     persona: str,
-    pages: list[tuple[str, str]],
+    pages: list[Check],
 ) -> None:
-    """Log in as the persona, then check every page (path, and the selectors, separated by
-    " ; ", that must be on it); fail once, listing every page's serious or critical violations."""
+    """Log in as the persona, then check every page; fail once, listing every page's serious
+    or critical violations."""
     page = browser.new_page(viewport=PHONE)
     try:
         log_in(page, live_server.url, persona)
         page.wait_for_url(lambda u: "/accounts/login/" not in u)
-        failures = [_page_failures(page, live_server.url + path, must) for path, must in pages]
+        failures = [
+            _page_failures(page, live_server.url + c.path, c.must_show, c.context) for c in pages
+        ]
     finally:
         page.close()
     found = "\n".join(f for f in failures if f)
@@ -184,15 +204,20 @@ def test_the_treasurers_caja_and_loan_pages(live_server, browser: Browser, book:
         browser,
         "alice",
         [
-            ("/", "li.row-link"),
-            (f"/cajas/{c}/", "table.members tbody tr"),
-            (f"/cajas/{c}/loans/", "[data-loan]"),
-            (f"/cajas/{c}/loans/{book.disbursed_loan}/", "[data-testid=schedule]"),
-            (f"/cajas/{c}/loans/{book.applied_loan}/", "select[name^=vote_]"),
-            (f"/cajas/{c}/loans/simulator/?amount=40&term=3&member=4", "[data-testid=limit]"),
-            (f"/cajas/{c}/shareout/", "main h1"),
+            Check("/", "li.row-link"),
+            Check(f"/cajas/{c}/", "table.members tbody tr"),
+            Check(f"/cajas/{c}/loans/", "[data-loan]"),
+            Check(f"/cajas/{c}/loans/{book.disbursed_loan}/", "[data-testid=schedule]"),
+            Check(f"/cajas/{c}/loans/{book.applied_loan}/", "select[name^=vote_]"),
+            Check(f"/cajas/{c}/loans/simulator/?amount=40&term=3&member=4", "[data-testid=limit]"),
+            Check(f"/cajas/{c}/shareout/", "main h1"),
         ],
     )
+
+
+# app.css greys a waived fine with `.item.waived { opacity: .6 }`: its text, tags and Change
+# button fall below 4.5:1. Checked apart (strict xfail below) until the stylesheet is fixed.
+WAIVED = ".item.waived"
 
 
 def test_the_meeting_screen_open_and_closed(live_server, browser: Browser, book: Book) -> None:  # type: ignore[no-untyped-def]
@@ -202,20 +227,36 @@ def test_the_meeting_screen_open_and_closed(live_server, browser: Browser, book:
         browser,
         "alice",
         [
-            (
+            Check(
                 f"/cajas/{c}/meetings/{book.open_meeting}/",
                 "form[data-repay] ; [data-loan-item] ; button[value=disburse] ; li.item .tag ; details",
+                {"exclude": [[WAIVED]]},
             ),
-            (f"/cajas/{c}/meetings/{book.closed_meeting}/", "table.members tbody tr"),
+            Check(f"/cajas/{c}/meetings/{book.closed_meeting}/", "table.members tbody tr"),
         ],
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="app.css `.item.waived { opacity:.6 }`: a waived fine's text is #73777a on #fbfbfb "
+    "(4.36:1), its tags #9aa3aa on #edf1f3 (2.25:1), its Change button #69a491 on #fbfbfb "
+    "(2.77:1); all need >= 4.5:1. Drop the opacity (mark it by the 'condonada' tag and, say, "
+    "a line-through) and remove this xfail.",
+)
+def test_a_waived_fine_on_the_meeting_screen(live_server, browser: Browser, book: Book) -> None:  # type: ignore[no-untyped-def]
+    path = f"/cajas/{book.caja.pk}/meetings/{book.open_meeting}/"
+    _check(live_server, browser, "alice", [Check(path, WAIVED, {"include": [[WAIVED]]})])
 
 
 def test_a_members_own_pages(live_server, browser: Browser, book: Book) -> None:  # type: ignore[no-untyped-def]
     c = book.caja.pk
     page = browser.new_page(viewport=PHONE)
     try:
-        login = _page_failures(page, f"{live_server.url}/accounts/login/", "input[name=password]")
+        login = _page_failures(
+            page, f"{live_server.url}/accounts/login/", "input[name=password]", None
+        )
     finally:
         page.close()
     assert not login, login
@@ -224,10 +265,10 @@ def test_a_members_own_pages(live_server, browser: Browser, book: Book) -> None:
         browser,
         "maria",
         [
-            (f"/cajas/{c}/", "[data-testid=my-passbook]"),
-            (f"/cajas/{c}/loans/", "[data-loan]"),
-            (f"/cajas/{c}/loans/{book.applied_loan}/", "[data-testid=credito-digno]"),
-            (f"/cajas/{c}/loans/simulator/?amount=20&term=2", "[data-testid=credito-digno]"),
+            Check(f"/cajas/{c}/", "[data-testid=my-passbook]"),
+            Check(f"/cajas/{c}/loans/", "[data-loan]"),
+            Check(f"/cajas/{c}/loans/{book.applied_loan}/", "[data-testid=credito-digno]"),
+            Check(f"/cajas/{c}/loans/simulator/?amount=20&term=2", "[data-testid=credito-digno]"),
         ],
     )
 
@@ -237,5 +278,5 @@ def test_the_program_dashboard_and_alerts(live_server, browser: Browser, book: B
         live_server,
         browser,
         "ana",
-        [("/program/", "[data-testid=chart]"), ("/program/alerts/", "main h1")],
+        [Check("/program/", "[data-testid=chart]"), Check("/program/alerts/", "main h1")],
     )
