@@ -1,8 +1,9 @@
 """No serious or critical accessibility violation (axe-core, WCAG 2.1 A and AA) on the pages
 people use, each as the persona who uses it: the treasurer's caja page, loans portfolio, a
-disbursed loan, a loan being voted on, the simulator and the share-out; the meeting screen open
-(fines, an expense, a repayment, a loan to hand over and one to collect) and closed; a plain
-member's login, caja page, loans, own loan and simulator; the program dashboard and alerts.
+disbursed loan, a loan being voted on, the simulator, the share-out and the informal-credit
+survey; the meeting screen open (fines, one waived, an expense, a repayment, a loan to hand over
+and one to collect) and closed; a plain member's login, caja page, loans, own loan and
+simulator; the program admin's dashboard, alerts, a caja's visits and the legal rate caps.
 
 axe-core comes from npm (package.json, `make install`); it is injected into each page of a real
 headless Chromium at 360×740, with every <details> opened. A missing axe-core fails, never skips.
@@ -10,6 +11,7 @@ headless Chromium at 360×740, with every <details> opened. A missing axe-core f
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from cajas.loans.services import (
     loan_apply,
     loan_decide,
     loan_vote,
+    rate_cap_set,
     repayment_record,
 )
 from cajas.meetings.models import MeetingItem
@@ -53,6 +56,7 @@ BLOCKING = {"serious", "critical"}
 # an id means a label names the wrong input: they count as violations here.
 REVIEW_AS_VIOLATION = {"duplicate-id-aria"}
 OPEN_ON = add_period(APPLY, "monthly", 1)
+CAP_FROM = dt.date(2022, 7, 1)
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +125,9 @@ def book() -> Book:
     for _ in range(3):
         enrol(other)
     run_meeting(other, APPLY, [SheetRow(member=n, shares=1) for n in range(1, 4)])
+    rate_cap_set(  # the seeded cap, as a row for the rate-caps page
+        segment="microcredito_minorista", tea_percent="28.23", effective_from=CAP_FROM, source="BCE"
+    )
     admin = User.objects.create_user(username="ana", password="secreto-123")
     StaffAssignment.objects.create(user=admin, role=StaffRole.PROGRAM_ADMIN, program=caja.program)
     return Book(
@@ -211,6 +218,7 @@ def test_the_treasurers_caja_and_loan_pages(live_server, browser: Browser, book:
             Check(f"/cajas/{c}/loans/{book.applied_loan}/", "select[name^=vote_]"),
             Check(f"/cajas/{c}/loans/simulator/?amount=40&term=3&member=4", "[data-testid=limit]"),
             Check(f"/cajas/{c}/shareout/", "main h1"),
+            Check(f"/cajas/{c}/survey/", "fieldset.member"),
         ],
     )
 
@@ -273,10 +281,17 @@ def test_a_members_own_pages(live_server, browser: Browser, book: Book) -> None:
     )
 
 
-def test_the_program_dashboard_and_alerts(live_server, browser: Browser, book: Book) -> None:  # type: ignore[no-untyped-def]
+def test_the_program_dashboard_alerts_visits_and_rate_caps(
+    live_server, browser: Browser, book: Book
+) -> None:  # type: ignore[no-untyped-def]
     _check(
         live_server,
         browser,
         "ana",
-        [Check("/program/", "[data-testid=chart]"), Check("/program/alerts/", "main h1")],
+        [
+            Check("/program/", "[data-testid=chart]"),
+            Check("/program/alerts/", "main h1"),
+            Check(f"/cajas/{book.caja.pk}/visits/", "[data-testid=visit-form]"),
+            Check("/rate-caps/", "[data-testid=caps] tbody tr"),
+        ],
     )
