@@ -5,9 +5,13 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export CAJAS_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install system-deps demo test test-sqlite test-postgres check fmt bench messages clean
+.PHONY: install install-python install-node system-deps demo test test-sqlite test-postgres check fmt bench messages clean
 
-install: $(VENV)/.installed
+# Python packages (.venv) and the npm packages of package.json (node_modules; axe-core for the
+# accessibility tests). `make demo` needs only the Python ones.
+install: install-python install-node
+install-python: $(VENV)/.installed
+install-node: node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,24 +19,31 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# System packages the tests need (Chromium, poppler, HarfBuzz subset, PostgreSQL 15).
+# The whole package.json, pinned by package-lock.json (npm ci). Without npm, Debian's is installed first.
+node_modules/.installed: package.json $(wildcard package-lock.json)
+	command -v npm >/dev/null 2>&1 || bash scripts/system-deps.sh node
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --include=dev; \
+	else npm install --no-audit --no-fund --include=dev; fi
+	touch $@
+
+# System packages the tests need (Chromium, poppler, HarfBuzz subset, PostgreSQL 15, Node.js and npm).
 system-deps:
 	bash scripts/system-deps.sh
 
-demo: install
+demo: install-python
 	$(BIN)/cajas migrate --noinput
 	$(BIN)/cajas demo
 
-test: install system-deps
+test: system-deps install
 	bash scripts/test-all.sh
 
 test-sqlite: install
 	$(BIN)/pytest
 
-test-postgres: install system-deps
+test-postgres: system-deps install
 	bash scripts/with-postgres.sh $(BIN)/pytest
 
-check: install system-deps
+check: system-deps install
 	$(BIN)/ruff format --check src tests
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
@@ -47,8 +58,8 @@ fmt: install
 messages: install
 	$(BIN)/python scripts/compile_messages.py
 
-bench: install system-deps
+bench: system-deps install
 	bash scripts/bench.sh
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

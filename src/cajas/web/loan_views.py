@@ -199,8 +199,9 @@ def loan_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
         "repayments": loan.items.filter(kind="loan_repayment", meeting__status="closed")
         .select_related("meeting")
         .order_by("meeting__date"),
-        "restructure_form": RestructureForm(),
-        "write_off_form": WriteOffForm(),
+        # Both forms have a "reason" field: distinct ids, so each label names its own input.
+        "restructure_form": RestructureForm(auto_id="restructure_%s"),
+        "write_off_form": WriteOffForm(auto_id="write_off_%s"),
     }
     return render(request, "web/loan.html", context)
 
