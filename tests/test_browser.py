@@ -50,13 +50,14 @@ def test_a_treasurer_records_a_meeting_on_a_phone(live_server, browser: Browser)
     page.click("text=Guardar asistencia y ahorro")
     expect(page.locator(".msg.success")).to_contain_text("Asistencia y ahorro guardados.")
     page.screenshot(path=str(SHOTS / "meeting-sheet.png"), full_page=True)
-    # 4 × 2 shares × 5.00 + 4 × 1.00 social fund + 1.00 absence + 0.50 lateness = 45.50
-    expect(page.get_by_test_id("expected-cash")).to_have_text("45.50")
-    page.fill("input[name=counted_cash]", "45.50")
+    # 4 × 2 shares × 5.00 + 4 × 1.00 social fund + 0.50 lateness = 44.50; member 3's 1.00
+    # absence fine is her debt, not cash in the box.
+    expect(page.get_by_test_id("expected-cash")).to_have_text("44.50")
+    page.fill("input[name=counted_cash]", "44.50")
     page.click("text=Cerrar la reunión")
     expect(page.locator(".msg.success")).to_contain_text("Reunión cerrada")
     expect(page.get_by_test_id("savings")).to_have_text("40.00")
-    expect(page.get_by_test_id("cash")).to_have_text("45.50")
+    expect(page.get_by_test_id("cash")).to_have_text("44.50")
     expect(page.get_by_test_id("social-fund")).to_have_text("4.00")
     page.screenshot(path=str(SHOTS / "caja-after-close.png"), full_page=True)
     no_overflow = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -64,7 +65,7 @@ def test_a_treasurer_records_a_meeting_on_a_phone(live_server, browser: Browser)
     page.close()
 
     summary = caja_summary(caja=Caja.objects.get(pk=caja.pk))
-    assert summary["savings"] == 4000 and summary["cash"] == 4550
+    assert summary["savings"] == 4000 and summary["cash"] == 4450
 
     intruder = browser.new_page(viewport=PHONE)
     log_in(intruder, live_server.url, "charlie")

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from cajas.ledger.selectors import caja_summary
+from cajas.ledger.selectors import caja_summary, fines_owed_by_member
 from cajas.meetings.models import Meeting
 from cajas.org.models import Caja
 from tests.conftest import db_snapshot
@@ -30,11 +30,13 @@ def test_a_treasurer_records_and_closes_a_meeting(caja_a: Caja, alice: User) -> 
     assert client.post(f"{url}sheet/", form).status_code == 302
     page = client.get(url).content.decode()
     assert "Inasistencia" in page  # the proposed absence fine
-    response = client.post(f"{url}close/", {"counted_cash": "56.00"}, follow=True)
+    # Member 6's absence fine is her debt, not cash: 5 × (2 × 5.00 + 1.00) = 55.00 in the box.
+    response = client.post(f"{url}close/", {"counted_cash": "55.00"}, follow=True)
     assert "Reunión cerrada y registrada en los libros." in response.content.decode()
     summary = caja_summary(caja=caja_a)
     assert summary["savings"] == 5 * 2 * 500
-    assert summary["cash"] == 5600
+    assert summary["cash"] == 5500
+    assert fines_owed_by_member(caja=caja_a) == {6: 100}
     assert summary["social_fund"] == 500
 
 

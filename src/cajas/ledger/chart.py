@@ -9,6 +9,7 @@ from cajas.ledger.models import AccountKind
 
 CASH = "1101"
 BANK = "1102"
+FINES_RECEIVABLE = "1201"
 LOANS_RECEIVABLE = "1301"
 MEMBER_SAVINGS = "2101"
 SOCIAL_FUND = "2201"
@@ -28,6 +29,7 @@ LOAN_LOSSES = "5103"
 CAJA_ACCOUNTS: dict[str, AccountKind] = {
     CASH: AccountKind.ASSET,
     BANK: AccountKind.ASSET,
+    FINES_RECEIVABLE: AccountKind.ASSET,
     SOCIAL_FUND: AccountKind.LIABILITY,
     RESERVE: AccountKind.EQUITY,
     RETAINED_EARNINGS: AccountKind.EQUITY,
@@ -46,6 +48,7 @@ CAJA_ACCOUNTS: dict[str, AccountKind] = {
 ACCOUNT_NAMES = {
     CASH: _("Cash box"),
     BANK: _("Bank"),
+    FINES_RECEIVABLE: _("Fines owed by members"),
     LOANS_RECEIVABLE: _("Loans receivable"),
     MEMBER_SAVINGS: _("Member savings"),
     SOCIAL_FUND: _("Social fund"),
@@ -79,10 +82,11 @@ def account_name(code: str) -> str:
 
 
 def must_stay_non_negative(code: str) -> bool:
-    """Cash box, member savings and each loan's receivable never go below zero (DESIGN.md §5):
-    no one can be paid back more principal than they borrowed."""
+    """Cash box, member savings, each loan's receivable and the fines members owe never go below
+    zero (DESIGN.md §5): no one can be paid back more principal than they borrowed, nor pay a
+    fine nobody owes."""
     return (
-        code == CASH
+        code in (CASH, FINES_RECEIVABLE)
         or code.startswith(MEMBER_SAVINGS + ".")
         or code.startswith(LOANS_RECEIVABLE + ".")
     )

@@ -71,6 +71,8 @@ class EntryKind(models.TextChoices):
     SHARE_PURCHASE = "share_purchase", _("Share purchase")
     SOCIAL_FUND = "social_fund", _("Social fund contribution")
     FINE = "fine", _("Fine")
+    FINE_PAYMENT = "fine_payment", _("Payment of a fine owed")
+    FINE_WAIVER = "fine_waiver", _("Fine owed, waived")
     ENTRY_FEE = "entry_fee", _("Entry fee")
     OTHER_INCOME = "other_income", _("Other income")
     EXPENSE = "expense", _("Expense")

@@ -105,3 +105,20 @@ def caja_summary(*, caja: Caja) -> dict[str, int]:
         "expenses": expenses,
         "profit": income - expenses,
     }
+
+
+def fines_owed_by_member(*, caja: Caja | int) -> dict[int, int]:
+    """What each member owes in fines from earlier meetings (an absence fine is a debt, not
+    cash received): the balance of the fines receivable by the member on each entry, by member
+    number. One aggregate query."""
+    rows = (
+        JournalLine.objects.filter(entry__caja=caja, account__code=chart.FINES_RECEIVABLE)
+        .values("entry__membership__number")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    owed = {}
+    for r in rows:
+        number, left = r["entry__membership__number"], (r["d"] or 0) - (r["c"] or 0)
+        if number is not None and left:
+            owed[number] = left
+    return owed

@@ -115,6 +115,12 @@ def chart_create(*, caja: Caja) -> None:
     )
 
 
+def account_open(*, caja: Caja, code: str) -> AccountState:
+    """Open a caja-level account the chart gained after the caja was created (or imported)."""
+    account = Account.objects.create(caja=caja, code=code, kind=chart.CAJA_ACCOUNTS[code])
+    return AccountState(account.pk, account.kind, 0)
+
+
 def savings_account_open(*, membership: Membership) -> Account:
     return Account.objects.create(
         caja_id=membership.caja_id,

@@ -102,6 +102,8 @@ class ItemKind(models.TextChoices):
     SHARES = "shares", _("Share purchase")
     SOCIAL_FUND = "social_fund", _("Social fund")
     FINE = "fine", _("Fine")
+    FINE_PAYMENT = "fine_payment", _("Payment of a fine owed")
+    FINE_WAIVER = "fine_waiver", _("Fine owed, waived")
     ENTRY_FEE = "entry_fee", _("Entry fee")
     OTHER_INCOME = "other_income", _("Other income")
     EXPENSE = "expense", _("Expense")
@@ -109,8 +111,9 @@ class ItemKind(models.TextChoices):
     LOAN_REPAYMENT = "loan_repayment", _("Loan repayment")
 
 
-MEMBER_ITEM_KINDS = (ItemKind.SHARES, ItemKind.SOCIAL_FUND, ItemKind.FINE, ItemKind.ENTRY_FEE)
 LOAN_ITEM_KINDS = (ItemKind.LOAN_DISBURSEMENT, ItemKind.LOAN_REPAYMENT)
+# Settling a fine owed from an earlier meeting (a fine for an absence is the member's debt).
+FINE_OWED_KINDS = (ItemKind.FINE_PAYMENT, ItemKind.FINE_WAIVER)
 
 
 class FineReason(models.TextChoices):
@@ -150,7 +153,14 @@ class MeetingItem(models.Model):
                 name="item_member_matches_kind",
                 condition=(
                     Q(
-                        kind__in=["shares", "social_fund", "fine", "entry_fee"],
+                        kind__in=[
+                            "shares",
+                            "social_fund",
+                            "fine",
+                            "fine_payment",
+                            "fine_waiver",
+                            "entry_fee",
+                        ],
                         membership__isnull=False,
                     )
                     | Q(

@@ -76,6 +76,33 @@ class SheetZeroShares(RuleViolation):
     default_field = "shares"
 
 
+class FineOwedExceeded(RuleViolation):
+    """A member pays or is forgiven at most the fines she owes from earlier meetings."""
+
+    code = "fine.owed_exceeded"
+    rule_id = "FINE-001"
+    message_es = (
+        "El socio n.º {member} debe {owed} USD de multas; no se pueden cobrar ni condonar "
+        "{amount} USD."
+    )
+    message_en = "Member #{member} owes {owed} USD in fines; {amount} USD cannot be settled."
+    default_field = "amount"
+
+
+def check_fine_owed(*, member: int, owed: int, amount: int) -> None:
+    """FINE-001: settling a fine owed never exceeds what is owed."""
+    if amount > owed:
+        raise FineOwedExceeded(
+            member=member, owed=format_amount(owed), amount=format_amount(amount)
+        )
+
+
+def fine_is_owed(*, kind: str, fine_reason: str) -> bool:
+    """A fine for an absence is owed by the member (a receivable), not cash at the meeting she
+    missed; she pays it at a later meeting, or it is waived."""
+    return kind == "fine" and fine_reason == "absence"
+
+
 class NoOpenCycle(RuleViolation):
     code = "cycle.none_open"
     message_es = "La caja no tiene un ciclo abierto."

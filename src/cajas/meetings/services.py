@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from cajas.core.money import parse_amount
@@ -24,12 +24,14 @@ from cajas.ledger.selectors import (
     AccountState,
     account_balance,
     caja_accounts,
+    fines_owed_by_member,
     member_savings,
     savings_by_member,
 )
-from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post
+from cajas.ledger.services import BookRef, EntryDraft, account_open, caja_lock, entries_post
 from cajas.loans.services import meeting_loan_postings
 from cajas.meetings.models import (
+    FINE_OWED_KINDS,
     LOAN_ITEM_KINDS,
     Attendance,
     AttendanceStatus,
@@ -54,8 +56,10 @@ from cajas.meetings.rules import (
     cash_order,
     check_capital_cap,
     check_expected_cash,
+    check_fine_owed,
     check_member_share_of_savings,
     check_shares,
+    fine_is_owed,
     first_overdraft,
     proposed_fines,
 )
@@ -342,6 +346,8 @@ def item_record(
         raise ValueError("use shares_record() for share purchases")
     if kind in LOAN_ITEM_KINDS:
         raise ValueError("use cajas.loans.services for disbursements and repayments")
+    if kind in FINE_OWED_KINDS:
+        raise ValueError("use fine_owed_pay() or fine_owed_waive() for fines owed")
     cents = parse_amount(amount)
     membership = None
     if kind in (ItemKind.SOCIAL_FUND, ItemKind.FINE, ItemKind.ENTRY_FEE):
@@ -367,12 +373,52 @@ def item_update_amount(
     """Change an item's amount (e.g. a proposed fine); it stays a fine of the same reason."""
     meeting = _open_meeting_locked(meeting_id)
     item = MeetingItem.objects.get(meeting=meeting, pk=item_id)
-    if item.kind == ItemKind.SHARES or item.kind in LOAN_ITEM_KINDS:
-        raise ValueError("share purchases and loan items are recorded again, not edited")
+    if item.kind in (ItemKind.SHARES, *LOAN_ITEM_KINDS, *FINE_OWED_KINDS):
+        raise ValueError("share purchases, loan items and fines owed are recorded again")
     item.amount_cents = parse_amount(amount)
     item.waived = False
     item.save(update_fields=["amount_cents", "waived"])
     return item
+
+
+def _fine_owed_left(meeting: Meeting, membership: Membership) -> int:
+    """What the member still owes in fines, less what this meeting already settles."""
+    owed = fines_owed_by_member(caja=meeting.caja_id).get(membership.number, 0)
+    settled = MeetingItem.objects.filter(
+        meeting=meeting, membership=membership, kind__in=FINE_OWED_KINDS
+    ).aggregate(s=Sum("amount_cents"))["s"]
+    return int(owed - (settled or 0))
+
+
+def _fine_owed_settle(
+    meeting_id: int, member: int, amount: str | int | Decimal, kind: str, description: str
+) -> MeetingItem:
+    meeting = _open_meeting_locked(meeting_id)
+    membership = _member(meeting, member)
+    cents = parse_amount(amount)
+    check_fine_owed(member=member, owed=_fine_owed_left(meeting, membership), amount=cents)
+    return MeetingItem.objects.create(
+        meeting=meeting,
+        membership=membership,
+        kind=kind,
+        amount_cents=cents,
+        description=description.strip()[:200],
+    )
+
+
+@transaction.atomic
+def fine_owed_pay(*, meeting_id: int, member: int, amount: str | int | Decimal) -> MeetingItem:
+    """A member pays, at this meeting, fines she owes from earlier ones (cash in)."""
+    return _fine_owed_settle(meeting_id, member, amount, ItemKind.FINE_PAYMENT, "")
+
+
+@transaction.atomic
+def fine_owed_waive(
+    *, meeting_id: int, member: int, amount: str | int | Decimal, reason: str
+) -> MeetingItem:
+    """The meeting forgives fines a member owes from earlier ones (no cash; the income that
+    fine brought is taken back when the meeting closes)."""
+    return _fine_owed_settle(meeting_id, member, amount, ItemKind.FINE_WAIVER, reason)
 
 
 @transaction.atomic
@@ -546,6 +592,12 @@ def meeting_sheet_confirm(*, meeting_id: int, zero_shares_confirmed: bool = Fals
 
 _CASH_OUT = (ItemKind.EXPENSE, ItemKind.LOAN_DISBURSEMENT)
 
+# Settling fines owed from earlier meetings: (entry kind, debit, credit).
+_OWED: dict[str, tuple[str, str, str]] = {
+    ItemKind.FINE_PAYMENT: (EntryKind.FINE_PAYMENT, chart.CASH, chart.FINES_RECEIVABLE),
+    ItemKind.FINE_WAIVER: (EntryKind.FINE_WAIVER, chart.FINE_INCOME, chart.FINES_RECEIVABLE),
+}
+
 _CASH_IN: dict[str, tuple[str, str | None]] = {
     ItemKind.SHARES: (EntryKind.SHARE_PURCHASE, None),
     ItemKind.SOCIAL_FUND: (EntryKind.SOCIAL_FUND, chart.SOCIAL_FUND),
@@ -560,23 +612,38 @@ def _draft_for(meeting: Meeting, item: _Item) -> EntryDraft:
     amount = item.amount_cents
     memo = item.description
     at = BookRef(meeting.pk, meeting.number)
+    member = None
+    if item.membership_id is not None and item.member_number is not None:
+        member = BookRef(item.membership_id, item.member_number)
     if item.kind == ItemKind.EXPENSE:
         lines = (Line(chart.EXPENSES, debit=amount), Line(chart.CASH, credit=amount))
         return EntryDraft(
             key=key, kind=EntryKind.EXPENSE, date=meeting.date, lines=lines, memo=memo, meeting=at
         )
+    if item.kind in _OWED:
+        owed_kind, owed_debit, owed_credit = _OWED[item.kind]
+        lines = (Line(owed_debit, debit=amount), Line(owed_credit, credit=amount))
+        return EntryDraft(
+            key=key,
+            kind=owed_kind,
+            date=meeting.date,
+            lines=lines,
+            memo=memo,
+            member=member,
+            meeting=at,
+        )
     entry_kind, credit_account = _CASH_IN[item.kind]
+    debit_account = chart.CASH
     if item.kind == ItemKind.SHARES:
         assert item.member_number is not None
         credit_account = chart.savings_account_code(item.member_number)
         memo = f"{item.shares} × {amount // (item.shares or 1)}"
     elif item.kind == ItemKind.FINE:
         memo = memo or item.fine_reason
+        if fine_is_owed(kind=item.kind, fine_reason=item.fine_reason):
+            debit_account = chart.FINES_RECEIVABLE  # her debt, not cash received
     assert credit_account is not None
-    lines = (Line(chart.CASH, debit=amount), Line(credit_account, credit=amount))
-    member = None
-    if item.membership_id is not None and item.member_number is not None:
-        member = BookRef(item.membership_id, item.member_number)
+    lines = (Line(debit_account, debit=amount), Line(credit_account, credit=amount))
     return EntryDraft(
         key=key,
         kind=entry_kind,
@@ -598,6 +665,15 @@ def _payout_names(draft: EntryDraft) -> tuple[str, str]:
     return f"«{draft.kind}»{what}", f"«{draft.kind}»{what}"
 
 
+def _brings_cash(item: _Item) -> bool:
+    """Cash received at the meeting: not a payout, a fine owed or a waiver of one."""
+    return not (
+        item.kind in _CASH_OUT
+        or item.kind == ItemKind.FINE_WAIVER
+        or fine_is_owed(kind=item.kind, fine_reason=item.fine_reason)
+    )
+
+
 def _cash_effect(draft: EntryDraft) -> int:
     return sum(line.debit - line.credit for line in draft.lines if line.account == chart.CASH)
 
@@ -610,7 +686,7 @@ def meeting_expected_cash(
         cash = account_balance(caja=meeting.caja_id, code=chart.CASH)
     if items is None:
         items = _items_to_post(meeting.pk)
-    inflow = sum(i.amount_cents for i in items if i.kind not in _CASH_OUT)
+    inflow = sum(i.amount_cents for i in items if _brings_cash(i))
     outflow = sum(i.amount_cents for i in items if i.kind in _CASH_OUT)
     return int(cash + inflow - outflow)
 
@@ -662,6 +738,8 @@ def meeting_close(
         bylaws = bylaws_in_force(caja, meeting.date)
         items = _items_to_post(meeting.pk)
         accounts = caja_accounts(caja=caja)
+        if chart.FINES_RECEIVABLE not in accounts:  # a book from before fines were owed
+            accounts[chart.FINES_RECEIVABLE] = account_open(caja=caja, code=chart.FINES_RECEIVABLE)
         _check_share_purchases(meeting, bylaws, items, accounts)
         drafts = [_draft_for(meeting, item) for item in items if item.kind not in LOAN_ITEM_KINDS]
         loans = meeting_loan_postings(

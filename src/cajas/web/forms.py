@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cajas.loans.caps import SEED_CAPS
 from cajas.loans.models import LoanPurpose
-from cajas.meetings.models import LOAN_ITEM_KINDS, AttendanceStatus, ItemKind, MeetingKind
+from cajas.meetings.models import (
+    FINE_OWED_KINDS,
+    LOAN_ITEM_KINDS,
+    AttendanceStatus,
+    ItemKind,
+    MeetingKind,
+)
 from cajas.meetings.services import SheetRow
 
 
@@ -39,7 +45,9 @@ class ItemForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Type"),
         choices=[
-            (k.value, k.label) for k in ItemKind if k not in (ItemKind.SHARES, *LOAN_ITEM_KINDS)
+            (k.value, k.label)
+            for k in ItemKind
+            if k not in (ItemKind.SHARES, *LOAN_ITEM_KINDS, *FINE_OWED_KINDS)
         ],
     )
     member = forms.IntegerField(label=_("Member no."), required=False, min_value=1)

@@ -13,7 +13,9 @@ from django.utils.translation import get_language
 from cajas.access.selectors import user_can_record_meetings
 from cajas.documents.builders import receipt
 from cajas.documents.phone import receipt_text, whatsapp_link
+from cajas.ledger.selectors import fines_owed_by_member
 from cajas.meetings.models import (
+    FINE_OWED_KINDS,
     LOAN_ITEM_KINDS,
     Attendance,
     AttendanceStatus,
@@ -23,6 +25,7 @@ from cajas.meetings.models import (
     MeetingKind,
     SheetState,
 )
+from cajas.meetings.rules import fine_is_owed
 from cajas.meetings.services import meeting_expected_cash
 from cajas.members.models import LeaveReason
 from cajas.org.models import Bylaws, Caja, bylaws_in_force
@@ -47,6 +50,19 @@ class SheetLine:
 
 
 @dataclass
+class FineOwedLine:
+    """A member who owes fines from earlier meetings, and what is left after today's items."""
+
+    membership: Any
+    left: int
+    error: str = ""
+
+    @property
+    def number(self) -> int:
+        return int(self.membership.number)
+
+
+@dataclass
 class MeetingPage:
     caja: Caja
     meeting: Meeting
@@ -58,6 +74,7 @@ class MeetingPage:
     totals: dict[str, int]
     expected_cash: int | None
     loans: dict[str, list[Any]] | None
+    owed: list[FineOwedLine] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     confirm: str = ""
 
@@ -74,6 +91,8 @@ class MeetingPage:
             targets = [i for i in self.items if i.pk == int(key)]
         elif kind == "loan" and self.loans:
             targets = [loan for loan in self.loans["approved"] if loan.pk == int(key)]
+        elif kind == "owed":
+            targets = [o for o in self.owed if o.number == int(key)]
         elif kind == "repay" and self.loans:
             targets = [c for c in self.loans["collect"] if c.loan.pk == int(key)]
         for target in targets:
@@ -127,7 +146,12 @@ def meeting_page(
         elif item.kind == ItemKind.SOCIAL_FUND and item.membership_id is not None:
             fund.add(item.membership_id)
         if not item.waived:
-            totals[item.kind] = totals.get(item.kind, 0) + item.amount_cents
+            key = str(item.kind)
+            if fine_is_owed(kind=item.kind, fine_reason=item.fine_reason):
+                key = "fine_owed"  # her debt, not cash today
+            elif item.kind == ItemKind.FINE_PAYMENT:
+                key = "fine"
+            totals[key] = totals.get(key, 0) + item.amount_cents
     lines = []
     for a in attendance:
         line = SheetLine(
@@ -141,7 +165,19 @@ def meeting_page(
             line.shares = int(raw) if raw.isascii() and raw.isdigit() else line.shares
             line.fund = posted.get(f"fund_{n}") == "on"
         lines.append(line)
+    owed = []
+    if can_record:
+        by_number = {a.membership.number: a.membership for a in attendance}
+        settled: dict[int, int] = {}
+        for item in items:
+            if item.kind in FINE_OWED_KINDS and item.membership is not None:
+                n = item.membership.number
+                settled[n] = settled.get(n, 0) + item.amount_cents
+        for number, cents in sorted(fines_owed_by_member(caja=caja).items()):
+            if number in by_number and cents - settled.get(number, 0) > 0:
+                owed.append(FineOwedLine(by_number[number], cents - settled.get(number, 0)))
     return MeetingPage(
+        owed=owed,
         caja=caja,
         meeting=meeting,
         bylaws=bylaws_in_force(caja, meeting.date),

@@ -28,6 +28,8 @@ from cajas.loans.services import disbursement_record, repayment_record
 from cajas.meetings.models import Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import MeetingClosed, SheetZeroShares
 from cajas.meetings.services import (
+    fine_owed_pay,
+    fine_owed_waive,
     item_record,
     item_remove,
     item_update_amount,
@@ -299,6 +301,35 @@ def item_remove_view(request: HttpRequest, caja_id: int, number: int, item_id: i
         return _refused(request, caja, meeting, exc, at=f"item-{item.pk}")
     message = _("Fine waived.") if item.proposed else _("Item removed.")
     return _done(request, caja, meeting, message, parts=["items", "loans"], anchor="items")
+
+
+@login_required
+@require_POST
+def fine_pay_view(request: HttpRequest, caja_id: int, number: int, member: int) -> HttpResponse:
+    """A member pays fines she owes from earlier meetings."""
+    caja, meeting = _recording(request, caja_id, number)
+    try:
+        fine_owed_pay(meeting_id=meeting.pk, member=member, amount=request.POST.get("amount", ""))
+    except RuleViolation as exc:
+        return _refused(request, caja, meeting, exc, at=f"owed-{member}")
+    return _done(request, caja, meeting, _("Fine collected."), parts=["items"], anchor="items")
+
+
+@login_required
+@require_POST
+def fine_waive_view(request: HttpRequest, caja_id: int, number: int, member: int) -> HttpResponse:
+    """The meeting forgives fines a member owes from earlier meetings."""
+    caja, meeting = _recording(request, caja_id, number)
+    try:
+        fine_owed_waive(
+            meeting_id=meeting.pk,
+            member=member,
+            amount=request.POST.get("amount", ""),
+            reason=_("Waived by the meeting"),
+        )
+    except RuleViolation as exc:
+        return _refused(request, caja, meeting, exc, at=f"owed-{member}")
+    return _done(request, caja, meeting, _("Fine waived."), parts=["items"], anchor="items")
 
 
 def _loan(caja: Caja, loan_id: int) -> Loan:

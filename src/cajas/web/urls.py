@@ -46,6 +46,12 @@ urlpatterns = [
     path(
         f"{MEETING}loans/<int:loan_id>/repay/", meeting_views.loan_repay_view, name="meeting_repay"
     ),
+    path(f"{MEETING}fines/<int:member>/pay/", meeting_views.fine_pay_view, name="meeting_fine_pay"),
+    path(
+        f"{MEETING}fines/<int:member>/waive/",
+        meeting_views.fine_waive_view,
+        name="meeting_fine_waive",
+    ),
     path(f"{MEETING}exit/", meeting_views.member_exit_view, name="meeting_exit"),
     path(f"{MEETING}close/", meeting_views.meeting_close_view, name="meeting_close"),
     path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
