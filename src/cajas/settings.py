@@ -64,12 +64,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compress pages (static files come already compressed from whitenoise, above). Django's
+    # gzip pads its output at random and the CSRF token is masked per response (BREACH).
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cajas.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # One-time form tokens (core/once.py): needs the user and messages, claims after CSRF.
+    "cajas.core.once.OnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
