@@ -152,6 +152,11 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# A refused form says what happened in the user's language, with a way back (web/errors.py).
+CSRF_FAILURE_VIEW = "cajas.web.errors.csrf_failure"
+# How long a repeated form waits for its first submission to finish (core/once.py).
+CAJAS_ONCE_WAIT_SECONDS = 3.0
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
