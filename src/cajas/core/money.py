@@ -82,12 +82,12 @@ def _read_digits(body: str, *, value: object, field: str) -> Decimal:
     whole, _, frac = body.rpartition(decimal_sep) if decimal_sep else (body, "", "")
     groups = whole.split(thousands) if thousands in whole else [whole]
     if decimal_sep and whole.count(decimal_sep):
-        raise AmountInvalid(field=field, value=value)  # 1.874.98,5 or 1,2,3 with mixed use
+        raise AmountInvalid(field=field, value=value)  # 1,874.98.5: two decimal separators
     if not frac and decimal_sep:
         raise AmountInvalid(field=field, value=value)  # "5," or "5."
     if len(groups) > 1 and not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
         raise AmountInvalid(field=field, value=value)  # 18,74.98: misplaced grouping
-    if any(not g.isdigit() for g in groups) and whole != "":
+    if whole and not all(g.isdigit() for g in groups):
         raise AmountInvalid(field=field, value=value)
     if len(seps) == 1 and decimal_sep == "," and len(frac) == 3 and whole not in ("", "0"):
         raise AmountAmbiguous(
