@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.test import override_settings
 
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.members.models import Membership
@@ -96,6 +97,15 @@ def user_for(membership: Membership, username: str) -> User:
     membership.person.user = user
     membership.person.save(update_fields=["user"])
     return user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An empty STATIC_ROOT: a manifest left in ./var by `cajas demo` could name an older
+    stylesheet. Uncollected, static URLs are the plain names, served from the app folders."""
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=root):
+        yield root
 
 
 @pytest.fixture

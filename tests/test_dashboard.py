@@ -4,6 +4,7 @@ the view exports to XLSX."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -125,3 +126,30 @@ def test_staff_of_two_programs_choose_one(program: tuple[Caja, Caja, Caja]) -> N
     assert 'name="program"' in page and _figure(page, "members") == "14"
     page = client.get(f"/program/?program={other.program_id}").content.decode()
     assert _figure(page, "members") == "2"
+
+
+def test_the_comparison_names_its_first_column_and_the_chart_reads_without_tooltips(
+    program: tuple[Caja, Caja, Caja],
+) -> None:
+    quito = program[0]
+    admin = _staff("ana", role=StaffRole.PROGRAM_ADMIN, program=quito.program)
+    page = admin.get("/program/?group=partner&from=2024-11-01&to=2025-02-28").content.decode()
+    compare = page.split('data-testid="compare"')[1].split("</thead>")[0]
+    assert '<tr><th scope="col">Socio implementador</th>' in compare
+    # The monthly chart writes each month's count on its bar and the year on the axis (under
+    # the first month and under January); the same figures are in a table below it.
+    series = page.split('data-testid="series"')[1].split("</svg>")[0]
+    assert re.findall(r'class="label year"[^>]*>(\d{4})<', series) == ["2024", "2025"]
+    assert 'class="value" style="font-size:9px">0</text>' in series
+    assert 'data-testid="series-table"' in page
+
+
+def test_dashboard_figures_have_thousands_separators_like_the_amounts() -> None:
+    from decimal import Decimal
+
+    from cajas.web.templatetags.money import figure
+
+    assert figure(1500) == "1,500"
+    assert figure(Decimal("1234567.8")) == "1,234,567.80"
+    assert figure(Decimal("26.83")) == "26.83"
+    assert figure(None) == "—"

@@ -64,12 +64,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compress pages (static files come already compressed from whitenoise, above). Django's
+    # gzip pads its output at random and the CSRF token is masked per response (BREACH).
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cajas.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # One-time form tokens (core/once.py): needs the user and messages, claims after CSRF.
+    "cajas.core.once.OnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -144,8 +149,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed names served for a year and more (web/storage.py).
+    "staticfiles": {"BACKEND": "cajas.web.storage.StaticStorage"},
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# A refused form says what happened in the user's language, with a way back (web/errors.py).
+CSRF_FAILURE_VIEW = "cajas.web.errors.csrf_failure"
+# How long a repeated form waits for its first submission to finish (core/once.py).
+CAJAS_ONCE_WAIT_SECONDS = 3.0
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -44,8 +44,37 @@ class RuleViolation(Exception):
 
 class AmountInvalid(RuleViolation):
     code = "amount.invalid"
-    message_es = "«{value}» no es un monto válido."
-    message_en = "“{value}” is not a valid amount."
+    message_es = "«{value}» no es un monto válido: escriba cifras, p. ej. 1874 o 1874,98."
+    message_en = "“{value}” is not a valid amount: write digits, e.g. 1874 or 1874.98."
+    default_field = "amount"
+
+
+class AmountDigits(RuleViolation):
+    code = "amount.digits"
+    message_es = "«{value}» lleva cifras que no son 0-9; escriba el monto con las cifras 0 a 9."
+    message_en = "“{value}” has digits other than 0-9; write the amount with the digits 0 to 9."
+    default_field = "amount"
+
+
+class AmountAmbiguous(RuleViolation):
+    """``1,874`` is 1874 with a thousands comma, or 1.874 with a decimal comma: refuse."""
+
+    code = "amount.ambiguous"
+    message_es = (
+        "«{value}» se puede leer de dos maneras. Escriba {whole} (sin separador de miles) "
+        "o, con centavos, {cents} (dos decimales)."
+    )
+    message_en = (
+        "“{value}” can be read two ways. Write {whole} (no thousands separator) "
+        "or, with cents, {cents_en} (two decimals)."
+    )
+    default_field = "amount"
+
+
+class AmountTooLarge(RuleViolation):
+    code = "amount.too_large"
+    message_es = "El monto {value} supera el máximo de {maximum} USD; revise las cifras."
+    message_en = "The amount {value} is above the maximum of {maximum} USD; check the digits."
     default_field = "amount"
 
 

@@ -181,7 +181,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
         "savix": "?" + urlencode(dict(g.items(), format="savix")),
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
-        "series": _series(cajas, filters),
+        "series": (series := _series(cajas, filters)),
+        "series_width": 20 + 24 * len(series),
         "informal": informal_credit_use(cajas, filters.date_to or timezone.localdate()),
         "stages": [
             (Stage(code).label, n)
@@ -200,6 +201,9 @@ def _series(cajas: Any, filters: Filters) -> list[dict[str, Any]]:
         r["x"] = 10 + i * 24
         r["h"] = round(r["credits"] / top * 80)
         r["y"] = 95 - r["h"]
+        # The year under the first month and under each January: the axis reads without
+        # tooltips, which a phone cannot open.
+        r["year"] = r["month"][:4] if i == 0 or r["month"].endswith("-01") else ""
     return rows
 
 

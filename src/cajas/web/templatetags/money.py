@@ -1,6 +1,8 @@
+from decimal import Decimal, InvalidOperation
+
 from django import template
 
-from cajas.core.money import format_amount
+from cajas.core.money import format_amount, to_cents
 
 register = template.Library()
 
@@ -29,3 +31,17 @@ def pct(value: object) -> str:
 @register.filter
 def sub(value: int, other: int) -> int:
     return int(value) - int(other)
+
+
+@register.filter
+def figure(value: object) -> str:
+    """A dashboard figure written like the amounts elsewhere: counts as ``1,500``, amounts and
+    percentages as ``1,234.56`` (thousands separators, two decimals)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}"
+    try:
+        return format_amount(to_cents(Decimal(str(value))))
+    except InvalidOperation:
+        return str(value)

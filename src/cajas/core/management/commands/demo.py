@@ -21,6 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        # Hashed static names, so pages load the stylesheet once per release (web/storage.py).
+        call_command("collectstatic", interactive=False, verbosity=0)
         if demo_exists():
             self.stdout.write("Demo program already built; reusing it (delete ./var to rebuild).")
         else:
