@@ -14,7 +14,12 @@ from django.db.models import Q, Sum
 
 from cajas.core.errors import RuleViolation
 from cajas.documents.minutes import minutes
-from cajas.documents.passbook import meeting_last_seq, member_history, member_passbook
+from cajas.documents.passbook import (
+    LoanHistory,
+    meeting_last_seq,
+    member_history,
+    member_passbook,
+)
 from cajas.documents.people import officers
 from cajas.ledger import chart
 from cajas.ledger.models import (
@@ -178,10 +183,12 @@ class NextInstallment:
     due_date: dt.date
 
 
-def _next_as_of(loan: Loan, meeting: Meeting, current: bool) -> NextInstallment | None:
-    """The next installment as the member stood after the meeting: from the schedule as it is
-    now when nothing was paid or restructured since; else the first installment of the schedule
-    then in force falling due after the meeting (its full amount)."""
+def _next_as_of(history: LoanHistory, meeting: Meeting, current: bool) -> NextInstallment | None:
+    """The next installment as the member stood after the meeting. The schedule rows hold
+    today's state, so they are read as they are when nothing was paid or restructured since;
+    otherwise the installments of the schedule then in force are set against what she had
+    paid by then (principal and interest, in order)."""
+    loan = history.loan
     if current:
         nxt = next(
             (
@@ -194,18 +201,25 @@ def _next_as_of(loan: Loan, meeting: Meeting, current: bool) -> NextInstallment 
             None,
         )
         return NextInstallment(nxt.unpaid_cents, nxt.due_date) if nxt else None
-    version = (
+    restructured = (
         Restructuring.objects.filter(loan=loan, on__lte=meeting.date)
         .order_by("-to_version")
-        .values_list("to_version", flat=True)
-        .first()
-    ) or 1
-    later = (
-        Installment.objects.filter(loan=loan, version=version, due_date__gt=meeting.date)
-        .order_by("number")
         .first()
     )
-    return NextInstallment(later.payment_cents, later.due_date) if later else None
+    since = restructured.on if restructured else None
+    paid = sum(
+        r.principal + r.interest
+        for r in history.rows
+        if r.paid and (since is None or r.date >= since)
+    )
+    owed_by = 0
+    for i in Installment.objects.filter(
+        loan=loan, version=restructured.to_version if restructured else 1
+    ).order_by("number"):
+        owed_by += i.payment_cents
+        if owed_by > paid:
+            return NextInstallment(min(owed_by - paid, i.payment_cents), i.due_date)
+    return None
 
 
 def receipt(membership: Membership, meeting: Meeting) -> dict[str, Any]:
@@ -227,7 +241,7 @@ def receipt(membership: Membership, meeting: Meeting) -> dict[str, Any]:
         or Restructuring.objects.filter(loan__membership=membership, on__gt=meeting.date).exists()
     )
     loans = [
-        {"loan": h.loan, "outstanding": h.owed, "next": _next_as_of(h.loan, meeting, current)}
+        {"loan": h.loan, "outstanding": h.owed, "next": _next_as_of(h, meeting, current)}
         for h in history.loans
         if h.owed > 0
     ]
