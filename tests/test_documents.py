@@ -232,7 +232,9 @@ def test_a_receipt_printed_after_a_later_meeting_shows_the_meetings_balances(
     last = document_sections(
         "receipt", caja=savers, on=ON, member=four, meeting=savers.meetings.get(number=5)
     )[0]
-    assert last["savings"] == 4500 and last["loans"][0]["outstanding"] == 4030 - 2000  # 0.60 interest
+    assert (
+        last["savings"] == 4500 and last["loans"][0]["outstanding"] == 4030 - 2000
+    )  # 0.60 interest
 
 
 def test_the_receipts_of_a_meeting_share_one_a4_page(savers: Caja) -> None:

@@ -170,3 +170,51 @@ def test_the_next_meeting_is_the_open_one(caja: Caja, sofia: User) -> None:
     meeting_open(caja_id=caja.pk, date=M2 + dt.timedelta(days=28), opened_by="t")
     text = _text(_get(sofia, f"/cajas/{caja.pk}/passbook/")[1])
     assert "Próxima reunión: 10/03/2025" in text and "aprox." not in text
+
+
+def test_a_correction_moves_shares_to_the_right_member_with_a_replacement_entry(
+    caja: Caja, sofia: User
+) -> None:
+    """As the corrections app does it: reverse the entry, post a replacement whose memo starts
+    "Corrección"; Sofía (4) sees the reversal, Marta (5) the replacement, each in USD."""
+    from django.db import transaction
+
+    from cajas.ledger import chart
+    from cajas.ledger.services import EntryDraft, Line, caja_lock, entries_post, member_ref
+
+    wrong = JournalEntry.objects.get(
+        caja=caja, membership__number=4, kind=EntryKind.SHARE_PURCHASE, date=M2
+    )
+    entry_reverse(
+        caja_id=caja.pk,
+        seq=wrong.seq,
+        reason="Las acciones eran de Marta",
+        recorded_by="tesorera",
+        on=dt.date(2025, 2, 20),
+    )
+    with transaction.atomic():
+        locked = caja_lock(caja_id=caja.pk)
+        entries_post(
+            caja=locked,
+            drafts=[
+                EntryDraft(
+                    key=f"correction:{wrong.seq}:replacement",
+                    kind=EntryKind.SHARE_PURCHASE,
+                    date=dt.date(2025, 2, 20),
+                    lines=(
+                        Line(chart.CASH, debit=1500),
+                        Line(chart.savings_account_code(5), credit=1500),
+                    ),
+                    memo=f"Corrección de #{wrong.seq}: 3 × 500",
+                    member=member_ref(_member(caja, 5)),
+                )
+            ],
+            recorded_by="tesorera",
+        )
+    mine = _text(_get(sofia, f"/cajas/{caja.pk}/passbook/")[1])
+    assert "Motivo: Las acciones eran de Marta" in mine and "Saldo 15.00" in mine
+    assert "Corrección de #" not in mine  # Marta's replacement is hers, not Sofía's
+    marta = _text(_get(user_for(_member(caja, 5), "marta"), f"/cajas/{caja.pk}/passbook/")[1])
+    assert f"Corrección de #{wrong.seq}: 3 acciones × 5.00 USD = 15.00 USD" in marta
+    assert "Asiento de reemplazo" in marta and "Saldo 45.00" in marta
+    assert "× 500" not in marta

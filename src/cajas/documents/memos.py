@@ -63,8 +63,17 @@ def memo_text(
     *, kind: str, memo: str, amount_cents: int = 0, reverses_seq: int | None = None
 ) -> str:
     """The memo in words. ``amount_cents`` is the entry's amount (its debits)."""
-    if not memo or is_replacement(memo):
+    if not memo:
         return memo
+    if is_replacement(memo):  # typed by whoever corrected: only a "3 × 500" in it is put in words
+        found = _SHARES.search(memo) if kind == EntryKind.SHARE_PURCHASE else None
+        if found is None:
+            return memo
+        return (
+            memo[: found.start()]
+            + shares_text(int(found.group(1)), amount_cents)
+            + memo[found.end() :]
+        )
     if kind == EntryKind.SHARE_PURCHASE and (shares := shares_in(memo)) is not None:
         return shares_text(shares, amount_cents)
     if (cycle := _CYCLE.match(memo)) is not None:
