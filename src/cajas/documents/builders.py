@@ -19,6 +19,7 @@ from cajas.documents.passbook import (
     meeting_last_seq,
     member_history,
     member_passbook,
+    next_unpaid_installment,
 )
 from cajas.documents.people import officers
 from cajas.ledger import chart
@@ -190,16 +191,7 @@ def _next_as_of(history: LoanHistory, meeting: Meeting, current: bool) -> NextIn
     paid by then (principal and interest, in order)."""
     loan = history.loan
     if current:
-        nxt = next(
-            (
-                i
-                for i in Installment.objects.filter(
-                    loan=loan, version=loan.schedule_version
-                ).order_by("number")
-                if i.unpaid_cents
-            ),
-            None,
-        )
+        nxt = next_unpaid_installment(loan)
         return NextInstallment(nxt.unpaid_cents, nxt.due_date) if nxt else None
     restructured = (
         Restructuring.objects.filter(loan=loan, on__lte=meeting.date)

@@ -288,16 +288,13 @@ def _loans_now(histories: list[LoanHistory], on: dt.date) -> None:
         if h.loan.status != LoanStatus.DISBURSED:
             continue
         h.days_late = days_past_due(installment_states(h.loan), on)
-        h.next_installment = next(
-            (
-                i
-                for i in Installment.objects.filter(
-                    loan=h.loan, version=h.loan.schedule_version
-                ).order_by("number")
-                if i.unpaid_cents
-            ),
-            None,
-        )
+        h.next_installment = next_unpaid_installment(h.loan)
+
+
+def next_unpaid_installment(loan: Loan) -> Installment | None:
+    """The first installment of the loan's schedule in force with something left to pay."""
+    rows = Installment.objects.filter(loan=loan, version=loan.schedule_version).order_by("number")
+    return next((i for i in rows if i.unpaid_cents), None)
 
 
 def next_meeting(caja: Caja, on: dt.date) -> NextMeeting | None:

@@ -12,11 +12,10 @@ from django.utils import timezone
 from cajas.access.selectors import membership_of_user, user_sees_all_members
 from cajas.documents.passbook import member_passbook
 from cajas.members.models import Membership
-from cajas.org.models import Caja
 from cajas.web.views import _caja
 
 
-def _render(request: HttpRequest, caja: Caja, membership: Membership, own: bool) -> HttpResponse:
+def _render(request: HttpRequest, membership: Membership, own: bool) -> HttpResponse:
     context = member_passbook(membership, timezone.localdate())
     context["own"] = own
     return render(request, "web/passbook.html", context)
@@ -29,7 +28,7 @@ def my_passbook_view(request: HttpRequest, caja_id: int) -> HttpResponse:
     if own is None:
         raise Http404
     own.caja = caja
-    return _render(request, caja, own, own=True)
+    return _render(request, own, own=True)
 
 
 @login_required
@@ -38,7 +37,7 @@ def member_passbook_view(request: HttpRequest, caja_id: int, number: int) -> Htt
     own = membership_of_user(user=request.user, caja=caja)
     if own is not None and own.number == number:
         own.caja = caja
-        return _render(request, caja, own, own=True)
+        return _render(request, own, own=True)
     if not user_sees_all_members(user=request.user, caja=caja):
         raise Http404
     membership = (
@@ -47,4 +46,4 @@ def member_passbook_view(request: HttpRequest, caja_id: int, number: int) -> Htt
     if membership is None:
         raise Http404
     membership.caja = caja
-    return _render(request, caja, membership, own=False)
+    return _render(request, membership, own=False)
