@@ -15,10 +15,16 @@ from cajas.core.money import decimal_string
 from cajas.documents.builders import NoCreditLetterConsent
 from cajas.documents.services import document_render, document_sections
 from cajas.loans.services import disbursement_record, repayment_record
-from cajas.meetings.services import meeting_close, meeting_expected_cash, meeting_open
+from cajas.meetings.services import (
+    SheetRow,
+    meeting_close,
+    meeting_expected_cash,
+    meeting_open,
+)
 from cajas.members.models import Membership
 from cajas.org.models import Caja
 from cajas.shareouts.services import shareout_execute
+from tests.factories import M2, caja_with_savings, run, voted_loan
 from tests.test_loans import APPLY, _approved, _caja, _meeting
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +162,160 @@ def test_exit_settlement(caja: Caja) -> None:
     text = _text("exit-settlement", caja)
     assert "Liquidación de salida" in text and _member(caja, 6).person.full_name in text
     assert "Ahorro devuelto" in text
+
+
+# --- Issue 10: memos in words, receipts as of their meeting, minutes that read right. ---
+# These build their own caja with ``tests.factories``: president Ana Pérez (1), treasurer Luis
+# Ramos (2), secretary Rosa Mena (3), members 4–6; 3 shares of 5.00 each at M1 and M2.
+
+
+@pytest.fixture
+def savers() -> Caja:
+    return caja_with_savings()
+
+
+def _receipts_pdf(caja: Caja, meeting_number: int) -> tuple[str, int]:
+    sections = document_sections(
+        "receipt", caja=caja, on=ON, meeting=caja.meetings.get(number=meeting_number)
+    )
+    pdf = document_render("receipt", sections, lang="es", fmt="pdf")
+    PAGES.mkdir(parents=True, exist_ok=True)
+    path = PAGES / "receipts-es.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(path), str(PAGES / "receipts-es")])
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    pages = int(next(x for x in info.splitlines() if x.startswith("Pages:")).split()[1])
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    return " ".join(out.split()), pages
+
+
+def test_the_passbook_shows_shares_and_usd_not_the_stored_cents(savers: Caja) -> None:
+    text = _text("passbook", savers, member=_member(savers, 4))
+    assert text.count("3 acciones × 5.00 USD = 15.00 USD") == 2
+    assert "× 500" not in text and "3 × 5" not in text
+    english = _text("passbook", savers, lang="en", member=_member(savers, 4))
+    assert "3 shares × 5.00 USD = 15.00 USD" in english
+
+
+def test_the_spanish_passbook_names_the_share_out_cycle_in_spanish(savers: Caja) -> None:
+    assembly = meeting_open(caja_id=savers.pk, date=APPLY, opened_by="t", kind="assembly")
+    shareout_execute(meeting_id=assembly.pk, executed_by="tesorera")
+    text = _text("passbook", savers, member=_member(savers, 4))
+    assert "Pago del reparto ciclo 1" in text and "cycle" not in text
+    english = _text("passbook", savers, lang="en", member=_member(savers, 4))
+    assert "Share-out payout cycle 1" in english
+
+
+def test_a_receipt_printed_after_a_later_meeting_shows_the_meetings_balances(
+    savers: Caja,
+) -> None:
+    loan = voted_loan(savers)
+    run(savers, APPLY, during=[lambda m: disbursement_record(meeting_id=m.pk, loan_id=loan.pk)])
+    april, may = dt.date(2025, 4, 15), dt.date(2025, 5, 17)
+    pay = lambda m: repayment_record(meeting_id=m.pk, loan_id=loan.pk, amount="20.60")  # noqa: E731
+    run(savers, april, [SheetRow(member=n, shares=2) for n in range(1, 7)], during=[pay])
+    run(savers, may, [SheetRow(member=n, shares=1) for n in range(1, 7)], during=[pay])
+    four = _member(savers, 4)
+    # after meeting 1: 15.00 saved, 1.00 to the social fund (today: 45.00 and 2.00)
+    first = document_sections(
+        "receipt", caja=savers, on=ON, member=four, meeting=savers.meetings.get(number=1)
+    )[0]
+    assert (first["savings"], first["social_fund"], first["loans"]) == (1500, 100, [])
+    # after meeting 4 (April): 40.00 saved and 40.30 of the loan still owed, next installment
+    # the May one — although May has been paid since
+    text = _text("receipt", savers, member=four, meeting=savers.meetings.get(number=4))
+    assert "Saldos al cierre de la reunión (15/04/2025)" in text
+    assert "Ahorro 40.00 USD" in text and "Aportes al fondo social 2.00 USD" in text
+    assert "Saldo del préstamo n.º 1 40.30 USD" in text
+    assert "próxima cuota 20.60 (17/05/2025)" in text
+    # the latest meeting's receipt reads today's figures
+    last = document_sections(
+        "receipt", caja=savers, on=ON, member=four, meeting=savers.meetings.get(number=5)
+    )[0]
+    assert (
+        last["savings"] == 4500 and last["loans"][0]["outstanding"] == 4030 - 2000
+    )  # 0.60 interest
+
+
+def test_the_receipts_of_a_meeting_share_one_a4_page(savers: Caja) -> None:
+    text, pages = _receipts_pdf(savers, 2)
+    assert pages == 1
+    for m in Membership.objects.filter(caja=savers).select_related("person"):
+        assert m.person.full_name in text
+    assert text.count("Recibo · reunión n.º 2") == 6
+
+
+def test_minutes_show_each_vote_by_name_and_the_decision(savers: Caja) -> None:
+    voted_loan(savers)  # 1 and 2 in favour, 3 abstains
+    voted_loan(savers, member=5, votes={1: "no", 2: "no", 3: "yes"})
+    run(savers, APPLY)
+    text = _text("minutes", savers, meeting=savers.meetings.get(number=3))
+    assert (
+        "Aprobado. Votación: 2 a favor: Ana P., Luis R.; 0 en contra; 1 abstención: Rosa M." in text
+    )
+    assert (
+        "Rechazado. Votación: 1 a favor: Rosa M.; 2 en contra: Ana P., Luis R.; 0 abstenciones"
+        in text
+    )
+    english = _text("minutes", savers, lang="en", meeting=savers.meetings.get(number=3))
+    assert "2 in favour: Ana P., Luis R.; 0 against; 1 abstention: Rosa M." in english
+
+
+def test_minutes_list_the_fines_waived(savers: Caja) -> None:
+    from cajas.meetings.models import MeetingItem
+    from cajas.meetings.services import item_remove
+
+    def waive(meeting: object) -> None:
+        fine = MeetingItem.objects.get(meeting=meeting, membership__number=6, kind="fine")
+        item_remove(meeting_id=fine.meeting_id, item_id=fine.pk)
+
+    rows = [SheetRow(member=n, status="absent" if n == 6 else "present") for n in range(1, 7)]
+    run(savers, APPLY, rows, during=[waive])
+    six = _member(savers, 6)
+    text = _text("minutes", savers, meeting=savers.meetings.get(number=3))
+    assert "Multas condonadas" in text
+    assert f"6. {six.person.full_name}: 1.00 USD · Inasistencia" in text
+    assert "No se condonó ninguna multa." in _text(
+        "minutes", savers, meeting=savers.meetings.get(number=2)
+    )
+
+
+def test_minutes_list_the_corrections_made_since_the_previous_meeting(savers: Caja) -> None:
+    from cajas.ledger.models import JournalEntry
+    from cajas.ledger.services import entry_reverse
+
+    wrong = JournalEntry.objects.get(
+        caja=savers, membership__number=4, kind="share_purchase", date=M2
+    )
+    entry_reverse(
+        caja_id=savers.pk,
+        seq=wrong.seq,
+        reason="Las acciones eran de la socia 5",
+        recorded_by="tesorera",
+        on=dt.date(2025, 2, 20),
+    )
+    run(savers, APPLY)
+    four = _member(savers, 4)
+    text = _text("minutes", savers, meeting=savers.meetings.get(number=3))
+    assert (
+        f"({four.number}. {four.person.full_name}): anula el asiento n.º {wrong.seq} del "
+        "10/02/2025: Compra de acciones 3 acciones × 5.00 USD = 15.00 USD · 15.00 USD. "
+        "Motivo: Las acciones eran de la socia 5"
+    ) in text
+    # not in the minutes of the meeting before it was made
+    assert "Sin correcciones." in _text("minutes", savers, meeting=savers.meetings.get(number=2))
+
+
+def test_minutes_of_a_share_out_list_each_members_payout(savers: Caja) -> None:
+    assembly = meeting_open(caja_id=savers.pk, date=APPLY, opened_by="t", kind="assembly")
+    shareout_execute(meeting_id=assembly.pk, executed_by="tesorera")
+    meeting_close(
+        meeting_id=assembly.pk,
+        counted_cash=decimal_string(meeting_expected_cash(meeting=assembly)),
+        closed_by="tesorera",
+    )
+    text = _text("minutes", savers, meeting=assembly)
+    assert "Pagos del reparto" in text
+    for m in Membership.objects.filter(caja=savers).select_related("person"):
+        assert f"{m.number} {m.person.full_name} 6 30.00 0.00 0.00 0.00 30.00" in text
+    assert "Total 180.00" in text

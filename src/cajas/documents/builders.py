@@ -13,15 +13,42 @@ from typing import Any
 from django.db.models import Q, Sum
 
 from cajas.core.errors import RuleViolation
+from cajas.documents.minutes import minutes
+from cajas.documents.passbook import (
+    LoanHistory,
+    meeting_last_seq,
+    member_history,
+    member_passbook,
+    next_unpaid_installment,
+)
+from cajas.documents.people import officers
 from cajas.ledger import chart
-from cajas.ledger.models import DEBIT_NORMAL, Account, AccountKind, EntryKind, JournalLine
-from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.ledger.models import (
+    DEBIT_NORMAL,
+    Account,
+    AccountKind,
+    EntryKind,
+    JournalEntry,
+    JournalLine,
+)
+from cajas.loans.models import Installment, Loan, LoanStatus, Restructuring
 from cajas.loans.rules import days_past_due
 from cajas.loans.services import add_period, installment_states, loan_terms_simulate
 from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
-from cajas.members.models import Membership, Role
+from cajas.members.models import Membership
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
+
+__all__ = [
+    "credit_history",
+    "exit_settlement",
+    "loan_contract",
+    "minutes",
+    "passbook",
+    "receipt",
+    "shareout_report",
+    "statements",
+]
 
 
 class NoCreditLetterConsent(RuleViolation):
@@ -45,17 +72,6 @@ class Movement:
     debit: int
     credit: int
     balance: int
-
-
-def _officers(caja: Caja) -> dict[str, Membership | None]:
-    found: dict[str, Membership | None] = {}
-    for role in (Role.PRESIDENT, Role.TREASURER, Role.SECRETARY):
-        found[role] = (
-            Membership.objects.filter(caja=caja, role=role, left_on__isnull=True)
-            .select_related("person")
-            .first()
-        )
-    return found
 
 
 def _movements(
@@ -148,99 +164,88 @@ def _worst_delay(loan: Loan) -> int:
 
 
 def passbook(membership: Membership, on: dt.date) -> dict[str, Any]:
-    caja = membership.caja
-    account = Account.objects.get(caja=caja, code=chart.savings_account_code(membership.number))
-    _opening, movements = _movements(account)
-    contributions = (
-        MeetingItem.objects.filter(membership=membership, meeting__status="closed", waived=False)
-        .values("kind")
-        .annotate(total=Sum("amount_cents"))
+    """The printed passbook: the same history as the member's page (``passbook.py``)."""
+    return member_passbook(membership, on)
+
+
+_LOAN_KINDS = (
+    EntryKind.LOAN_REPAYMENT,
+    EntryKind.LOAN_RECOVERY,
+    EntryKind.LOAN_WRITE_OFF,
+    EntryKind.REVERSAL,
+    EntryKind.SHARE_OUT,
+    EntryKind.MEMBER_EXIT,
+)
+
+
+@dataclass(frozen=True)
+class NextInstallment:
+    unpaid_cents: int
+    due_date: dt.date
+
+
+def _next_as_of(history: LoanHistory, meeting: Meeting, current: bool) -> NextInstallment | None:
+    """The next installment as the member stood after the meeting. The schedule rows hold
+    today's state, so they are read as they are when nothing was paid or restructured since;
+    otherwise the installments of the schedule then in force are set against what she had
+    paid by then (principal and interest, in order)."""
+    loan = history.loan
+    if current:
+        nxt = next_unpaid_installment(loan)
+        return NextInstallment(nxt.unpaid_cents, nxt.due_date) if nxt else None
+    restructured = (
+        Restructuring.objects.filter(loan=loan, on__lte=meeting.date)
+        .order_by("-to_version")
+        .first()
     )
-    totals = {row["kind"]: row["total"] for row in contributions}
-    return {
-        "caja": caja,
-        "member": membership,
-        "movements": movements,
-        "savings": account.balance_cents,
-        "social_fund_paid": totals.get(ItemKind.SOCIAL_FUND, 0),
-        "fines_paid": totals.get(ItemKind.FINE, 0),
-        "loans": _loan_summaries(membership, on),
-        "on": on,
-    }
+    since = restructured.on if restructured else None
+    paid = sum(
+        r.principal + r.interest
+        for r in history.rows
+        if r.paid and (since is None or r.date >= since)
+    )
+    owed_by = 0
+    for i in Installment.objects.filter(
+        loan=loan, version=restructured.to_version if restructured else 1
+    ).order_by("number"):
+        owed_by += i.payment_cents
+        if owed_by > paid:
+            return NextInstallment(min(owed_by - paid, i.payment_cents), i.due_date)
+    return None
 
 
 def receipt(membership: Membership, meeting: Meeting) -> dict[str, Any]:
+    """What the member paid at the meeting and where she stood when it closed: balances from
+    the journal up to the meeting's last entry, so a receipt printed later reads the same."""
     items = list(
         MeetingItem.objects.filter(meeting=meeting, membership=membership, waived=False)
         .select_related("loan")
         .order_by("id")
     )
-    loans = []
-    for loan in Loan.objects.filter(membership=membership, status=LoanStatus.DISBURSED):
-        nxt = next(
-            (
-                i
-                for i in Installment.objects.filter(
-                    loan=loan, version=loan.schedule_version
-                ).order_by("number")
-                if i.unpaid_cents
-            ),
-            None,
-        )
-        account = Account.objects.get(caja=loan.caja, code=chart.loan_account_code(loan.number))
-        loans.append({"loan": loan, "outstanding": account.balance_cents, "next": nxt})
-    savings = Account.objects.get(
-        caja=meeting.caja, code=chart.savings_account_code(membership.number)
-    ).balance_cents
+    upto = meeting_last_seq(meeting)
+    history = member_history(membership, upto_seq=upto)
+    # The schedule rows hold today's state: they still describe the meeting's when none of
+    # the member's loan entries came after it and no loan was restructured since.
+    current = upto is None or not (
+        JournalEntry.objects.filter(
+            caja_id=meeting.caja_id, membership=membership, seq__gt=upto, kind__in=_LOAN_KINDS
+        ).exists()
+        or Restructuring.objects.filter(loan__membership=membership, on__gt=meeting.date).exists()
+    )
+    loans = [
+        {"loan": h.loan, "outstanding": h.owed, "next": _next_as_of(h, meeting, current)}
+        for h in history.loans
+        if h.owed > 0
+    ]
     return {
         "caja": meeting.caja,
         "meeting": meeting,
         "member": membership,
         "items": items,
         "paid": sum(i.amount_cents for i in items if i.kind != ItemKind.LOAN_DISBURSEMENT),
-        "savings": savings,
+        "savings": history.savings.total,
+        "social_fund": history.social_fund.total,
         "loans": loans,
-    }
-
-
-def minutes(meeting: Meeting) -> dict[str, Any]:
-    caja = meeting.caja
-    attendance = list(
-        Attendance.objects.filter(meeting=meeting)
-        .select_related("membership__person")
-        .order_by("membership__number")
-    )
-    present = sum(
-        1
-        for a in attendance
-        if a.status in (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
-    )
-    totals: dict[str, int] = {}
-    for row in (
-        MeetingItem.objects.filter(meeting=meeting, waived=False)
-        .values("kind")
-        .annotate(total=Sum("amount_cents"))
-    ):
-        totals[row["kind"]] = row["total"]
-    decided = list(
-        Loan.objects.filter(caja=caja, decided_on=meeting.date)
-        .select_related("membership__person")
-        .prefetch_related("votes__membership")
-        .order_by("number")
-    )
-    disbursed = list(Loan.objects.filter(disbursed_at=meeting).select_related("membership__person"))
-    shareout = ShareOut.objects.filter(meeting=meeting).first()
-    return {
-        "caja": caja,
-        "meeting": meeting,
-        "attendance": attendance,
-        "present": present,
-        "listed": len(attendance),
-        "totals": [(ItemKind(k).label, v) for k, v in sorted(totals.items())],
-        "decided": decided,
-        "disbursed": disbursed,
-        "shareout": shareout,
-        "officers": _officers(caja),
     }
 
 
@@ -268,7 +273,7 @@ def loan_contract(loan: Loan) -> dict[str, Any]:
         "sim": sim,
         "rows": rows,
         "guarantors": [g.membership for g in loan.guarantors.select_related("membership__person")],
-        "officers": _officers(caja),
+        "officers": officers(caja),
     }
 
 
@@ -279,7 +284,7 @@ def shareout_report(shareout: ShareOut) -> dict[str, Any]:
         "payouts": list(
             shareout.payouts.select_related("membership__person").order_by("membership__number")
         ),
-        "officers": _officers(shareout.caja),
+        "officers": officers(shareout.caja),
     }
 
 
@@ -355,7 +360,7 @@ def statements(caja: Caja, date_from: dt.date, date_to: dt.date) -> dict[str, An
         "cash_opening": opening,
         "cash_book": book,
         "cash_closing": book[-1].balance if book else opening,
-        "officers": _officers(caja),
+        "officers": officers(caja),
     }
 
 
@@ -390,7 +395,7 @@ def credit_history(membership: Membership, on: dt.date) -> dict[str, Any]:
         "loans": loans,
         "loans_repaid": sum(1 for x in loans if x["loan"].status == LoanStatus.REPAID),
         "payouts": list(membership.payouts.select_related("shareout__cycle")),
-        "officers": _officers(caja),
+        "officers": officers(caja),
     }
 
 
@@ -400,5 +405,5 @@ def exit_settlement(exit_row: Any) -> dict[str, Any]:
         "caja": membership.caja,
         "member": membership,
         "x": exit_row,
-        "officers": _officers(membership.caja),
+        "officers": officers(membership.caja),
     }

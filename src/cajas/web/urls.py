@@ -7,6 +7,7 @@ from cajas.web import (
     followup_views,
     loan_views,
     meeting_views,
+    member_views,
     shareout_views,
     views,
 )
@@ -61,6 +62,12 @@ urlpatterns = [
     path("cajas/<int:caja_id>/survey/", followup_views.survey_view, name="survey"),
     path("cajas/<int:caja_id>/visits/<int:visit_id>/", followup_views.visit_view, name="visit"),
     path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
+    path("cajas/<int:caja_id>/passbook/", member_views.my_passbook_view, name="my_passbook"),
+    path(
+        "cajas/<int:caja_id>/members/<int:number>/passbook/",
+        member_views.member_passbook_view,
+        name="member_passbook",
+    ),
     path(
         "cajas/<int:caja_id>/documents/<str:kind>/",
         document_views.document_view,

@@ -1,0 +1,79 @@
+"""Builders for the passbook and documents tests: a caja with officers and savings, meetings run
+through the services, a loan voted on by the committee. (Personas are in ``conftest.py``.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from cajas.core.money import decimal_string
+from cajas.loans.models import Loan
+from cajas.loans.services import loan_apply, loan_decide, loan_vote
+from cajas.meetings.models import Meeting
+from cajas.meetings.services import (
+    SheetRow,
+    meeting_close,
+    meeting_expected_cash,
+    meeting_open,
+    meeting_sheet_save,
+)
+from cajas.org.models import Caja
+from tests.conftest import FOUNDED, enrol, make_caja
+
+M1 = FOUNDED  # 2025-01-06
+M2 = FOUNDED + dt.timedelta(days=35)  # 2025-02-10
+APPLY = FOUNDED + dt.timedelta(days=70)  # 2025-03-17, past the 60 days of membership
+
+
+def caja_with_savings() -> Caja:
+    """President 1 (Ana), treasurer 2 (Luis), secretary 3 (Rosa), members 4–6; everyone buys
+    3 shares of 5.00 and pays 1.00 to the social fund at two meetings (M1, M2)."""
+    caja = make_caja()
+    enrol(caja, role="president", given_names="Ana", family_names="Pérez")
+    enrol(caja, role="treasurer", given_names="Luis", family_names="Ramos")
+    enrol(caja, role="secretary", given_names="Rosa", family_names="Mena")
+    for _ in range(3):
+        enrol(caja)
+    for day in (M1, M2):
+        run(caja, day, [SheetRow(member=n, shares=3, social_fund=True) for n in range(1, 7)])
+    return caja
+
+
+def run(
+    caja: Caja,
+    day: dt.date,
+    rows: Sequence[SheetRow] | None = None,
+    *,
+    kind: str = "ordinary",
+    during: Sequence[Callable[[Meeting], object]] = (),
+) -> Meeting:
+    """Open a meeting, save the sheet, do what ``during`` does, close it with the cash right."""
+    meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesorera", kind=kind)
+    meeting_sheet_save(
+        meeting_id=meeting.pk, rows=rows or [SheetRow(member=n) for n in range(1, 7)]
+    )
+    for action in during:
+        action(meeting)
+    return meeting_close(
+        meeting_id=meeting.pk,
+        counted_cash=decimal_string(meeting_expected_cash(meeting=meeting)),
+        closed_by="tesorera",
+    )
+
+
+def voted_loan(
+    caja: Caja,
+    *,
+    member: int = 4,
+    amount: str = "60",
+    term: int = 3,
+    votes: dict[int, str] | None = None,
+    on: dt.date = APPLY,
+) -> Loan:
+    """Member 4 applies; the committee votes (default: 1 and 2 in favour, 3 abstains)."""
+    loan = loan_apply(
+        caja_id=caja.pk, member=member, amount=amount, term=term, purpose="business", on=on
+    )
+    for number, vote in (votes or {1: "yes", 2: "yes", 3: "abstain"}).items():
+        loan_vote(loan_id=loan.pk, member=number, vote=vote, on=on)
+    return loan_decide(loan_id=loan.pk, on=on)
