@@ -23,6 +23,7 @@ from cajas.access.selectors import (
 )
 from cajas.core.errors import NotFound, RuleViolation
 from cajas.core.money import format_amount
+from cajas.corrections.selectors import corrections_for_meeting
 from cajas.documents.builders import receipt
 from cajas.documents.phone import receipt_text, whatsapp_link
 from cajas.ledger.selectors import caja_summary
@@ -195,6 +196,7 @@ def _meeting_render(
         "receipts": _receipts(meeting) if not meeting.is_open and can_see_receipts else [],
         "leave_reasons": [(r.value, r.label) for r in LeaveReason if r != LeaveReason.TRANSFER],
         "loans": meeting_loans(caja, meeting) if can_record else None,
+        "corrections": corrections_for_meeting(meeting=meeting),
     }
     return render(request, "web/meeting.html", context, status=status)
 
