@@ -30,6 +30,7 @@ from cajas.corrections.rules import (
     ProposerNotOfficer,
     ReasonTooLong,
     SelfApproval,
+    SharesNotWhole,
 )
 from cajas.corrections.selectors import corrections_between, corrections_for_meeting
 from cajas.corrections.services import (
@@ -44,9 +45,10 @@ from cajas.ledger.selectors import account_balances
 from cajas.ledger.services import entry_reverse
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.models import Meeting
+from cajas.meetings.rules import CapitalCapExceeded, SharesOutOfRange
 from cajas.meetings.services import SheetRow, meeting_close, meeting_open, meeting_sheet_save
 from cajas.org.models import Caja
-from tests.conftest import db_snapshot
+from tests.conftest import db_snapshot, make_caja
 from tests.factories import (
     FIRST_MEETING,
     closed_meeting,
@@ -495,6 +497,44 @@ def test_it_refuses_an_amount_that_is_not_a_valid_correction(
     assert error.field == "amount"
 
 
+def test_a_corrected_share_purchase_keeps_the_meetings_share_rules(
+    caja_a: Caja, meeting_1: Meeting
+) -> None:
+    seq = entry_of(meeting_1, EntryKind.SHARE_PURCHASE, member=1).seq
+    error = refused(
+        SharesNotWhole,
+        lambda: propose(caja_a, seq, amount="12.50"),
+        es="Un aporte es un número entero de acciones de 5.00 USD; 12.50 USD no lo es.",
+        en="A share purchase is a whole number of 5.00 USD shares; 12.50 USD is not.",
+    )
+    assert error.rule_id == "SAV-001" and error.field == "amount"
+    refused(
+        SharesOutOfRange,
+        lambda: propose(caja_a, seq, amount="30.00"),
+        es="Se pueden comprar entre 1 y 5 acciones por reunión (socio n.º 1: 6).",
+        en="Members may buy between 1 and 5 shares per meeting (member #1: 6).",
+    )
+
+
+def test_a_corrected_share_purchase_stays_within_the_capital_cap(alice: User) -> None:
+    caja = make_caja(members=2, bylaws={"max_capital_cents": 3000})
+    officer(caja, "treasurer", "tania")
+    officer(caja, "president", "pedro")
+    meeting = closed_meeting(caja, members=(1, 2), shares={1: 2, 2: 3})  # 25.00 of 30.00
+    seq = entry_of(meeting, EntryKind.SHARE_PURCHASE, member=1).seq
+    error = refused(
+        CapitalCapExceeded,
+        lambda: propose(caja, seq, amount="20.00", by="tania"),
+        es="Con estos aportes el ahorro total sería 35.00 USD y supera el capital máximo de "
+        "30.00 USD del reglamento (quedan 5.00 USD).",
+        en="With these purchases total savings would be 35.00 USD, above the bylaws' capital "
+        "cap of 30.00 USD (5.00 USD left).",
+    )
+    assert error.rule_id == "CAJA-002"
+    propose(caja, seq, amount="15.00", by="tania")  # exactly the cap
+    assert verify_caja(caja) == []
+
+
 def test_it_refuses_a_missing_or_too_long_reason(caja_a: Caja, meeting_1: Meeting) -> None:
     seq = entry_of(meeting_1, EntryKind.SHARE_PURCHASE, member=1).seq
     error = refused(
@@ -570,6 +610,8 @@ def test_the_program_admin_reverses_and_replaces_an_entry_from_the_cli(
     assert f"Corrección de la reunión n.º 1: {REASON} (10.00)" in out
     assert account_balances(caja=caja_a)[SAVINGS_1] == 1000
     assert verify_caja(caja_a) == []
+    call_command("verify", caja=caja_a.code)  # exits 1 on any problem
+    assert "every invariant holds" in capsys.readouterr().out
 
 
 def test_the_cli_without_an_amount_only_reverses(caja_a: Caja, meeting_1: Meeting) -> None:

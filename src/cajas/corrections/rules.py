@@ -112,6 +112,16 @@ class NothingToCorrect(RuleViolation):
     default_field = "amount"
 
 
+class SharesNotWhole(RuleViolation):
+    """SAV-001: shares are bought whole, at the bylaws' share value."""
+
+    code = "correction.shares_whole"
+    rule_id = "SAV-001"
+    message_es = "Un aporte es un número entero de acciones de {value} USD; {amount} USD no lo es."
+    message_en = "A share purchase is a whole number of {value} USD shares; {amount} USD is not."
+    default_field = "amount"
+
+
 class ReasonTooLong(RuleViolation):
     code = "correction.reason_too_long"
     message_es = "El motivo tiene {length} caracteres; el máximo es {max}."

@@ -30,6 +30,7 @@ from cajas.corrections.rules import (
     MeetingStillOpen,
     NothingToCorrect,
     ProposerNotOfficer,
+    SharesNotWhole,
     check_not_own,
     check_reason,
     check_undecided,
@@ -47,6 +48,7 @@ from cajas.corrections.selectors import (
 from cajas.ledger import chart
 from cajas.ledger.models import DEBIT_NORMAL, Account, EntryKind, JournalEntry
 from cajas.ledger.rules import AlreadyReversed, Line, ReversalOfReversal
+from cajas.ledger.selectors import member_savings
 from cajas.ledger.services import (
     EntryDraft,
     caja_lock,
@@ -55,7 +57,8 @@ from cajas.ledger.services import (
     reversal_draft,
 )
 from cajas.meetings.models import Meeting
-from cajas.org.models import Caja
+from cajas.meetings.rules import check_capital_cap, check_shares
+from cajas.org.models import Caja, bylaws_in_force
 
 Amount = str | int | Decimal
 
@@ -136,6 +139,27 @@ def _reversal_first(caja: Caja, entry: JournalEntry, amount: int) -> bool:
     )
 
 
+def _check_share_purchase(caja: Caja, meeting: Meeting, entry: JournalEntry, amount: int) -> None:
+    """A corrected share purchase keeps the meeting's rules: whole shares within SAV-001's
+    range, and no more total savings than CAJA-002 allows (0 = no purchase at all)."""
+    if entry.kind != EntryKind.SHARE_PURCHASE or amount == 0 or entry.membership is None:
+        return
+    bylaws = bylaws_in_force(caja, meeting.date)
+    value = bylaws.share_value_cents
+    if amount % value:
+        raise SharesNotWhole(value=format_amount(value), amount=format_amount(amount))
+    check_shares(
+        member=entry.membership.number,
+        shares=amount // value,
+        min_shares=bylaws.min_shares_per_meeting,
+        max_shares=bylaws.max_shares_per_meeting,
+    )
+    added = amount - entry_amount(_lines(entry))
+    if added > 0:
+        savings = sum(member_savings(caja=caja.pk).values())
+        check_capital_cap(savings_before=savings, purchases=added, cap=bylaws.max_capital_cents)
+
+
 def _next_number(caja: Caja) -> int:
     return (Correction.objects.filter(caja=caja).aggregate(m=Max("number"))["m"] or 0) + 1
 
@@ -166,6 +190,7 @@ def correction_propose(
     if cents == posted:
         raise NothingToCorrect(amount=format_amount(posted))
     text = check_reason(reason)
+    _check_share_purchase(caja, meeting, entry, cents)
     _reversal_first(caja, entry, cents)
     return Correction.objects.create(
         caja=caja,
@@ -186,6 +211,7 @@ def _post(caja: Caja, correction: Correction, *, by: str, when: dt.datetime) -> 
     entry = _entry(caja, correction.entry.seq)
     meeting = _correctable(entry)
     on = timezone.localdate(when)
+    _check_share_purchase(caja, meeting, entry, correction.amount_cents)
     reversal_first = _reversal_first(caja, entry, correction.amount_cents)
     reversal = reversal_draft(
         original=entry,
