@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from cajas.cli import main
 from cajas.core.errors import AmountInvalid, AmountNotPositive, AmountPrecision, RuleViolation
 from cajas.corrections.models import Correction, CorrectionStatus
 from cajas.corrections.rules import (
@@ -48,6 +49,7 @@ from cajas.meetings.models import Meeting
 from cajas.meetings.rules import CapitalCapExceeded, SharesOutOfRange
 from cajas.meetings.services import SheetRow, meeting_close, meeting_open, meeting_sheet_save
 from cajas.org.models import Caja
+from cajas.shareouts.services import member_exit
 from tests.conftest import db_snapshot, make_caja
 from tests.factories import (
     FIRST_MEETING,
@@ -355,9 +357,9 @@ def test_it_refuses_an_entry_of_an_open_meeting(caja_a: Caja, alice: User) -> No
     meeting = meeting_open(caja_id=caja_a.pk, date=FIRST_MEETING, opened_by="alice")
     meeting_sheet_save(meeting_id=meeting.pk, rows=[SheetRow(member=1, shares=2)])
     meeting_close(meeting_id=meeting.pk, counted_cash="10.00", closed_by="alice")
-    second = meeting_open(caja_id=caja_a.pk, date=FIRST_MEETING + dt.timedelta(7), opened_by="a")
-    from cajas.shareouts.services import member_exit
-
+    second = meeting_open(
+        caja_id=caja_a.pk, date=FIRST_MEETING + dt.timedelta(7), opened_by="alice"
+    )
     member_exit(meeting_id=second.pk, member=1, reason="withdrawal", recorded_by="alice")
     exit_entry = JournalEntry.objects.get(meeting=second)
     error = refused(
@@ -449,9 +451,9 @@ def test_it_refuses_at_approval_when_the_box_was_spent_since_the_proposal(
 
 def test_it_refuses_taking_a_members_savings_below_zero(caja_a: Caja, meeting_1: Meeting) -> None:
     # Member 1's 15.00 of savings was paid out when she left; "she never bought" is refused.
-    second = meeting_open(caja_id=caja_a.pk, date=FIRST_MEETING + dt.timedelta(7), opened_by="a")
-    from cajas.shareouts.services import member_exit
-
+    second = meeting_open(
+        caja_id=caja_a.pk, date=FIRST_MEETING + dt.timedelta(7), opened_by="alice"
+    )
     member_exit(meeting_id=second.pk, member=1, reason="withdrawal", recorded_by="alice")
     meeting_close(meeting_id=second.pk, counted_cash="45.00", closed_by="alice")
     purchase = entry_of(meeting_1, EntryKind.SHARE_PURCHASE, member=1)
@@ -628,7 +630,7 @@ def test_the_cli_without_an_amount_only_reverses(caja_a: Caja, meeting_1: Meetin
 
 
 def test_the_cli_refuses_with_one_code_line_and_writes_nothing(
-    caja_a: Caja, meeting_1: Meeting
+    caja_a: Caja, meeting_1: Meeting, capsys: pytest.CaptureFixture[str]
 ) -> None:
     program_admin(caja_a, "pilar")
     seq = entry_of(meeting_1, EntryKind.SHARE_PURCHASE, member=1).seq
@@ -648,4 +650,13 @@ def test_the_cli_refuses_with_one_code_line_and_writes_nothing(
         "this caja's program; only a program admin corrects entries from the command line."
     )
     assert "\n" not in str(raised.value)
+    # From the console: that one line on stderr, exit code 1.
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--amount", "abc", "--by", "pilar"])
+    assert exited.value.code == 1
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("[amount.invalid] «abc» no es un monto válido. / “abc” is not a valid amount.")
+    )
     assert db_snapshot() == before
