@@ -88,7 +88,8 @@ def db_snapshot() -> dict[str, int]:
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"org", "members", "access", "ledger", "meetings", "loans"}
+        if m._meta.app_label
+        in {"org", "members", "access", "ledger", "meetings", "loans", "corrections"}
     }
 
 

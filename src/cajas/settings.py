@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cajas.meetings",
     "cajas.loans",
     "cajas.shareouts",
+    "cajas.corrections",
     "cajas.documents",
     "cajas.monitoring",
     "cajas.web",

@@ -371,6 +371,32 @@ def balances_rebuild(*, caja_id: int) -> None:
         )
 
 
+def reversal_draft(
+    *, original: JournalEntry, reason: str, key: str | None = None, on: dt.date | None = None
+) -> EntryDraft:
+    """The mirror image of ``original``, pointing at it, with a reason (not yet posted).
+
+    Refuses a reversal of a reversal and an entry already reversed. ``original`` must come with
+    its lines (``prefetch_related("lines__account")``) and be read under the caja lock."""
+    if not reason.strip():
+        raise ReasonRequired()
+    if original.kind == EntryKind.REVERSAL:
+        raise ReversalOfReversal(seq=original.seq)
+    if JournalEntry.objects.filter(reverses=original).exists():
+        raise AlreadyReversed(seq=original.seq)
+    lines = [Line(x.account.code, x.debit, x.credit) for x in original.lines.all()]
+    return EntryDraft(
+        key=key or f"reversal:{original.seq}",
+        kind=EntryKind.REVERSAL,
+        date=on or timezone.localdate(),
+        lines=tuple(reversed_lines(lines)),
+        memo=f"Reversal of #{original.seq}",
+        member=member_ref(original.membership) if original.membership else None,
+        reverses=BookRef(original.pk, original.seq),
+        reason=reason.strip(),
+    )
+
+
 def entry_reverse(
     *,
     caja_id: int,
@@ -390,20 +416,6 @@ def entry_reverse(
             .prefetch_related("lines__account")
             .get(caja=caja, seq=seq)
         )
-        if original.kind == EntryKind.REVERSAL:
-            raise ReversalOfReversal(seq=seq)
-        if JournalEntry.objects.filter(reverses=original).exists():
-            raise AlreadyReversed(seq=seq)
-        lines = [Line(x.account.code, x.debit, x.credit) for x in original.lines.all()]
-        draft = EntryDraft(
-            key=key or f"reversal:{seq}",
-            kind=EntryKind.REVERSAL,
-            date=on or timezone.localdate(),
-            lines=tuple(reversed_lines(lines)),
-            memo=f"Reversal of #{seq}",
-            member=member_ref(original.membership) if original.membership else None,
-            reverses=BookRef(original.pk, original.seq),
-            reason=reason.strip(),
-        )
+        draft = reversal_draft(original=original, reason=reason, key=key, on=on)
         entries_post(caja=caja, drafts=[draft], recorded_by=recorded_by)
         return JournalEntry.objects.get(caja=caja, idempotency_key=draft.key)

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from cajas.access.selectors import user_can_record_meetings
+from cajas.corrections.selectors import corrections_for_meeting
 from cajas.documents.builders import receipt
 from cajas.documents.phone import receipt_text, whatsapp_link
 from cajas.ledger.selectors import fines_owed_by_member
@@ -224,6 +225,9 @@ def page_context(page: MeetingPage, **extra: Any) -> dict[str, Any]:
             meeting_receipts(page.meeting) if not page.meeting.is_open and page.recorder else []
         ),
         "entries": page.meeting.journal_entries.count() if not page.meeting.is_open else 0,
+        "corrections": (
+            corrections_for_meeting(meeting=page.meeting) if not page.meeting.is_open else []
+        ),
         "leave_reasons": [(r.value, r.label) for r in LeaveReason if r != LeaveReason.TRANSFER],
     }
     context.update(extra)

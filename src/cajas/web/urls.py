@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from cajas.web import (
+    correction_views,
     dashboard_views,
     document_views,
     followup_views,
@@ -92,4 +93,25 @@ urlpatterns = [
     path("cajas/<int:caja_id>/loans/simulator/", loan_views.simulator_view, name="simulator"),
     path("cajas/<int:caja_id>/loans/apply/", loan_views.loan_apply_view, name="loan_apply"),
     path("cajas/<int:caja_id>/loans/<int:number>/", loan_views.loan_view, name="loan"),
+    path(
+        "cajas/<int:caja_id>/meetings/<int:number>/entries/",
+        correction_views.meeting_entries_view,
+        name="meeting_entries",
+    ),
+    path(
+        "cajas/<int:caja_id>/meetings/<int:number>/entries/<int:seq>/correct/",
+        correction_views.correction_propose_view,
+        name="correction_propose",
+    ),
+    path("cajas/<int:caja_id>/corrections/", correction_views.corrections_view, name="corrections"),
+    path(
+        "cajas/<int:caja_id>/corrections/<int:number>/approve/",
+        correction_views.correction_approve_view,
+        name="correction_approve",
+    ),
+    path(
+        "cajas/<int:caja_id>/corrections/<int:number>/reject/",
+        correction_views.correction_reject_view,
+        name="correction_reject",
+    ),
 ]
