@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from cajas.core.errors import RuleViolation
+from cajas.core.money import decimal_string
 from cajas.ledger import chart
 from cajas.ledger.models import JournalEntry
 from cajas.ledger.rules import Line
@@ -136,3 +137,34 @@ def test_refreshes_of_overlapping_cajas_and_a_close_at_once_stay_exact() -> None
         account_balances(caja=c)[chart.savings_account_code(n)] for c in cajas for n in range(1, 5)
     )
     assert figures["savings"] == Decimal(saved) / 100 and saved == 3 * 4 * 1000 + 1000
+
+
+def test_a_write_off_approval_racing_a_close_ends_without_deadlock() -> None:
+    """The close locks the caja, then the loans it repays; the write-off approval used to lock
+    the loan first, then the caja: two sessions waiting on each other. Now both lock the caja
+    first, so one waits for the other and each ends with its own answer."""
+    from cajas.loans.models import Loan
+    from cajas.loans.services import (
+        disbursement_record,
+        loan_write_off_approve,
+        loan_write_off_request,
+        repayment_record,
+    )
+    from tests.factories import APPLY, caja_with_savings, run, voted_loan
+
+    caja = caja_with_savings()
+    loan = voted_loan(caja)
+    run(caja, APPLY, during=[lambda m: disbursement_record(meeting_id=m.pk, loan_id=loan.pk)])
+    later = APPLY + dt.timedelta(days=31)
+    loan_write_off_request(loan_id=loan.pk, member=1, reason="se fue", on=later)
+    meeting = meeting_open(caja_id=caja.pk, date=later, opened_by="t")
+    repayment_record(meeting_id=meeting.pk, loan_id=loan.pk, amount="5.00")
+    counted = decimal_string(meeting_expected_cash(meeting=meeting))
+    results = in_threads(
+        lambda: meeting_close(meeting_id=meeting.pk, counted_cash=counted, closed_by="t"),
+        lambda: loan_write_off_approve(loan_id=loan.pk, member=2, on=later, recorded_by="p"),
+    )
+    for result in results:  # each ends with a result or a rule's refusal, never a deadlock
+        assert not isinstance(result, Exception) or isinstance(result, RuleViolation), result
+    assert verify_caja(caja) == []
+    assert Loan.objects.get(pk=loan.pk).status in ("written_off", "disbursed")

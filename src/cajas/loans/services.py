@@ -420,7 +420,7 @@ def voters_for(loan: Loan, on: dt.date) -> list[Membership]:
 @transaction.atomic
 def loan_vote(*, loan_id: int, member: int, vote: str, on: dt.date) -> LoanVote:
     """Record one vote (again: it replaces the earlier one). The applicant never votes."""
-    loan = Loan.objects.select_for_update().select_related("caja").get(pk=loan_id)
+    _caja, loan = _loan_locked(loan_id, "caja")
     _require_status(loan, "vote", LoanStatus.APPLIED)
     voter = _member(loan.caja_id, member, on)
     if voter.pk == loan.membership_id:
@@ -438,8 +438,7 @@ def loan_vote(*, loan_id: int, member: int, vote: str, on: dt.date) -> LoanVote:
 def loan_decide(*, loan_id: int, on: dt.date) -> Loan:
     """Count the votes: with quorum (GOV-001) the loan is approved when more vote for it than
     against; the loan rules are checked again before an approval stands."""
-    loan = Loan.objects.select_for_update().get(pk=loan_id)
-    caja = caja_lock(caja_id=loan.caja_id)
+    caja, loan = _loan_locked(loan_id)
     _require_status(loan, "decide", LoanStatus.APPLIED)
     bylaws = bylaws_in_force(caja, on)
     eligible = _eligible_voters(loan, bylaws, on)
@@ -485,7 +484,19 @@ class LoanAlreadyDisbursed(LoanNotInStatus):
     message_en = "Loan #{number} was already disbursed{where_en}; it is never paid out twice."
 
 
+def _loan_locked(loan_id: int, *related: str) -> tuple[Caja, Loan]:
+    """Lock the loan's caja row, then the loan: every service locks the caja first, then
+    loans or meetings, as the meeting close does, so two of them never wait on each other in
+    opposite orders (a deadlock on PostgreSQL)."""
+    caja_id = Loan.objects.filter(pk=loan_id).values_list("caja_id", flat=True).get()
+    caja = caja_lock(caja_id=caja_id)
+    loan = Loan.objects.select_for_update().select_related(*related).get(pk=loan_id)
+    return caja, loan
+
+
 def _open_meeting(meeting_id: int) -> Meeting:
+    caja_id = Meeting.objects.filter(pk=meeting_id).values_list("caja_id", flat=True).get()
+    caja_lock(caja_id=caja_id)  # the caja first, as everywhere
     meeting = Meeting.objects.select_for_update().select_related("caja").get(pk=meeting_id)
     if meeting.status != MeetingStatus.OPEN:
         raise MeetingClosed(number=meeting.number)
@@ -935,8 +946,7 @@ def loan_restructure(
     its first installment; the old schedule is kept as history."""
     if not reason.strip():
         raise ReasonRequired()
-    loan = Loan.objects.select_for_update().get(pk=loan_id)
-    caja = caja_lock(caja_id=loan.caja_id)
+    caja, loan = _loan_locked(loan_id)
     _require_status(loan, "restructure", LoanStatus.DISBURSED)
     states = installment_states(loan)
     outstanding = sum(s.unpaid_principal for s in states)
@@ -980,7 +990,7 @@ def loan_write_off_request(*, loan_id: int, member: int, reason: str, on: dt.dat
     """An officer asks to write off a loan that will not be repaid; a second officer approves."""
     if not reason.strip():
         raise ReasonRequired()
-    loan = Loan.objects.select_for_update().get(pk=loan_id)
+    _caja, loan = _loan_locked(loan_id)
     _require_status(loan, "write_off", LoanStatus.DISBURSED)
     officer = _officer(loan, member, on, ("pedir un castigo", "ask for a write-off"))
     loan.write_off_requested_by = officer
@@ -992,8 +1002,7 @@ def loan_write_off_request(*, loan_id: int, member: int, reason: str, on: dt.dat
 @transaction.atomic
 def loan_write_off_approve(*, loan_id: int, member: int, on: dt.date, recorded_by: str) -> Loan:
     """A second officer approves: the principal still owed moves to losses (posted now)."""
-    loan = Loan.objects.select_for_update().select_related("membership").get(pk=loan_id)
-    caja = caja_lock(caja_id=loan.caja_id)
+    caja, loan = _loan_locked(loan_id, "membership")
     _require_status(loan, "write_off", LoanStatus.DISBURSED)
     if loan.write_off_requested_by_id is None:
         raise WriteOffNotRequested(number=loan.number)
