@@ -59,6 +59,7 @@ from cajas.org.services import caja_create  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 START = dt.date(2025, 1, 6)
+FAR = dt.date(2100, 1, 1)  # the bench's meetings run into the future of the calendar
 
 
 LOANS = 20
@@ -108,7 +109,7 @@ def build_caja() -> int:
         for voter in (1, 2):
             loan_vote(loan_id=loan.pk, member=voter, vote="yes", on=START)
         loans.append(loan_decide(loan_id=loan.pk, on=START))
-    meeting = meeting_open(caja_id=caja.pk, date=START, opened_by="b")
+    meeting = meeting_open(caja_id=caja.pk, date=START, opened_by="b", kind="extraordinary")
     for loan in loans:
         disbursement_record(meeting_id=meeting.pk, loan_id=loan.pk)
     _close(meeting)
@@ -123,7 +124,7 @@ def _close(meeting: Meeting) -> None:
 def close_one(caja_id: int, n: int) -> tuple[float, Meeting]:
     """Meeting n falls on the loans' n-th due date."""
     day = add_period(START, "monthly", n)
-    meeting = meeting_open(caja_id=caja_id, date=day, opened_by="b")
+    meeting = meeting_open(caja_id=caja_id, date=day, opened_by="b", today=FAR)
     members = list(Membership.objects.filter(caja_id=caja_id).order_by("number"))
     items = []
     for i, m in enumerate(members):
@@ -282,6 +283,84 @@ def raw_floor(n: int) -> float:
     return time.perf_counter() - started
 
 
+def sheet_figures(caja_id: int, n: int) -> str:
+    """What the treasurer's phone waits for before the close: the whole sheet of 40 members
+    saved over HTTP (the form without JavaScript) and one line changed in place, with their
+    query counts; the floor is the same 40 attendance rows and 80 items written with bare
+    `executemany` into two plain tables."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cajas.meetings.services import meeting_start
+
+    user, _created = User.objects.get_or_create(username="bench-treasurer")
+    treasurer = Membership.objects.get(caja_id=caja_id, number=2)  # the caja's treasurer
+    treasurer.person.user = user
+    treasurer.person.save(update_fields=["user"])
+    client = Client()
+    client.force_login(user)
+    saves, edits, floors, save_queries, edit_queries = [], [], [], 0, 0
+    for k in range(ROUNDS):
+        day = add_period(START, "monthly", n + k)
+        meeting = meeting_start(
+            caja_id=caja_id, date=day, opened_by="b", kind="extraordinary", today=FAR
+        )
+        url = f"/cajas/{caja_id}/meetings/{meeting.number}/"
+        form = {}
+        for m in range(1, 41):
+            form |= {
+                f"status_{m}": "present",
+                f"shares_{m}": str(1 + (m + k) % 3),
+                f"fund_{m}": "on",
+            }
+        with CaptureQueriesContext(connection) as queries:
+            t0 = time.perf_counter()
+            response = client.post(f"{url}sheet/", form)
+            saves.append(time.perf_counter() - t0)
+        assert response.status_code == 302, response.status_code
+        save_queries = len(queries)
+        row = {"status_7": "absent", "shares_7": "0"}
+        with CaptureQueriesContext(connection) as queries:
+            t0 = time.perf_counter()
+            response = client.post(f"{url}rows/7/", row, HTTP_X_CAJAS_INPLACE="1")
+            edits.append(time.perf_counter() - t0)
+        assert response.status_code == 200, response.status_code
+        edit_queries = len(queries)
+        floors.append(_sheet_floor(k))
+        MeetingItem.objects.filter(meeting=meeting).delete()
+        meeting.attendance.all().delete()
+        meeting.delete()
+    save_ms, edit_ms = statistics.median(saves) * 1000, statistics.median(edits) * 1000
+    floor_ms = statistics.median(floors) * 1000
+    return (
+        f"{'':<10} sheet save, 40 members over HTTP: median {save_ms:6.2f} ms, "
+        f"{save_queries} queries (the same at 10 members: a test)\n"
+        f"{'':<10} one line changed in place over HTTP: median {edit_ms:6.2f} ms, "
+        f"{edit_queries} queries\n"
+        f"{'':<10} floor (40 + 80 rows, bare executemany)  {floor_ms:6.2f} ms: "
+        f"sheet save {save_ms / floor_ms:4.1f}x"
+    )
+
+
+def _sheet_floor(k: int) -> float:
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM bench_line")
+        cur.execute("DELETE FROM bench_entry")
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO bench_entry (id, caja_id, seq, date, kind, memo, ikey, hash) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(i, 1, i, START, "present", "", f"a{k}-{i}", "") for i in range(1, 41)],
+        )
+        cur.executemany(
+            "INSERT INTO bench_line (entry_id, account, debit, credit) VALUES (%s, %s, %s, %s)",
+            [(1 + i % 40, "shares", 500, 0) for i in range(80)],
+        )
+    return time.perf_counter() - t0
+
+
 def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     with connection.cursor() as cur:
@@ -320,6 +399,7 @@ def main() -> int:
         f"{'':<10} bare floor (same counts, two plain tables)   {floor_ms:6.2f} ms: "
         f"ratio {close_ms / floor_ms:4.1f}x"
     )
+    print(sheet_figures(caja_id, ROUNDS + 2))
     with connection.cursor() as cur:
         cur.execute("DROP TABLE bench_line")
         cur.execute("DROP TABLE bench_entry")

@@ -131,3 +131,27 @@ def test_a_payout_the_meeting_cannot_cover_is_refused_naming_it() -> None:
         "el gasto (alquiler). Revise los gastos y las entregas de préstamos."
     )
     assert db_snapshot() == before
+
+
+def _queries_to_edit_a_line_in_place(members: int) -> int:
+    from django.test import Client
+
+    from tests.conftest import enrol, user_for
+
+    caja = make_caja(members=members - 1)
+    alice = user_for(enrol(caja, role="treasurer", given_names="Alice"), f"alice{members}")
+    meeting = meeting_start(caja_id=caja.pk, date=DAY, opened_by="t", today=DAY)
+    client = Client()
+    client.force_login(alice)
+    url = f"/cajas/{caja.pk}/meetings/{meeting.number}/rows/3/"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, {"status_3": "absent"}, HTTP_X_CAJAS_INPLACE="1")
+    assert response.status_code == 200
+    assert "row-3" in response.json()["fragments"]
+    return len(queries)
+
+
+def test_a_line_changed_in_place_costs_the_same_for_10_and_40_members() -> None:
+    ten, forty = _queries_to_edit_a_line_in_place(10), _queries_to_edit_a_line_in_place(40)
+    print(f"in-place edit: {ten} queries at 10 members, {forty} at 40")
+    assert ten == forty

@@ -122,10 +122,16 @@ class MeetingPage:
 
 
 def meeting_page(
-    *, request: HttpRequest, caja: Caja, meeting: Meeting, posted: QueryDict | None = None
+    *,
+    request: HttpRequest,
+    caja: Caja,
+    meeting: Meeting,
+    posted: QueryDict | None = None,
+    loans: bool = True,
 ) -> MeetingPage:
     """The screen's data. ``posted`` is a refused sheet's form: its values are shown again so
-    nothing typed is lost."""
+    nothing typed is lost. ``loans=False`` leaves out the loans to collect (their schedules are
+    read per loan), for an in-place edit that does not show them again."""
     recorder = user_can_record_meetings(user=request.user, caja=caja)
     can_record = meeting.is_open and recorder
     attendance = list(
@@ -188,7 +194,7 @@ def meeting_page(
         items=items,
         totals=totals,
         expected_cash=meeting_expected_cash(meeting=meeting) if meeting.is_open else None,
-        loans=meeting_loans(caja, meeting, items) if can_record else None,
+        loans=meeting_loans(caja, meeting, items) if can_record and loans else None,
     )
 
 

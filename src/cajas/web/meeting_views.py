@@ -91,7 +91,7 @@ def _done(
     """After a change: in place, the changed fragments; otherwise back to the same place."""
     if _inplace(request):
         meeting.refresh_from_db()  # the service changed it
-        page = meeting_page(request=request, caja=caja, meeting=meeting)
+        page = meeting_page(request=request, caja=caja, meeting=meeting, loans="loans" in parts)
         return JsonResponse(
             {
                 "ok": True,
