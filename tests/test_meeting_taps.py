@@ -70,6 +70,15 @@ def _settled(page: Page) -> None:
     page.wait_for_function("window.cajasPending === 0")
 
 
+def _meeting_opened(browser: Browser, base: str, caja: Caja) -> Page:
+    """Alice logs in on her phone and opens meeting #3 from the caja page."""
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, base, "alice")
+    page.goto(f"{base}/cajas/{caja.pk}/")
+    page.get_by_role("button", name="Abrir una reunión").click()
+    return page
+
+
 def _caja_of_40() -> tuple[Caja, Loan, Loan]:
     """Alice (member 2) is the treasurer of a caja of 40 with two meetings behind it: member 5
     owes a loan handed over last month, member 6 has one approved and waiting."""
@@ -208,10 +217,7 @@ def test_an_edit_far_down_the_sheet_leaves_the_screen_where_it_was(
     browser: Browser,
 ) -> None:
     caja, _owed, _approved = _caja_of_40()
-    page = browser.new_page(viewport=PHONE)
-    log_in(page, live_server.url, "alice")
-    page.goto(f"{live_server.url}/cajas/{caja.pk}/")
-    page.get_by_role("button", name="Abrir una reunión").click()
+    page = _meeting_opened(browser, live_server.url, caja)
     row = page.locator("#row-33")
     row.scroll_into_view_if_needed()
     before = page.evaluate("window.scrollY")
@@ -233,10 +239,7 @@ def test_a_wrong_amount_is_explained_next_to_the_field_and_kept(
     browser: Browser,
 ) -> None:
     caja, _owed, _approved = _caja_of_40()
-    page = browser.new_page(viewport=PHONE)
-    log_in(page, live_server.url, "alice")
-    page.goto(f"{live_server.url}/cajas/{caja.pk}/")
-    page.get_by_role("button", name="Abrir una reunión").click()
+    page = _meeting_opened(browser, live_server.url, caja)
     repay = page.locator("form[data-repay='1']")
     repay.locator("input[name=amount]").fill("12,345")
     repay.get_by_role("button", name="Registrar el pago").click()
@@ -251,10 +254,7 @@ def test_a_double_tap_on_a_repayment_and_on_the_close_posts_once(
     browser: Browser,
 ) -> None:
     caja, owed, _approved = _caja_of_40()
-    page = browser.new_page(viewport=PHONE)
-    log_in(page, live_server.url, "alice")
-    page.goto(f"{live_server.url}/cajas/{caja.pk}/")
-    page.get_by_role("button", name="Abrir una reunión").click()
+    page = _meeting_opened(browser, live_server.url, caja)
     page.locator("form[data-repay='1']").get_by_role("button", name="Registrar el pago").dblclick()
     expect(page.locator("#live")).to_contain_text("Pago registrado")
     _settled(page)

@@ -608,50 +608,37 @@ _CASH_IN: dict[str, tuple[str, str | None]] = {
 
 
 def _draft_for(meeting: Meeting, item: _Item) -> EntryDraft:
-    key = f"meeting:{meeting.number}:item:{item.id}"
-    amount = item.amount_cents
-    memo = item.description
-    at = BookRef(meeting.pk, meeting.number)
+    """One item's journal entry: (kind, debit account, credit account) by the item's kind."""
+    amount, memo = item.amount_cents, item.description
     member = None
     if item.membership_id is not None and item.member_number is not None:
         member = BookRef(item.membership_id, item.member_number)
+    entry_kind: str
     if item.kind == ItemKind.EXPENSE:
-        lines = (Line(chart.EXPENSES, debit=amount), Line(chart.CASH, credit=amount))
-        return EntryDraft(
-            key=key, kind=EntryKind.EXPENSE, date=meeting.date, lines=lines, memo=memo, meeting=at
-        )
-    if item.kind in _OWED:
-        owed_kind, owed_debit, owed_credit = _OWED[item.kind]
-        lines = (Line(owed_debit, debit=amount), Line(owed_credit, credit=amount))
-        return EntryDraft(
-            key=key,
-            kind=owed_kind,
-            date=meeting.date,
-            lines=lines,
-            memo=memo,
-            member=member,
-            meeting=at,
-        )
-    entry_kind, credit_account = _CASH_IN[item.kind]
-    debit_account = chart.CASH
-    if item.kind == ItemKind.SHARES:
-        assert item.member_number is not None
-        credit_account = chart.savings_account_code(item.member_number)
-        memo = f"{item.shares} × {amount // (item.shares or 1)}"
-    elif item.kind == ItemKind.FINE:
-        memo = memo or item.fine_reason
-        if fine_is_owed(kind=item.kind, fine_reason=item.fine_reason):
-            debit_account = chart.FINES_RECEIVABLE  # her debt, not cash received
-    assert credit_account is not None
-    lines = (Line(debit_account, debit=amount), Line(credit_account, credit=amount))
+        entry_kind, debit, credit = EntryKind.EXPENSE, chart.EXPENSES, chart.CASH
+    elif item.kind in _OWED:
+        entry_kind, debit, credit = _OWED[item.kind]
+    else:
+        entry_kind, cash_in_credit = _CASH_IN[item.kind]
+        debit = chart.CASH
+        if item.kind == ItemKind.SHARES:
+            assert item.member_number is not None
+            cash_in_credit = chart.savings_account_code(item.member_number)
+            memo = f"{item.shares} × {amount // (item.shares or 1)}"
+        elif item.kind == ItemKind.FINE:
+            memo = memo or item.fine_reason
+            if fine_is_owed(kind=item.kind, fine_reason=item.fine_reason):
+                debit = chart.FINES_RECEIVABLE  # her debt, not cash received
+        assert cash_in_credit is not None
+        credit = cash_in_credit
     return EntryDraft(
-        key=key,
+        key=f"meeting:{meeting.number}:item:{item.id}",
         kind=entry_kind,
         date=meeting.date,
-        lines=lines,
+        lines=(Line(debit, debit=amount), Line(credit, credit=amount)),
         memo=memo,
         member=member,
-        meeting=at,
+        meeting=BookRef(meeting.pk, meeting.number),
     )
 
 
