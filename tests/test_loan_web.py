@@ -126,3 +126,29 @@ def test_program_admins_keep_the_rate_caps(saved: Caja, alice: User) -> None:
 
     assert cap_percent_in_force("microcredito_minorista", dt.date(2026, 12, 31)) == Decimal("28.23")
     assert cap_percent_in_force("microcredito_minorista", dt.date(2027, 1, 1)) == Decimal("26.50")
+
+
+def test_a_refused_application_keeps_what_was_typed_and_no_token_in_the_address(
+    saved: Caja, alice: User
+) -> None:
+    client = _client(alice)
+    response = client.post(
+        f"/cajas/{saved.pk}/loans/apply/",
+        {
+            "amount": "80",
+            "term": "3",
+            "member": "2",
+            "purpose": "business",
+            "guarantors": "1",
+            "csrfmiddlewaretoken": "x" * 32,
+            "once": "y" * 16,
+        },
+    )
+    assert response.status_code == 302
+    address = response["Location"]
+    assert "csrfmiddlewaretoken" not in address and "once=" not in address
+    assert "guarantors=1" in address and "purpose=business" in address
+    # «Calcular» again keeps the guarantor and the purpose for the application below it.
+    page = client.get(address).content.decode()
+    assert '<input type="hidden" name="guarantors" value="1">' in page
+    assert 'name="guarantors" value="1"' in page.split("loans/apply/")[-1]

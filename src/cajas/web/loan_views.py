@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -142,7 +142,13 @@ def loan_apply_view(request: HttpRequest, caja_id: int) -> HttpResponse:
         )
     except RuleViolation as exc:
         _rule_error(request, exc)
-        return redirect(f"{_simulator_url(caja)}?{request.POST.urlencode()}")
+        # Back to the simulator with what was typed: the application's own fields only (never
+        # the form's CSRF or one-time tokens in the address bar).
+        kept = QueryDict(mutable=True)
+        for name in ("amount", "term", "member", "purpose", "guarantors"):
+            if request.POST.get(name):
+                kept[name] = request.POST[name]
+        return redirect(f"{_simulator_url(caja)}?{kept.urlencode()}")
     messages.success(request, _("Application recorded: it now goes to the vote."))
     return redirect("loan", caja_id=caja.pk, number=loan.number)
 
