@@ -31,27 +31,19 @@ from django.db import connection, transaction  # noqa: E402
 
 from cajas.core.money import decimal_string  # noqa: E402
 from cajas.ledger.models import JournalEntry, JournalLine  # noqa: E402
+from cajas.loans.application import loan_apply, loan_decide, loan_vote  # noqa: E402
 from cajas.loans.models import Installment, Loan  # noqa: E402
-from cajas.loans.services import (  # noqa: E402
-    add_period,
-    disbursement_record,
-    loan_apply,
-    loan_decide,
-    loan_vote,
-    repayment_record,
-)
+from cajas.loans.schedule import add_period  # noqa: E402
+from cajas.meetings.close import meeting_close  # noqa: E402
+from cajas.meetings.items import disbursement_record, repayment_record  # noqa: E402
 from cajas.meetings.models import (  # noqa: E402
     ItemKind,
     Meeting,
     MeetingItem,
 )
-from cajas.meetings.services import (  # noqa: E402
-    SheetRow,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.opening import meeting_open  # noqa: E402
+from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash  # noqa: E402
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save  # noqa: E402
 from cajas.members.models import Membership  # noqa: E402
 from cajas.members.services import member_enrol  # noqa: E402
 from cajas.org.models import Partner, Program, Territory  # noqa: E402
@@ -104,11 +96,21 @@ def build_caja() -> int:
     loans = []
     for member in range(4, 4 + LOANS):
         loan = loan_apply(
-            caja_id=caja.pk, member=member, amount="250", term=40, purpose="business", on=START
+            caja_id=caja.pk,
+            member=member,
+            amount="250",
+            term=40,
+            purpose="business",
+            on=START,
+            cash_available=cash_for_lending(caja_id=caja.pk),
         )
         for voter in (1, 2):
             loan_vote(loan_id=loan.pk, member=voter, vote="yes", on=START)
-        loans.append(loan_decide(loan_id=loan.pk, on=START))
+        loans.append(
+            loan_decide(
+                loan_id=loan.pk, on=START, cash_available=cash_for_lending(caja_id=loan.caja_id)
+            )
+        )
     meeting = meeting_open(caja_id=caja.pk, date=START, opened_by="b", kind="extraordinary")
     for loan in loans:
         disbursement_record(meeting_id=meeting.pk, loan_id=loan.pk)
@@ -292,7 +294,7 @@ def sheet_figures(caja_id: int, n: int) -> str:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from cajas.meetings.services import meeting_start
+    from cajas.meetings.opening import meeting_start
 
     user, _created = User.objects.get_or_create(username="bench-treasurer")
     treasurer = Membership.objects.get(caja_id=caja_id, number=2)  # the caja's treasurer

@@ -16,17 +16,14 @@ from django.contrib.auth.models import User
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.money import decimal_string
 from cajas.ledger.models import JournalEntry
+from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan
-from cajas.loans.services import loan_apply, loan_decide, loan_vote
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import item_record
 from cajas.meetings.models import Meeting
-from cajas.meetings.services import (
-    SheetRow,
-    item_record,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja, user_for
 
@@ -83,11 +80,19 @@ def voted_loan(
 ) -> Loan:
     """Member 4 applies; the committee votes (default: 1 and 2 in favour, 3 abstains)."""
     loan = loan_apply(
-        caja_id=caja.pk, member=member, amount=amount, term=term, purpose="business", on=on
+        caja_id=caja.pk,
+        member=member,
+        amount=amount,
+        term=term,
+        purpose="business",
+        on=on,
+        cash_available=cash_for_lending(caja_id=caja.pk),
     )
     for number, vote in (votes or {1: "yes", 2: "yes", 3: "abstain"}).items():
         loan_vote(loan_id=loan.pk, member=number, vote=vote, on=on)
-    return loan_decide(loan_id=loan.pk, on=on)
+    return loan_decide(
+        loan_id=loan.pk, on=on, cash_available=cash_for_lending(caja_id=loan.caja_id)
+    )
 
 
 def officer(caja: Caja, role: str, username: str) -> User:

@@ -9,15 +9,12 @@ from collections.abc import Sequence
 from playwright.sync_api import Page
 
 from cajas.core.money import decimal_string
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import item_record
 from cajas.meetings.models import Meeting
-from cajas.meetings.services import (
-    SheetRow,
-    item_record,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 
 

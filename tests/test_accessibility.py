@@ -21,24 +21,15 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page
 
 from cajas.access.models import StaffAssignment, StaffRole
+from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan
-from cajas.loans.services import (
-    add_period,
-    disbursement_record,
-    loan_apply,
-    loan_decide,
-    loan_vote,
-    rate_cap_set,
-    repayment_record,
-)
+from cajas.loans.rates import rate_cap_set
+from cajas.loans.schedule import add_period
+from cajas.meetings.items import disbursement_record, item_record, item_remove, repayment_record
 from cajas.meetings.models import MeetingItem
-from cajas.meetings.services import (
-    SheetRow,
-    item_record,
-    item_remove,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import cash_for_lending
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
 from cajas.org.models import Caja
 from tests.conftest import enrol, make_caja
@@ -82,7 +73,9 @@ def _user(caja: Caja, number: int, username: str) -> None:
 def _approve(loan: Loan) -> Loan:
     loan_vote(loan_id=loan.pk, member=1, vote="yes", on=APPLY)
     loan_vote(loan_id=loan.pk, member=2, vote="yes", on=APPLY)
-    return loan_decide(loan_id=loan.pk, on=APPLY)
+    return loan_decide(
+        loan_id=loan.pk, on=APPLY, cash_available=cash_for_lending(caja_id=loan.caja_id)
+    )
 
 
 @pytest.fixture
@@ -97,13 +90,39 @@ def book() -> Book:
     _user(caja, 2, "alice")
     _user(caja, 5, "maria")
     first = _approve(
-        loan_apply(caja_id=caja.pk, member=4, amount="60", term=3, purpose="business", on=APPLY)
+        loan_apply(
+            caja_id=caja.pk,
+            member=4,
+            amount="60",
+            term=3,
+            purpose="business",
+            on=APPLY,
+            cash_available=cash_for_lending(caja_id=caja.pk),
+        )
     )
     closed = _meeting(
         caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=first.pk)]
     )
-    _approve(loan_apply(caja_id=caja.pk, member=6, amount="30", term=3, purpose="home", on=APPLY))
-    applied = loan_apply(caja_id=caja.pk, member=5, amount="20", term=2, purpose="health", on=APPLY)
+    _approve(
+        loan_apply(
+            caja_id=caja.pk,
+            member=6,
+            amount="30",
+            term=3,
+            purpose="home",
+            on=APPLY,
+            cash_available=cash_for_lending(caja_id=caja.pk),
+        )
+    )
+    applied = loan_apply(
+        caja_id=caja.pk,
+        member=5,
+        amount="20",
+        term=2,
+        purpose="health",
+        on=APPLY,
+        cash_available=cash_for_lending(caja_id=caja.pk),
+    )
     meeting = meeting_open(caja_id=caja.pk, date=OPEN_ON, opened_by="tesorera")
     rows = [SheetRow(member=n, shares=2, social_fund=True) for n in range(1, 7)]
     rows[2] = SheetRow(member=3, status="absent")

@@ -12,13 +12,11 @@ from cajas.core.errors import AmountNotPositive, AmountPrecision, RuleViolation
 from cajas.ledger import chart
 from cajas.ledger.rules import EntryUnbalanced, IdempotencyConflict, Line
 from cajas.ledger.services import EntryDraft, caja_lock, entries_post
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import item_record
+from cajas.meetings.opening import meeting_open
 from cajas.meetings.rules import CapitalCapExceeded, MeetingClosed, SharesOutOfRange
-from cajas.meetings.services import (
-    item_record,
-    meeting_close,
-    meeting_open,
-    shares_record,
-)
+from cajas.meetings.sheet import shares_record
 from cajas.members.rules import CajaFull, MemberUnderage, PersonActiveElsewhere
 from cajas.members.services import membership_create
 from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja

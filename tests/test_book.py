@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 from cajas.books.export import book_export
 from cajas.books.importer import ImportErrors, book_import
 from cajas.ledger.services import entry_reverse
-from cajas.meetings.services import SheetRow
+from cajas.meetings.selectors import cash_for_lending
+from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, db_snapshot, make_caja
 from tests.helpers import run_meeting
@@ -133,7 +134,9 @@ def test_a_typed_in_book_without_hashes_is_chained_on_import() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_loans_round_trip_with_votes_schedules_and_restructurings(tmp_path: Path) -> None:
-    from cajas.loans.services import loan_apply, loan_restructure, loan_vote, repayment_record
+    from cajas.loans.application import loan_apply, loan_vote
+    from cajas.loans.recovery import loan_restructure
+    from cajas.meetings.items import repayment_record
     from tests.test_loans import APPLY, _caja, _disbursed, _meeting
 
     caja = _caja()
@@ -155,6 +158,7 @@ def test_loans_round_trip_with_votes_schedules_and_restructurings(tmp_path: Path
         purpose="education",
         on=APPLY,
         guarantors=[6],
+        cash_available=cash_for_lending(caja_id=caja.pk),
     )
     loan_vote(loan_id=pending.pk, member=1, vote="no", on=APPLY)
     first = book_export(caja=caja)
@@ -190,7 +194,7 @@ def test_a_book_with_a_repayment_of_an_unknown_loan_is_refused(caja: Caja) -> No
 
 @pytest.mark.django_db(transaction=True)
 def test_a_book_with_a_share_out_round_trips(tmp_path: Path) -> None:
-    from cajas.meetings.services import meeting_open
+    from cajas.meetings.opening import meeting_open
     from cajas.shareouts.services import shareout_execute
     from tests.test_loans import APPLY, _caja
 

@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from cajas.ledger.selectors import caja_summary
 from cajas.ledger.verify import verify_caja
 from cajas.loans.models import Installment, Loan, LoanStatus
-from cajas.loans.services import add_period
-from cajas.meetings.services import SheetRow
+from cajas.loans.schedule import add_period
+from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
 from tests.conftest import FOUNDED, enrol, make_caja, user_for

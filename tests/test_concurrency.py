@@ -18,13 +18,10 @@ from cajas.ledger.rules import Line
 from cajas.ledger.selectors import account_balances
 from cajas.ledger.services import EntryDraft, caja_lock, entries_post
 from cajas.ledger.verify import verify_caja
-from cajas.meetings.services import (
-    SheetRow,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.close import meeting_close
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from tests.conftest import FOUNDED, make_caja
 from tests.helpers import run_meeting
 
@@ -144,12 +141,8 @@ def test_a_write_off_approval_racing_a_close_ends_without_deadlock() -> None:
     the loan first, then the caja: two sessions waiting on each other. Now both lock the caja
     first, so one waits for the other and each ends with its own answer."""
     from cajas.loans.models import Loan
-    from cajas.loans.services import (
-        disbursement_record,
-        loan_write_off_approve,
-        loan_write_off_request,
-        repayment_record,
-    )
+    from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
+    from cajas.meetings.items import disbursement_record, repayment_record
     from tests.factories import APPLY, caja_with_savings, run, voted_loan
 
     caja = caja_with_savings()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from cajas.ledger.verify import verify_caja
-from cajas.meetings.services import SheetRow
+from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Membership
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja, user_for

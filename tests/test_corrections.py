@@ -44,9 +44,11 @@ from cajas.ledger.rules import AlreadyReversed, ReasonRequired, ReversalOfRevers
 from cajas.ledger.selectors import account_balances
 from cajas.ledger.services import entry_reverse
 from cajas.ledger.verify import verify_caja
+from cajas.meetings.close import meeting_close
 from cajas.meetings.models import Meeting
+from cajas.meetings.opening import meeting_open
 from cajas.meetings.rules import CapitalCapExceeded, SharesOutOfRange
-from cajas.meetings.services import SheetRow, meeting_close, meeting_open, meeting_sheet_save
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 from cajas.shareouts.services import member_exit
 from tests.conftest import db_snapshot, make_caja

@@ -12,7 +12,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from cajas.access.models import StaffAssignment, StaffRole
-from cajas.meetings.services import SheetRow
+from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja
 from tests.helpers import run_meeting

@@ -14,13 +14,11 @@ from django.core.management import call_command
 from cajas.core.money import decimal_string
 from cajas.documents.builders import NoCreditLetterConsent
 from cajas.documents.services import document_render, document_sections
-from cajas.loans.services import disbursement_record, repayment_record
-from cajas.meetings.services import (
-    SheetRow,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-)
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import disbursement_record, repayment_record
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import meeting_expected_cash
+from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Membership
 from cajas.org.models import Caja
 from cajas.shareouts.services import shareout_execute
@@ -262,8 +260,8 @@ def test_minutes_show_each_vote_by_name_and_the_decision(savers: Caja) -> None:
 
 
 def test_minutes_list_the_fines_waived(savers: Caja) -> None:
+    from cajas.meetings.items import item_remove
     from cajas.meetings.models import MeetingItem
-    from cajas.meetings.services import item_remove
 
     def waive(meeting: object) -> None:
         fine = MeetingItem.objects.get(meeting=meeting, membership__number=6, kind="fine")

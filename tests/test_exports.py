@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from cajas.exports.book_tables import book_tables, statements_tables
 from cajas.exports.tables import to_xlsx
-from cajas.loans.services import disbursement_record
+from cajas.meetings.items import disbursement_record
 from cajas.org.models import Caja
 from tests.test_loans import APPLY, _approved, _caja, _meeting
 

@@ -11,15 +11,11 @@ from cajas.core.errors import RuleViolation
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balance, fines_owed_by_member
 from cajas.ledger.verify import verify_caja
-from cajas.meetings.services import (
-    SheetRow,
-    fine_owed_pay,
-    fine_owed_waive,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import fine_owed_pay, fine_owed_waive
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from tests.conftest import db_snapshot, make_caja
 
 pytestmark = pytest.mark.django_db

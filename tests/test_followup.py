@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import translation
 
 from cajas.access.models import StaffAssignment, StaffRole
-from cajas.meetings.services import SheetRow
+from cajas.meetings.sheet import SheetRow
 from cajas.monitoring.health import evaluate
 from cajas.monitoring.models import HealthRule, VisitAction
 from cajas.monitoring.services import VisitActionsPending, visit_close, visit_record

@@ -15,8 +15,9 @@ from django.db.models import Sum
 from cajas.ledger.models import EntryKind, JournalEntry, JournalLine
 from cajas.loans.models import Loan, LoanStatus
 from cajas.loans.rules import days_past_due
-from cajas.loans.services import disbursement_record, installment_states
-from cajas.meetings.services import SheetRow
+from cajas.loans.selectors import installment_states
+from cajas.meetings.items import disbursement_record
+from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Membership
 from cajas.monitoring.indicators import Filters, indicators
 from cajas.org.models import Caja
@@ -253,7 +254,7 @@ def test_on_a_demo_program_every_figure_equals_a_recount_from_the_ledger() -> No
 
 
 def test_kept_figures_go_stale_with_every_change_and_are_refreshed_before_reading() -> None:
-    from cajas.loans.services import loan_restructure
+    from cajas.loans.recovery import loan_restructure
     from cajas.members.services import membership_end
     from cajas.monitoring.figures import figures_refresh_stale
 
@@ -378,11 +379,8 @@ def test_financial_performance_of_the_cycle_by_hand() -> None:
     """Six members save 50.00 each and pay 1.00 twice to the social fund (cash 312.00). A loan
     of 120.00 at 1.5 % a month (French, 3 months) pays its first installment, 39.41 principal
     + 1.80 interest; later the 80.59 left is written off and a seventh member joins."""
-    from cajas.loans.services import (
-        loan_write_off_approve,
-        loan_write_off_request,
-        repayment_record,
-    )
+    from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
+    from cajas.meetings.items import repayment_record
     from cajas.members.services import member_enrol
     from tests.test_loans import _caja, _disbursed
 

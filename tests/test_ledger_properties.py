@@ -20,7 +20,7 @@ from cajas.ledger.services import entry_reverse
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.models import Meeting
 from cajas.meetings.rules import ExpensesExceedCash
-from cajas.meetings.services import SheetRow
+from cajas.meetings.sheet import SheetRow
 from tests.conftest import FOUNDED, db_snapshot, make_caja
 from tests.helpers import run_meeting
 
@@ -66,7 +66,9 @@ class LedgerMachine(RuleBasedStateMachine):
             meeting = Meeting.objects.get(caja=self.caja, status="open")
             assert JournalEntry.objects.filter(meeting=meeting).count() == 0
             assert db_snapshot()["ledger.JournalEntry"] == before["ledger.JournalEntry"]
-            from cajas.meetings.services import item_remove, meeting_close, meeting_expected_cash
+            from cajas.meetings.close import meeting_close
+            from cajas.meetings.items import item_remove
+            from cajas.meetings.selectors import meeting_expected_cash
 
             for item in meeting.items.filter(kind="expense"):
                 item_remove(meeting_id=meeting.pk, item_id=item.pk)

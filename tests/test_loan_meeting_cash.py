@@ -13,16 +13,13 @@ from cajas.core.money import decimal_string
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balance
 from cajas.ledger.verify import verify_caja
+from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import LoanStatus
-from cajas.loans.services import disbursement_record, loan_apply, loan_decide, loan_vote
-from cajas.meetings.services import (
-    SheetRow,
-    item_record,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import disbursement_record, item_record
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja
 
@@ -58,10 +55,20 @@ def test_a_loan_is_approved_and_handed_over_from_the_meetings_own_collections() 
     )
     assert meeting_expected_cash(meeting=meeting) == 21000
     # Member 3 asks for 100.00, more than the 80.00 in the box before the meeting.
-    loan = loan_apply(caja_id=caja.pk, member=3, amount="100", term=3, purpose="business", on=DAY)
+    loan = loan_apply(
+        caja_id=caja.pk,
+        member=3,
+        amount="100",
+        term=3,
+        purpose="business",
+        on=DAY,
+        cash_available=cash_for_lending(caja_id=caja.pk),
+    )
     loan_vote(loan_id=loan.pk, member=1, vote="yes", on=DAY)
     loan_vote(loan_id=loan.pk, member=2, vote="yes", on=DAY)
-    loan = loan_decide(loan_id=loan.pk, on=DAY)
+    loan = loan_decide(
+        loan_id=loan.pk, on=DAY, cash_available=cash_for_lending(caja_id=loan.caja_id)
+    )
     assert loan.status == LoanStatus.APPROVED
     disbursement_record(meeting_id=meeting.pk, loan_id=loan.pk)
     assert meeting_expected_cash(meeting=meeting) == 11000
@@ -78,7 +85,15 @@ def test_an_application_counts_the_expenses_the_meeting_will_pay() -> None:
     item_record(meeting_id=meeting.pk, kind="expense", amount="50.00", description="alquiler")
     before = db_snapshot()
     with pytest.raises(RuleViolation) as raised:
-        loan_apply(caja_id=caja.pk, member=3, amount="40", term=3, purpose="business", on=DAY)
+        loan_apply(
+            caja_id=caja.pk,
+            member=3,
+            amount="40",
+            term=3,
+            purpose="business",
+            on=DAY,
+            cash_available=cash_for_lending(caja_id=caja.pk),
+        )
     assert raised.value.code == "loan.over_cash"
     assert raised.value.es == "La caja tiene 30.00 USD disponibles; no puede prestar 40.00 USD."
     assert db_snapshot() == before

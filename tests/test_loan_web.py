@@ -7,9 +7,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from cajas.loans.application import loan_apply
 from cajas.loans.models import Loan
-from cajas.loans.services import loan_apply
-from cajas.meetings.services import SheetRow
+from cajas.meetings.selectors import cash_for_lending
+from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
 from tests.helpers import run_meeting
@@ -64,7 +65,15 @@ def test_an_application_over_the_limit_shows_the_rule_and_writes_nothing(
 
 def test_a_member_sees_only_her_own_loans(saved: Caja, alice: User) -> None:
     rosa = user_for(enrol(saved, given_names="Rosa"), "rosa")  # member #7, no savings
-    mine = loan_apply(caja_id=saved.pk, member=2, amount="30", term=3, purpose="business", on=APPLY)
+    mine = loan_apply(
+        caja_id=saved.pk,
+        member=2,
+        amount="30",
+        term=3,
+        purpose="business",
+        on=APPLY,
+        cash_available=cash_for_lending(caja_id=saved.pk),
+    )
     client = _client(rosa)
     assert client.get(f"/cajas/{saved.pk}/loans/{mine.number}/").status_code == 404
     listing = client.get(f"/cajas/{saved.pk}/loans/").content.decode()
@@ -82,7 +91,15 @@ def test_a_member_sees_only_her_own_loans(saved: Caja, alice: User) -> None:
 
 
 def test_other_cajas_and_supervisors(saved: Caja, alice: User, charlie: User, bob: User) -> None:
-    loan = loan_apply(caja_id=saved.pk, member=2, amount="30", term=3, purpose="business", on=APPLY)
+    loan = loan_apply(
+        caja_id=saved.pk,
+        member=2,
+        amount="30",
+        term=3,
+        purpose="business",
+        on=APPLY,
+        cash_available=cash_for_lending(caja_id=saved.pk),
+    )
     outsider = _client(charlie)
     for url in ("loans/", f"loans/{loan.number}/", "loans/simulator/"):
         assert outsider.get(f"/cajas/{saved.pk}/{url}").status_code == 404
@@ -96,7 +113,7 @@ def test_other_cajas_and_supervisors(saved: Caja, alice: User, charlie: User, bo
 
 def test_program_admins_keep_the_rate_caps(saved: Caja, alice: User) -> None:
     from cajas.access.models import StaffAssignment, StaffRole
-    from cajas.loans.services import cap_percent_in_force
+    from cajas.loans.rates import cap_percent_in_force
 
     admin = User.objects.create_user(username="ana", password="x")
     StaffAssignment.objects.create(user=admin, role=StaffRole.PROGRAM_ADMIN, program=saved.program)

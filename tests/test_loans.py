@@ -14,10 +14,13 @@ from cajas.core.money import decimal_string
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances, trial_balance
 from cajas.ledger.verify import verify_caja
+from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_write_off_request
 from cajas.loans.rules import (
     ApplicantCannotVote,
     InstallmentState,
+    LoanAlreadyDisbursed,
     LoanGuarantorRequired,
     LoanOverCashAvailable,
     LoanOverSavingsMultiple,
@@ -30,24 +33,11 @@ from cajas.loans.rules import (
     late_fees_to_charge,
     par,
 )
-from cajas.loans.services import (
-    LoanAlreadyDisbursed,
-    disbursement_record,
-    loan_apply,
-    loan_decide,
-    loan_restructure,
-    loan_vote,
-    loan_write_off_approve,
-    loan_write_off_request,
-    repayment_record,
-)
-from cajas.meetings.services import (
-    SheetRow,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import disbursement_record, repayment_record
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja
 from tests.test_bad_input import assert_rejected
@@ -89,11 +79,20 @@ def _meeting(caja: Caja, day: dt.date, rows: list[SheetRow] | None = None, *, lo
 
 def _approved(caja: Caja, amount: str = "120", term: int = 3, **kw: object) -> Loan:
     loan = loan_apply(
-        caja_id=caja.pk, member=4, amount=amount, term=term, purpose="business", on=APPLY, **kw
+        caja_id=caja.pk,
+        member=4,
+        amount=amount,
+        term=term,
+        purpose="business",
+        on=APPLY,
+        **kw,
+        cash_available=cash_for_lending(caja_id=caja.pk),
     )
     loan_vote(loan_id=loan.pk, member=1, vote="yes", on=APPLY)
     loan_vote(loan_id=loan.pk, member=2, vote="yes", on=APPLY)
-    return loan_decide(loan_id=loan.pk, on=APPLY)
+    return loan_decide(
+        loan_id=loan.pk, on=APPLY, cash_available=cash_for_lending(caja_id=loan.caja_id)
+    )
 
 
 def _disbursed(caja: Caja, **kw: object) -> Loan:
@@ -245,7 +244,13 @@ def test_it_rejects_a_loan_over_the_savings_multiple() -> None:
     assert_rejected(
         LoanOverSavingsMultiple,
         lambda: loan_apply(
-            caja_id=caja.pk, member=4, amount="150.01", term=3, purpose="business", on=APPLY
+            caja_id=caja.pk,
+            member=4,
+            amount="150.01",
+            term=3,
+            purpose="business",
+            on=APPLY,
+            cash_available=cash_for_lending(caja_id=caja.pk),
         ),
         es="El préstamo de 150.01 USD supera 3 veces los ahorros de la socia o socio "
         "(50.00 USD): puede pedir hasta 150.00 USD.",
@@ -260,7 +265,13 @@ def test_it_rejects_a_loan_over_the_cash_available() -> None:
     assert_rejected(
         LoanOverCashAvailable,
         lambda: loan_apply(
-            caja_id=caja.pk, member=4, amount="400", term=3, purpose="housing", on=APPLY
+            caja_id=caja.pk,
+            member=4,
+            amount="400",
+            term=3,
+            purpose="housing",
+            on=APPLY,
+            cash_available=cash_for_lending(caja_id=caja.pk),
         ),
         es="La caja tiene 312.00 USD disponibles; no puede prestar 400.00 USD.",
         en="The caja has 312.00 USD available; it cannot lend 400.00 USD.",
@@ -272,7 +283,13 @@ def test_it_rejects_a_loan_without_the_guarantor_it_needs() -> None:
     assert_rejected(
         LoanGuarantorRequired,
         lambda: loan_apply(
-            caja_id=caja.pk, member=4, amount="120", term=3, purpose="business", on=APPLY
+            caja_id=caja.pk,
+            member=4,
+            amount="120",
+            term=3,
+            purpose="business",
+            on=APPLY,
+            cash_available=cash_for_lending(caja_id=caja.pk),
         ),
         es="Un préstamo de más de 100.00 USD necesita al menos un garante.",
         en="A loan above 100.00 USD needs at least one guarantor.",
@@ -285,13 +302,22 @@ def test_it_rejects_a_loan_without_the_guarantor_it_needs() -> None:
         purpose="business",
         on=APPLY,
         guarantors=[5],
+        cash_available=cash_for_lending(caja_id=caja.pk),
     )
     assert [g.membership.number for g in loan.guarantors.all()] == [5]
 
 
 def test_the_applicant_never_votes_on_their_own_loan() -> None:
     caja = _caja()
-    loan = loan_apply(caja_id=caja.pk, member=1, amount="100", term=3, purpose="business", on=APPLY)
+    loan = loan_apply(
+        caja_id=caja.pk,
+        member=1,
+        amount="100",
+        term=3,
+        purpose="business",
+        on=APPLY,
+        cash_available=cash_for_lending(caja_id=caja.pk),
+    )
     assert_rejected(
         ApplicantCannotVote,
         lambda: loan_vote(loan_id=loan.pk, member=1, vote="yes", on=APPLY),
@@ -302,11 +328,21 @@ def test_the_applicant_never_votes_on_their_own_loan() -> None:
 
 def test_it_rejects_an_approval_without_quorum() -> None:
     caja = _caja()
-    loan = loan_apply(caja_id=caja.pk, member=4, amount="100", term=3, purpose="business", on=APPLY)
+    loan = loan_apply(
+        caja_id=caja.pk,
+        member=4,
+        amount="100",
+        term=3,
+        purpose="business",
+        on=APPLY,
+        cash_available=cash_for_lending(caja_id=caja.pk),
+    )
     loan_vote(loan_id=loan.pk, member=1, vote="yes", on=APPLY)
     assert_rejected(
         QuorumNotReached,
-        lambda: loan_decide(loan_id=loan.pk, on=APPLY),
+        lambda: loan_decide(
+            loan_id=loan.pk, on=APPLY, cash_available=cash_for_lending(caja_id=loan.caja_id)
+        ),
         es="Votaron 1 de 3; hacen falta al menos 2 para decidir.",
         en="1 of 3 voted; at least 2 are needed to decide.",
     )
@@ -345,7 +381,13 @@ def test_it_rejects_zero_and_negative_loan_amounts(amount: str) -> None:
     assert_rejected(
         AmountNotPositive,
         lambda: loan_apply(
-            caja_id=caja.pk, member=4, amount=amount, term=3, purpose="business", on=APPLY
+            caja_id=caja.pk,
+            member=4,
+            amount=amount,
+            term=3,
+            purpose="business",
+            on=APPLY,
+            cash_available=cash_for_lending(caja_id=caja.pk),
         ),
         es=f"El monto debe ser mayor que cero (se recibió {amount}).",
         en=f"The amount must be greater than zero (got {amount}).",
@@ -444,7 +486,7 @@ def test_arrears_aging_late_fees_and_par() -> None:
 
 
 def test_bylaws_above_the_cap_are_flagged_with_the_rate_that_would_comply() -> None:
-    from cajas.loans.services import bylaws_change_rate_check, bylaws_rate_check
+    from cajas.loans.rates import bylaws_change_rate_check, bylaws_rate_check
     from cajas.org.models import bylaws_in_force
 
     caja = make_caja(bylaws={"loan_interest_method": "flat", "loan_monthly_rate_percent": D("2")})

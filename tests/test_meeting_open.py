@@ -8,15 +8,11 @@ import datetime as dt
 import pytest
 
 from cajas.core.errors import RuleViolation
+from cajas.meetings.close import meeting_close
 from cajas.meetings.models import ItemKind, MeetingItem, MeetingKind, SheetState
-from cajas.meetings.services import (
-    SheetRow,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_sheet_confirm,
-    meeting_sheet_save,
-    meeting_start,
-)
+from cajas.meetings.opening import meeting_start
+from cajas.meetings.selectors import meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_confirm, meeting_sheet_save
 from tests.conftest import db_snapshot, make_caja
 from tests.helpers import run_meeting
 

@@ -11,15 +11,11 @@ from django.test.utils import CaptureQueriesContext
 
 from cajas.core.errors import RuleViolation
 from cajas.ledger.verify import verify_caja
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import item_record, item_remove
 from cajas.meetings.models import ItemKind, MeetingItem, SheetState
-from cajas.meetings.services import (
-    SheetRow,
-    item_record,
-    item_remove,
-    meeting_close,
-    meeting_sheet_save,
-    meeting_start,
-)
+from cajas.meetings.opening import meeting_start
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from tests.conftest import db_snapshot, make_caja
 
 pytestmark = pytest.mark.django_db

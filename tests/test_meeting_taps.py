@@ -18,16 +18,14 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from cajas.core.money import decimal_string
 from cajas.ledger.verify import verify_caja
+from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan
-from cajas.loans.services import disbursement_record, loan_apply, loan_decide, loan_vote
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import disbursement_record
 from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
-from cajas.meetings.services import (
-    SheetRow,
-    meeting_close,
-    meeting_expected_cash,
-    meeting_open,
-    meeting_sheet_save,
-)
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja, user_for
 from tests.helpers import PHONE, log_in
@@ -104,11 +102,23 @@ def _caja_of_40() -> tuple[Caja, Loan, Loan]:
     loans = []
     for member in (5, 6):
         loan = loan_apply(
-            caja_id=caja.pk, member=member, amount="20", term=3, purpose="business", on=LAST_MONTH
+            caja_id=caja.pk,
+            member=member,
+            amount="20",
+            term=3,
+            purpose="business",
+            on=LAST_MONTH,
+            cash_available=cash_for_lending(caja_id=caja.pk),
         )
         loan_vote(loan_id=loan.pk, member=1, vote="yes", on=LAST_MONTH)
         loan_vote(loan_id=loan.pk, member=3, vote="yes", on=LAST_MONTH)
-        loans.append(loan_decide(loan_id=loan.pk, on=LAST_MONTH))
+        loans.append(
+            loan_decide(
+                loan_id=loan.pk,
+                on=LAST_MONTH,
+                cash_available=cash_for_lending(caja_id=loan.caja_id),
+            )
+        )
     second = meeting_open(caja_id=caja.pk, date=LAST_MONTH, opened_by="t")
     meeting_sheet_save(
         meeting_id=second.pk,

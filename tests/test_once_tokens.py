@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.models import OnceToken
 from cajas.loans.models import Loan
-from cajas.meetings.services import SheetRow
+from cajas.meetings.sheet import SheetRow
 from cajas.monitoring.models import Visit
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, make_caja

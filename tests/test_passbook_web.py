@@ -16,8 +16,8 @@ from django.test import Client
 
 from cajas.ledger.models import EntryKind, JournalEntry
 from cajas.ledger.services import entry_reverse
-from cajas.loans.services import disbursement_record, repayment_record
-from cajas.meetings.services import meeting_open
+from cajas.meetings.items import disbursement_record, repayment_record
+from cajas.meetings.opening import meeting_open
 from cajas.members.models import Membership
 from cajas.org.models import Caja
 from tests.conftest import user_for

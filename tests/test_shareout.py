@@ -14,8 +14,9 @@ from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances, trial_balance
 from cajas.ledger.verify import verify_caja
 from cajas.loans.models import LoanStatus
-from cajas.loans.services import disbursement_record, repayment_record
-from cajas.meetings.services import SheetRow, item_record, meeting_open
+from cajas.meetings.items import disbursement_record, item_record, repayment_record
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.sheet import SheetRow
 from cajas.monitoring.indicators import Filters, indicators
 from cajas.org.models import Caja, Cycle, CycleStatus
 from cajas.shareouts.models import ShareOut

@@ -9,7 +9,8 @@ from django.test import Client
 
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances
-from cajas.meetings.services import SheetRow, meeting_open
+from cajas.meetings.opening import meeting_open
+from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for

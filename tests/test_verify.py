@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cajas.ledger.models import JournalEntry, JournalLine
 from cajas.ledger.verify import verify_caja
-from cajas.meetings.services import SheetRow
+from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, make_caja
 from tests.helpers import run_meeting

@@ -19,22 +19,17 @@ from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
+from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan, LoanGuarantor, LoanStatus
+from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
 from cajas.loans.rules import amount_due_now, amount_owed, days_past_due
-from cajas.loans.selectors import borrowing_limit
-from cajas.loans.services import (
-    disbursement_record,
-    loan_apply,
-    loan_decide,
-    loan_vote,
-    loan_write_off_approve,
-    loan_write_off_request,
-    repayment_record,
-    states_on,
-)
+from cajas.loans.selectors import borrowing_limit, states_on
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.models import Attendance, ItemKind, Meeting, MeetingItem
+from cajas.meetings.opening import meeting_open
 from cajas.meetings.rules import proposed_fines
-from cajas.meetings.services import meeting_close, meeting_expected_cash, meeting_open
+from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.members.models import Membership
 from cajas.members.services import member_code_new, member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
@@ -367,7 +362,7 @@ def _loan_activity(
     day = meeting.date
     for loan in Loan.objects.filter(caja=caja, status=LoanStatus.DISBURSED).order_by("number"):
         habit = habits.get(loan.pk, "good")
-        states = states_on(loan, day)
+        states = states_on(loan, day, bylaws_in_force(caja, day))
         due = amount_due_now(states, day)
         if habit == "default":
             if days_past_due(states, day) > 90 and loan.write_off_requested_by_id is None:
@@ -395,7 +390,7 @@ def _loan_activity(
     ]
     for number in rng.sample(candidates, k=min(len(candidates), rng.choice([0, 1, 1, 2, 3]))):
         membership = Membership.objects.get(caja=caja, number=number)
-        limit = borrowing_limit(caja, membership, day)
+        limit = borrowing_limit(caja, membership, day, cash_for_lending(caja_id=caja.pk))
         cash = meeting_expected_cash(meeting=meeting)
         cents = min(
             rng.choice([50, 80, 100, 150, 200, 250, 300, 400]) * 100, limit.by_savings, cash // 2
@@ -414,10 +409,13 @@ def _loan_activity(
                 purpose=rng.choice(PURPOSES),
                 on=day,
                 guarantors=guarantors if cents > bylaws.loan_guarantor_above_cents else [],
+                cash_available=cash_for_lending(caja_id=caja.pk),
             )
             for voter, vote in ((1, "yes"), (2, "yes"), (3, rng.choice(["yes", "yes", "no"]))):
                 loan_vote(loan_id=loan.pk, member=voter, vote=vote, on=day)
-            loan = loan_decide(loan_id=loan.pk, on=day)
+            loan = loan_decide(
+                loan_id=loan.pk, on=day, cash_available=cash_for_lending(caja_id=loan.caja_id)
+            )
             if loan.status == LoanStatus.APPROVED:
                 disbursement_record(meeting_id=meeting.pk, loan_id=loan.pk)
         except RuleViolation:
@@ -432,7 +430,7 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
     with transaction.atomic():
         meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria", kind="assembly")
         for loan in Loan.objects.filter(caja=caja, status=LoanStatus.DISBURSED):
-            owed = amount_owed(states_on(loan, day), day)
+            owed = amount_owed(states_on(loan, day, bylaws_in_force(caja, day)), day)
             if owed:
                 repayment_record(
                     meeting_id=meeting.pk,

@@ -32,11 +32,13 @@ from cajas.ledger.models import (
     JournalLine,
 )
 from cajas.loans.models import Installment, Loan, LoanStatus, Restructuring
+from cajas.loans.rates import loan_terms_simulate
 from cajas.loans.rules import days_past_due
-from cajas.loans.services import add_period, installment_states, loan_terms_simulate
+from cajas.loans.schedule import add_period
+from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
 from cajas.members.models import Membership
-from cajas.org.models import Caja
+from cajas.org.models import Caja, bylaws_in_force
 from cajas.shareouts.models import ShareOut
 
 __all__ = [
@@ -252,7 +254,11 @@ def receipt(membership: Membership, meeting: Meeting) -> dict[str, Any]:
 def loan_contract(loan: Loan) -> dict[str, Any]:
     caja = loan.caja
     sim = loan_terms_simulate(
-        caja=caja, principal=loan.principal_cents, term=loan.term, on=loan.applied_on
+        caja=caja,
+        principal=loan.principal_cents,
+        term=loan.term,
+        on=loan.applied_on,
+        bylaws=bylaws_in_force(caja, loan.applied_on),
     )
     # The schedule as agreed (payments since then do not change the contract).
     start = loan.disbursed_on or loan.applied_on

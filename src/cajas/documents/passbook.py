@@ -27,7 +27,8 @@ from cajas.ledger import chart
 from cajas.ledger.models import EntryKind, JournalEntry, JournalLine
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.loans.rules import days_past_due
-from cajas.loans.services import add_period, installment_states
+from cajas.loans.schedule import add_period
+from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.org.models import Caja, Cycle, CycleStatus, bylaws_in_force

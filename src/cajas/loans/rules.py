@@ -201,6 +201,24 @@ class LoanNotInStatus(RuleViolation):
     message_en = "Loan #{number} is “{status_en}”; it cannot be {action_en}."
 
 
+class LoanAlreadyDisbursed(LoanNotInStatus):
+    code = "loan.already_disbursed"
+    message_es = "El préstamo n.º {number} ya se desembolsó{where_es}; no se entrega dos veces."
+    message_en = "Loan #{number} was already disbursed{where_en}; it is never paid out twice."
+
+
+class RecoveryExceedsWrittenOff(LoanNotInStatus):
+    code = "loan.recovery_exceeds"
+    message_es = (
+        "Del préstamo castigado n.º {number} quedan {left} USD por recuperar; no se pueden "
+        "recibir {amount} USD."
+    )
+    message_en = (
+        "{left} USD of written-off loan #{number} remain to recover; {amount} USD cannot be "
+        "received."
+    )
+
+
 def quorum_needed(eligible: int, quorum_percent: Decimal) -> int:
     """The smallest number of voters that is more than ``quorum_percent`` % of those eligible
     (GOV-001: 50 % + 1)."""

@@ -17,6 +17,8 @@ period rate is ``rate × 12 / 52`` or ``rate × 12 / 26``.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -50,6 +52,17 @@ def round_cents(value: Decimal) -> int:
 def period_rate(monthly_rate: Decimal, frequency: Frequency | str) -> Decimal:
     frequency = Frequency(frequency)
     return monthly_rate * 12 / PERIODS_PER_YEAR[frequency]
+
+
+def add_period(start: dt.date, frequency: Frequency | str, k: int) -> dt.date:
+    """The date ``k`` periods after ``start``: the same day of the month ``k`` months on (the
+    month's last day when it is shorter), or ``k`` weeks or fortnights on."""
+    if Frequency(frequency) == Frequency.MONTHLY:
+        month = start.month - 1 + k
+        year, month = start.year + month // 12, month % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return dt.date(year, month, day)
+    return start + dt.timedelta(days=DAYS_PER_PERIOD[Frequency(frequency)] * k)
 
 
 def months_of(term: int, frequency: Frequency | str) -> Decimal:

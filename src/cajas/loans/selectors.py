@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import F, Q, QuerySet
@@ -12,18 +12,58 @@ from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.loans.rules import (
+    InstallmentState,
     aging_bucket,
     amount_due_now,
     amount_owed,
     days_past_due,
+    late_fees_to_charge,
     par,
 )
 from cajas.loans.schedule import round_cents
-from cajas.loans.services import states_on
 from cajas.members.models import Membership
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.org.models import Bylaws, Caja, bylaws_in_force
 
 OPEN_STATUSES = (LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED)
+
+
+def installment_state(i: Installment) -> InstallmentState:
+    return InstallmentState(
+        number=i.number,
+        due_date=i.due_date,
+        principal=i.principal_cents,
+        interest=i.interest_cents,
+        paid_principal=i.paid_principal_cents,
+        paid_interest=i.paid_interest_cents,
+        late_fee=i.late_fee_cents,
+        paid_late_fee=i.paid_late_fee_cents,
+    )
+
+
+def installment_states(loan: Loan) -> list[InstallmentState]:
+    """The installments of the loan's current schedule, as the rules read them."""
+    rows = Installment.objects.filter(loan=loan, version=loan.schedule_version).order_by("number")
+    return [installment_state(i) for i in rows]
+
+
+def with_late_fees(
+    states: list[InstallmentState], on: dt.date, bylaws: Bylaws
+) -> list[InstallmentState]:
+    """The installments with the late fees a meeting on ``on`` charges: the bylaws' late
+    repayment percent on what is overdue past the grace days."""
+    fees = late_fees_to_charge(
+        states,
+        on=on,
+        grace_days=bylaws.loan_default_interest_after_days,
+        percent=bylaws.fine_late_repayment_percent,
+    )
+    return [replace(s, late_fee=fees[s.number]) if s.number in fees else s for s in states]
+
+
+def states_on(loan: Loan, on: dt.date, bylaws: Bylaws) -> list[InstallmentState]:
+    """The loan's installments as a meeting on ``on`` would see them: with the late fees that
+    its close charges (so "due now" includes them)."""
+    return with_late_fees(installment_states(loan), on, bylaws)
 
 
 @dataclass(frozen=True)
@@ -106,13 +146,16 @@ class BorrowingLimit:
     eligible_from: dt.date
 
 
-def borrowing_limit(caja: Caja, membership: Membership, on: dt.date) -> BorrowingLimit:
-    """What a member may borrow today under LOAN-001 and the cash in the box."""
+def borrowing_limit(
+    caja: Caja, membership: Membership, on: dt.date, cash_available: int
+) -> BorrowingLimit:
+    """What a member may borrow today under LOAN-001 and the cash the caja can lend now
+    (``cajas.meetings.selectors.cash_for_lending``)."""
     bylaws = bylaws_in_force(caja, on)
     balances = account_balances(caja=caja)
     savings = balances.get(chart.savings_account_code(membership.number), 0)
     by_savings = round_cents(Decimal(savings) * bylaws.loan_savings_multiple)
-    cash = balances.get(chart.CASH, 0)
+    cash = cash_available
     return BorrowingLimit(
         savings=savings,
         multiple=bylaws.loan_savings_multiple,

@@ -90,6 +90,9 @@ class Role(models.TextChoices):
 
 
 OFFICER_ROLES = (Role.PRESIDENT, Role.TREASURER, Role.SECRETARY)
+# The board that votes on loans when the bylaws leave it to the committee, and whose members
+# may ask for and approve a write-off.
+COMMITTEE_ROLES = (*OFFICER_ROLES, Role.BOARD_MEMBER)
 
 
 class LeaveReason(models.TextChoices):

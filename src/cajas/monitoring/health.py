@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account
-from cajas.loans.services import RateCheck, bylaws_rate_check
+from cajas.loans.rates import RateCheck, bylaws_rate_check
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.monitoring.figures import figures_refresh_stale
 from cajas.monitoring.indicators import percent_of

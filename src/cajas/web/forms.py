@@ -18,7 +18,7 @@ from cajas.meetings.models import (
     ItemKind,
     MeetingKind,
 )
-from cajas.meetings.services import SheetRow
+from cajas.meetings.sheet import SheetRow
 
 
 class OpenMeetingForm(forms.Form):

@@ -23,20 +23,12 @@ from cajas.access.selectors import (
 )
 from cajas.core.errors import RuleViolation
 from cajas.core.money import parse_amount
+from cajas.loans.application import loan_apply, loan_decide, loan_vote, voters_for
 from cajas.loans.models import Loan, LoanStatus, Vote
+from cajas.loans.rates import loan_terms_simulate, rate_cap_set, rate_caps
+from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_write_off_request
 from cajas.loans.selectors import borrowing_limit, loan_lines, portfolio, schedule_rows
-from cajas.loans.services import (
-    loan_apply,
-    loan_decide,
-    loan_restructure,
-    loan_terms_simulate,
-    loan_vote,
-    loan_write_off_approve,
-    loan_write_off_request,
-    rate_cap_set,
-    rate_caps,
-    voters_for,
-)
+from cajas.meetings.selectors import cash_for_lending
 from cajas.members.models import Membership
 from cajas.org.models import Caja, bylaws_in_force
 from cajas.web.forms import (
@@ -99,7 +91,7 @@ def simulator_view(request: HttpRequest, caja_id: int) -> HttpResponse:
     else:
         member = _member_for(request, caja, None)
     if member is not None:
-        limit = borrowing_limit(caja, member, on)
+        limit = borrowing_limit(caja, member, on, cash_for_lending(caja_id=caja.pk))
     context = {
         "caja": caja,
         "form": form,
@@ -139,6 +131,7 @@ def loan_apply_view(request: HttpRequest, caja_id: int) -> HttpResponse:
             purpose=form.cleaned_data["purpose"],
             on=today(),
             guarantors=form.guarantor_numbers(),
+            cash_available=cash_for_lending(caja_id=caja.pk),
         )
     except RuleViolation as exc:
         _rule_error(request, exc)
@@ -185,7 +178,11 @@ def loan_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
     votes = {v.membership_id: v.vote for v in loan.votes.all()}
     voters = voters_for(loan, on) if loan.status == LoanStatus.APPLIED else []
     sim = loan_terms_simulate(
-        caja=caja, principal=loan.principal_cents, term=loan.term, on=loan.applied_on
+        caja=caja,
+        principal=loan.principal_cents,
+        term=loan.term,
+        on=loan.applied_on,
+        bylaws=bylaws_in_force(caja, loan.applied_on),
     )
     line = next(iter(x for x in loan_lines(caja, on, loan.membership) if x.loan.pk == loan.pk))
     context = {
@@ -228,7 +225,9 @@ def _loan_post(
             if action == "votes":
                 messages.success(request, _("Votes recorded."))
                 return here
-            decided = loan_decide(loan_id=loan.pk, on=on)
+            decided = loan_decide(
+                loan_id=loan.pk, on=on, cash_available=cash_for_lending(caja_id=loan.caja_id)
+            )
             if decided.status == LoanStatus.APPROVED:
                 messages.success(request, _("Loan approved. Disburse it at a meeting."))
             else:

@@ -27,7 +27,7 @@ from cajas.meetings.models import (
     SheetState,
 )
 from cajas.meetings.rules import fine_is_owed
-from cajas.meetings.services import meeting_expected_cash
+from cajas.meetings.selectors import meeting_expected_cash
 from cajas.members.models import LeaveReason
 from cajas.org.models import Bylaws, Caja, bylaws_in_force
 from cajas.web.forms import CloseForm, ItemForm

@@ -24,20 +24,20 @@ from cajas.access.selectors import user_can_record_meetings, user_sees_all_membe
 from cajas.core.errors import RuleViolation
 from cajas.core.money import format_amount
 from cajas.loans.models import Loan
-from cajas.loans.services import disbursement_record, repayment_record
-from cajas.meetings.models import Meeting, MeetingItem, MeetingStatus
-from cajas.meetings.rules import MeetingClosed, SheetZeroShares
-from cajas.meetings.services import (
+from cajas.meetings.close import meeting_close
+from cajas.meetings.items import (
+    disbursement_record,
     fine_owed_pay,
     fine_owed_waive,
     item_record,
     item_remove,
     item_update_amount,
-    meeting_close,
-    meeting_sheet_confirm,
-    meeting_sheet_save,
-    meeting_start,
+    repayment_record,
 )
+from cajas.meetings.models import Meeting, MeetingItem, MeetingStatus
+from cajas.meetings.opening import meeting_start
+from cajas.meetings.rules import MeetingClosed, SheetZeroShares
+from cajas.meetings.sheet import meeting_sheet_confirm, meeting_sheet_save
 from cajas.org.models import Caja
 from cajas.shareouts.services import member_exit
 from cajas.web.forms import (

@@ -21,7 +21,7 @@ from cajas.access.selectors import (
 )
 from cajas.core.errors import NotFound, RuleViolation
 from cajas.ledger.selectors import caja_summary
-from cajas.loans.services import bylaws_rate_check
+from cajas.loans.rates import bylaws_rate_check
 from cajas.meetings.models import Meeting, MeetingKind, MeetingStatus
 from cajas.org.models import Caja, bylaws_in_force
 from cajas.web.forms import OpenMeetingForm, today
