@@ -98,3 +98,40 @@ def test_an_application_counts_the_expenses_the_meeting_will_pay() -> None:
     assert raised.value.es == "La caja tiene 30.00 USD disponibles; no puede prestar 40.00 USD."
     assert db_snapshot() == before
     assert decimal_string(meeting_expected_cash(meeting=meeting)) == "30.00"
+
+
+def test_a_loan_handed_over_today_owes_nothing_until_its_first_installment() -> None:
+    """Handed over at today's meeting: the loan page shows nothing due now (its first
+    installment is a month away) and the principal as what pays it off; at the next meeting,
+    the first installment is due."""
+    from cajas.loans.selectors import loan_lines
+
+    caja = _caja_with_80_in_the_box()
+    meeting = meeting_open(caja_id=caja.pk, date=DAY, opened_by="t")
+    meeting_sheet_save(
+        meeting_id=meeting.pk,
+        rows=[SheetRow(member=n, shares=3, social_fund=True) for n in range(1, 6)],
+    )
+    loan = loan_apply(
+        caja_id=caja.pk,
+        member=3,
+        amount="30",
+        term=3,
+        purpose="business",
+        on=DAY,
+        cash_available=cash_for_lending(caja_id=caja.pk),
+    )
+    loan_vote(loan_id=loan.pk, member=1, vote="yes", on=DAY)
+    loan_vote(loan_id=loan.pk, member=2, vote="yes", on=DAY)
+    loan_decide(loan_id=loan.pk, on=DAY, cash_available=cash_for_lending(caja_id=caja.pk))
+    disbursement_record(meeting_id=meeting.pk, loan_id=loan.pk)
+    meeting_close(
+        meeting_id=meeting.pk,
+        counted_cash=decimal_string(meeting_expected_cash(meeting=meeting)),
+        closed_by="t",
+    )
+    (today,) = loan_lines(caja, DAY)
+    assert (today.due_now, today.payoff, today.days_past_due) == (0, 3000, 0)
+    (next_month,) = loan_lines(caja, DAY + dt.timedelta(days=28))
+    assert next_month.due_now > 0
+    assert next_month.payoff > 3000 - next_month.due_now

@@ -169,3 +169,37 @@ def test_a_refused_application_keeps_what_was_typed_and_no_token_in_the_address(
     page = client.get(address).content.decode()
     assert '<input type="hidden" name="guarantors" value="1">' in page
     assert 'name="guarantors" value="1"' in page.split("loans/apply/")[-1]
+
+
+def test_an_approval_at_an_open_meeting_says_once_where_to_hand_the_money_over(
+    saved: Caja, alice: User
+) -> None:
+    """Approved while meeting #2 is open: one message, and a link to that meeting instead of
+    «Abra una reunión»; with no meeting open the page asks for one."""
+    from cajas.meetings.opening import meeting_open
+
+    def approve(member: int) -> str:
+        loan = loan_apply(
+            caja_id=saved.pk,
+            member=member,
+            amount="20",
+            term=2,
+            purpose="business",
+            on=APPLY,
+            cash_available=cash_for_lending(caja_id=saved.pk),
+        )
+        votes = {f"vote_{n}": "yes" for n in range(1, 7)}
+        response = _client(alice).post(
+            f"/cajas/{saved.pk}/loans/{loan.number}/", {"action": "decide", **votes}, follow=True
+        )
+        return response.content.decode()
+
+    page = approve(2)
+    assert page.count("Préstamo aprobado.") == 1
+    assert "Abra una reunión para entregar el dinero" in page
+    meeting = meeting_open(caja_id=saved.pk, date=APPLY, opened_by="t")
+    page = approve(3)
+    assert page.count("Préstamo aprobado.") == 1
+    assert f"La reunión n.º {meeting.number} está abierta: entregue el dinero allí." in page
+    assert f'href="/cajas/{saved.pk}/meetings/{meeting.number}/#loan-' in page
+    assert "Abra una reunión" not in page

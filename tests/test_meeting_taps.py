@@ -10,6 +10,7 @@ offers a link to the close so the treasurer need not scroll there.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -281,3 +282,69 @@ def test_a_double_tap_on_a_repayment_and_on_the_close_posts_once(
     meeting = Meeting.objects.get(caja=caja, number=3)
     assert meeting.status == MeetingStatus.CLOSED
     assert meeting.journal_entries.filter(kind="loan_repayment").count() == 1
+
+
+def test_changes_made_without_signal_are_sent_once_when_the_signal_returns(
+    live_server,  # type: ignore[no-untyped-def]
+    browser: Browser,
+) -> None:
+    """The hall loses its signal: each change says, next to it, that it is not saved yet and
+    keeps what was chosen; when the phone is back online they go, in order, exactly once."""
+    caja, owed, _approved = _caja_of_40()
+    page = _meeting_opened(browser, live_server.url, caja)
+    expect(page.locator("h1")).to_contain_text("Reunión n.º 3")
+    page.wait_for_load_state("load")  # the screen's script is bound before the signal goes
+    page.context.set_offline(True)
+    page.locator("select[name=shares_12]").select_option("5")
+    expect(page.locator("#row-12 .field-error")).to_contain_text("Sin conexión")
+    repay = page.locator("form[data-repay='1']")
+    repay.get_by_role("button", name="Registrar el pago").click()
+    expect(repay.locator(".field-error")).to_contain_text("Sin conexión")
+    expect(repay.get_by_role("button", name="Reintentar ahora")).to_be_visible()
+    _settled(page)
+    expect(page.locator("select[name=shares_12]")).to_have_value("5")
+    shares = MeetingItem.objects.filter(meeting__number=3, kind=ItemKind.SHARES)
+    assert shares.get(membership__number=12).shares == 1  # as proposed: nothing reached us
+    assert not MeetingItem.objects.filter(loan=owed, meeting__number=3).exists()
+
+    page.context.set_offline(False)
+    expect(page.locator("#live")).to_contain_text("Pago registrado")
+    _settled(page)
+    expect(page.locator("#row-12 .field-error")).to_have_count(0)
+    assert shares.get(membership__number=12).shares == 5
+    assert MeetingItem.objects.filter(loan=owed, meeting__number=3).count() == 1
+    # A second tap on «Reintentar» now has nothing left to send.
+    assert page.locator("button.retry").count() == 0
+
+
+def test_back_after_the_close_and_closing_again_changes_nothing(
+    live_server,  # type: ignore[no-untyped-def]
+    browser: Browser,
+) -> None:
+    caja, _owed, _approved = _caja_of_40()
+    page = _meeting_opened(browser, live_server.url, caja)
+    page.get_by_test_id("usual").click()
+    expect(page.get_by_test_id("sheet-confirmed")).to_be_visible()
+    expected = page.get_by_test_id("expected-cash").inner_text().replace(",", "")
+    page.fill("input[name=counted_cash]", expected)
+    page.get_by_role("button", name="Cerrar la reunión").click()
+    expect(page.locator(".msg.success")).to_contain_text("Reunión cerrada")
+    meeting = Meeting.objects.get(caja=caja, number=3)
+    entries = meeting.journal_entries.count()
+    page.go_back()
+    page.wait_for_load_state()
+    close = page.get_by_role("button", name="Cerrar la reunión")
+    print(f"\nafter back: {page.url} close button shown: {close.count()}")
+    if close.count():  # the browser showed the page as it was before the close
+        page.fill("input[name=counted_cash]", expected)
+        close.click()
+        expect(page.locator(".msg").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    content = page.content()
+    assert "403" not in content and "Forbidden" not in content and "500" not in content
+    # Either the closed meeting (the browser fetched it again) or, after a second «Cerrar»,
+    # the caja page saying the meeting is closed and nothing was repeated.
+    expect(page.locator("h1")).to_contain_text(re.compile("Caja|Reunión n.º 3"))
+    assert meeting.journal_entries.count() == entries
+    assert Meeting.objects.filter(caja=caja).count() == 3
+    assert verify_caja(Caja.objects.get(pk=caja.pk)) == []

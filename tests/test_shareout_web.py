@@ -103,7 +103,7 @@ def test_receipts_by_whatsapp_after_the_meeting(saved: Caja, alice: User) -> Non
     assert number == "593990000000"  # the test members' phone 0990000000
     text = unquote(text.replace("&amp;", "&"))
     assert "reunión n.º 1" in text and "Compra de acciones: 25.00" in text
-    assert "Ahorro actual: 25.00 USD" in text
+    assert "Ahorro tras esta reunión: 25.00 USD" in text
 
 
 def test_a_member_leaves_through_the_meeting_page(saved: Caja, alice: User) -> None:

@@ -46,7 +46,9 @@ def receipt_text(d: dict[str, Any], lang: str = "es") -> str:
             if item.loan_id:
                 label += f" #{item.loan.number}"
             lines.append(f"- {label}: {format_amount(item.amount_cents)}")
-        lines.append(_("Savings now: %(s)s USD") % {"s": format_amount(d["savings"])})
+        lines.append(
+            _("Savings after this meeting: %(s)s USD") % {"s": format_amount(d["savings"])}
+        )
         for x in d["loans"]:
             text = _("Loan #%(n)s still owed: %(o)s USD") % {
                 "n": x["loan"].number,

@@ -93,12 +93,17 @@ def loans_for(caja: Caja, membership: Membership | None = None) -> QuerySet[Loan
 
 
 def loan_lines(caja: Caja, on: dt.date, membership: Membership | None = None) -> list[LoanLine]:
+    """Each loan with what it owes on ``on``: principal outstanding, days past due, what is due
+    now and what pays it off. Nothing is due on the day a loan is handed over (its first
+    installment is a period away): it owes then only the principal just received."""
     balances = account_balances(caja=caja)
     bylaws = bylaws_in_force(caja, on)
     lines = []
     for loan in loans_for(caja, membership):
         outstanding = balances.get(chart.loan_account_code(loan.number), 0)
-        if loan.status == LoanStatus.DISBURSED:
+        if loan.status == LoanStatus.DISBURSED and loan.disbursed_on == on:
+            days, due, payoff = 0, 0, outstanding
+        elif loan.status == LoanStatus.DISBURSED:
             states = states_on(loan, on, bylaws)
             days = days_past_due(states, on)
             due, payoff = amount_due_now(states, on), amount_owed(states, on)

@@ -28,7 +28,7 @@ from cajas.loans.models import Loan, LoanStatus, Vote
 from cajas.loans.rates import loan_terms_simulate, rate_cap_set, rate_caps
 from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_write_off_request
 from cajas.loans.selectors import borrowing_limit, loan_lines, portfolio, schedule_rows
-from cajas.meetings.selectors import cash_for_lending
+from cajas.meetings.selectors import cash_for_lending, open_meeting_of
 from cajas.members.models import Membership
 from cajas.org.models import Caja, bylaws_in_force
 from cajas.web.forms import (
@@ -197,6 +197,7 @@ def loan_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
         "voters": [(m, votes.get(m.pk, "")) for m in voters],
         "vote_choices": Vote.choices,
         "recorder": recorder,
+        "open_meeting": open_meeting_of(caja.pk) if loan.status == LoanStatus.APPROVED else None,
         "officer": own if own is not None and own.role != "member" else None,
         "guarantors": [g.membership for g in loan.guarantors.select_related("membership__person")],
         "repayments": loan.items.filter(kind="loan_repayment", meeting__status="closed")
@@ -229,7 +230,7 @@ def _loan_post(
                 loan_id=loan.pk, on=on, cash_available=cash_for_lending(caja_id=loan.caja_id)
             )
             if decided.status == LoanStatus.APPROVED:
-                messages.success(request, _("Loan approved. Disburse it at a meeting."))
+                messages.success(request, _("Loan approved."))
             else:
                 messages.warning(request, _("Loan rejected by the vote."))
         elif action == "restructure" and recorder:

@@ -35,6 +35,30 @@
     return p;
   }
 
+  // Changes that could not reach the server (no signal): kept in order, sent again when the
+  // phone is back online or the treasurer taps «Reintentar». Each is safe to send twice: a
+  // line's change sets values, and every form carries its one-time token.
+  var unsent = [];
+
+  function retryUnsent() {
+    var again = unsent;
+    unsent = [];
+    again.forEach(function (change) {
+      var scope = (change.scope.id && document.getElementById(change.scope.id)) || change.scope;
+      enqueue(change.url, change.body, scope);
+    });
+  }
+  window.addEventListener("online", retryUnsent);
+
+  function offerRetry(scope) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "retry";
+    button.textContent = live.dataset.retry || "Retry";
+    button.addEventListener("click", retryUnsent);
+    scope.querySelector(".field-error").appendChild(button);
+  }
+
   // Changes made to a line and not yet answered: its fragment from an older answer would
   // undo what the treasurer has just typed, so it is not put back until the last answer.
   var pending = {};
@@ -100,7 +124,9 @@
         say(data.message || live.dataset.saved);
       });
     }).catch(function () {
+      unsent.push({ url: url, body: body, scope: scope });
       showError(scope, live.dataset.offline);
+      offerRetry(scope);
       say(live.dataset.offline, true);
     }).finally(function () {
       window.cajasPending -= 1;
