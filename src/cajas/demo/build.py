@@ -25,11 +25,11 @@ from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
 from cajas.loans.rules import amount_due_now, amount_owed, days_past_due
 from cajas.loans.selectors import borrowing_limit, states_on
 from cajas.meetings.close import meeting_close
-from cajas.meetings.items import disbursement_record, repayment_record
-from cajas.meetings.models import Attendance, ItemKind, Meeting, MeetingItem
+from cajas.meetings.items import disbursement_record, item_record, repayment_record
+from cajas.meetings.models import Attendance, ItemKind, Meeting
 from cajas.meetings.opening import meeting_open
-from cajas.meetings.rules import proposed_fines
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
 from cajas.members.services import member_code_new, member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
@@ -242,7 +242,7 @@ def _hold_meetings(
                 for row in Attendance.objects.filter(meeting=meeting).select_related("membership")
                 if row.membership_id not in left
             ]
-            items: list[MeetingItem] = []
+            sheet: list[SheetRow] = []
             room = bylaws.max_capital_cents - savings
             for row in rows:
                 status = rng.choices(
@@ -250,72 +250,42 @@ def _hold_meetings(
                     [1 - absent_p - 0.05, absent_p, 0.03, 0.02],
                 )[0]
                 late = status == "present" and rng.random() < 0.08
-                if status != "present" or late:
-                    row.status, row.late = status, late
-                    row.save(update_fields=["status", "late"])
-                m = row.membership
-                for reason, cents in proposed_fines(
-                    status=status,
-                    late=late,
-                    absence_fine=bylaws.fine_absence_cents,
-                    lateness_fine=bylaws.fine_lateness_cents,
-                ).items():
-                    items.append(
-                        MeetingItem(
-                            meeting=meeting,
-                            membership=m,
-                            kind=ItemKind.FINE,
-                            amount_cents=cents,
-                            fine_reason=reason,
-                            proposed=True,
-                        )
-                    )
+                shares = 0
                 if status in ("present", "represented"):
                     shares = rng.randint(
                         bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting
                     )
                     while shares and shares * bylaws.share_value_cents > room:
                         shares -= 1
-                    if shares >= bylaws.min_shares_per_meeting:
-                        cents = shares * bylaws.share_value_cents
-                        room -= cents
-                        savings += cents
-                        items.append(
-                            MeetingItem(
-                                meeting=meeting,
-                                membership=m,
-                                kind=ItemKind.SHARES,
-                                shares=shares,
-                                amount_cents=cents,
-                            )
-                        )
-                    items.append(
-                        MeetingItem(
-                            meeting=meeting,
-                            membership=m,
-                            kind=ItemKind.SOCIAL_FUND,
-                            amount_cents=bylaws.social_fund_per_meeting_cents,
-                        )
-                    )
-                if n == 0 or m.pk in joined:
-                    items.append(
-                        MeetingItem(
-                            meeting=meeting,
-                            membership=m,
-                            kind=ItemKind.ENTRY_FEE,
-                            amount_cents=bylaws.entry_fee_cents,
-                        )
-                    )
-            if rng.random() < 0.3:
-                items.append(
-                    MeetingItem(
-                        meeting=meeting,
-                        kind=ItemKind.EXPENSE,
-                        amount_cents=rng.choice([150, 250, 400, 600]),
-                        description="Libreta, copias y útiles",
+                    if shares < bylaws.min_shares_per_meeting:
+                        shares = 0
+                    room -= shares * bylaws.share_value_cents
+                    savings += shares * bylaws.share_value_cents
+                sheet.append(
+                    SheetRow(
+                        member=row.membership.number,
+                        status=status,
+                        late=late,
+                        shares=shares,
+                        social_fund=status in ("present", "represented"),
                     )
                 )
-            MeetingItem.objects.bulk_create(items)
+            meeting_sheet_save(meeting_id=meeting.pk, rows=sheet)
+            for row in rows:
+                if bylaws.entry_fee_cents and (n == 0 or row.membership_id in joined):
+                    item_record(
+                        meeting_id=meeting.pk,
+                        kind=ItemKind.ENTRY_FEE,
+                        amount=decimal_string(bylaws.entry_fee_cents),
+                        member=row.membership.number,
+                    )
+            if rng.random() < 0.3:
+                item_record(
+                    meeting_id=meeting.pk,
+                    kind=ItemKind.EXPENSE,
+                    amount=decimal_string(rng.choice([150, 250, 400, 600])),
+                    description="Libreta, copias y útiles",
+                )
             quiet = share_out_after is not None and share_out_after - 3 <= n < share_out_after
             _loan_activity(caja, meeting, rng, habits, n, held, writes_off, no_new_loans=quiet)
             expected = meeting_expected_cash(meeting=meeting)

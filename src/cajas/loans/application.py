@@ -93,6 +93,23 @@ def _lending_check(
     )
 
 
+def _loan_recheck(
+    loan: Loan, *, caja: Caja, bylaws: Bylaws, on: dt.date, cash_available: int
+) -> None:
+    """The rules again for an existing loan, at approval or hand-over."""
+    _lending_check(
+        caja=caja,
+        bylaws=bylaws,
+        membership=loan.membership,
+        amount=loan.principal_cents,
+        term=loan.term,
+        guarantors=loan.guarantors.count(),
+        on=on,
+        cash_available=cash_available,
+        exclude=loan,
+    )
+
+
 @transaction.atomic
 def loan_apply(
     *,
@@ -212,17 +229,7 @@ def loan_decide(*, loan_id: int, on: dt.date, cash_available: int) -> Loan:
         else Decimal("50"),
     )
     if approved:
-        _lending_check(
-            caja=caja,
-            bylaws=bylaws,
-            membership=loan.membership,
-            amount=loan.principal_cents,
-            term=loan.term,
-            guarantors=loan.guarantors.count(),
-            on=on,
-            cash_available=cash_available,
-            exclude=loan,
-        )
+        _loan_recheck(loan, caja=caja, bylaws=bylaws, on=on, cash_available=cash_available)
         Account.objects.get_or_create(
             caja=caja,
             code=chart.loan_account_code(loan.number),
@@ -246,14 +253,5 @@ def disbursement_check(
             where_en=f" at meeting #{pending_at}" if pending_at else "",
         )
     require_status(loan, "disburse", LoanStatus.APPROVED)
-    _lending_check(
-        caja=loan.caja,
-        bylaws=bylaws_in_force(loan.caja, on),
-        membership=loan.membership,
-        amount=loan.principal_cents,
-        term=loan.term,
-        guarantors=loan.guarantors.count(),
-        on=on,
-        cash_available=cash_available,
-        exclude=loan,
-    )
+    bylaws = bylaws_in_force(loan.caja, on)
+    _loan_recheck(loan, caja=loan.caja, bylaws=bylaws, on=on, cash_available=cash_available)

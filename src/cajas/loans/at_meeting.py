@@ -225,6 +225,36 @@ def _unsettled_installments(
     return loaded
 
 
+def _repayment_lines(amount: int, allocation: Allocation, number: int) -> list[Line]:
+    """Cash in; late fee, interest and principal out of the loan, as allocated."""
+    lines = [Line(chart.CASH, debit=amount)]
+    if allocation.late_fee:
+        lines.append(Line(chart.LATE_FEE_INCOME, credit=allocation.late_fee))
+    if allocation.interest:
+        lines.append(Line(chart.INTEREST_INCOME, credit=allocation.interest))
+    if allocation.principal:
+        lines.append(Line(chart.loan_account_code(number), credit=allocation.principal))
+    return lines
+
+
+def _changes(
+    loaded: Mapping[int, list[tuple[int, InstallmentState]]],
+    states: Mapping[int, list[InstallmentState]],
+    paying: set[int],
+) -> tuple[list[tuple[int, InstallmentState]], dict[int, int]]:
+    """The installment rows whose state the meeting changed, and the loans paid at it whose
+    loaded installments are now all settled (loan id → last installment number loaded)."""
+    changed: list[tuple[int, InstallmentState]] = []
+    settled: dict[int, int] = {}
+    for loan_id, loan_states in states.items():
+        for (row_id, before), after in zip(loaded[loan_id], loan_states, strict=True):
+            if after != before:
+                changed.append((row_id, after))
+        if loan_id in paying and all(st.unpaid == 0 and st.unpaid_fee == 0 for st in loan_states):
+            settled[loan_id] = max(st.number for st in loan_states)
+    return changed, settled
+
+
 def loan_postings(
     *,
     caja_id: int,
@@ -292,23 +322,9 @@ def loan_postings(
             monthly_rate_percent=loan.monthly_rate_percent,
         )
         states[loan.id] = list(allocation.installments)
-        lines = [Line(chart.CASH, debit=amount)]
-        if allocation.late_fee:
-            lines.append(Line(chart.LATE_FEE_INCOME, credit=allocation.late_fee))
-        if allocation.interest:
-            lines.append(Line(chart.INTEREST_INCOME, credit=allocation.interest))
-        if allocation.principal:
-            lines.append(Line(chart.loan_account_code(loan.number), credit=allocation.principal))
-        draft(item, EntryKind.LOAN_REPAYMENT, lines)
+        draft(item, EntryKind.LOAN_REPAYMENT, _repayment_lines(amount, allocation, loan.number))
 
-    changed: list[tuple[int, InstallmentState]] = []
-    settled: dict[int, int] = {}
-    for loan_id, loan_states in states.items():
-        for (row_id, before), after in zip(loaded[loan_id], loan_states, strict=True):
-            if after != before:
-                changed.append((row_id, after))
-        if loan_id in paying and all(st.unpaid == 0 and st.unpaid_fee == 0 for st in loan_states):
-            settled[loan_id] = max(st.number for st in loan_states)
+    changed, settled = _changes(loaded, states, paying)
     return LoanPostings(
         meeting_id=meeting.id,
         on=on,
