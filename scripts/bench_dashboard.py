@@ -163,6 +163,7 @@ def build(size: int, rng: random.Random) -> Program:
             "closed_by",
             "cash_difference_cents",
             "notes",
+            "sheet",
         ],
         (
             (
@@ -177,6 +178,7 @@ def build(size: int, rng: random.Random) -> Program:
                 "b",
                 0,
                 "",
+                "recorded",
             )
             for k, c in enumerate(caja_ids)
             for n in range(MEETINGS)
