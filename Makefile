@@ -31,7 +31,6 @@ system-deps:
 	bash scripts/system-deps.sh
 
 demo: install-python
-	$(BIN)/cajas migrate --noinput
 	$(BIN)/cajas demo
 
 test: system-deps install
@@ -46,8 +45,8 @@ test-postgres: system-deps install
 check: system-deps install
 	$(BIN)/ruff format --check src tests
 	$(BIN)/ruff check src tests
-	$(BIN)/mypy
-	CAJAS_DATA_DIR=$$(mktemp -d) $(BIN)/cajas makemigrations --check --dry-run
+	CAJAS_DEMO=1 $(BIN)/mypy
+	CAJAS_DEMO=1 CAJAS_DATA_DIR=$$(mktemp -d) $(BIN)/cajas makemigrations --check --dry-run
 	$(BIN)/python scripts/compile_messages.py --check
 	bash scripts/test-all.sh
 

@@ -2,6 +2,8 @@
 # Benchmarks (not tests): figures are printed, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Benchmarks build throwaway data: demo keys (core/secrets.py).
+export CAJAS_DEMO=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m)"

@@ -15,6 +15,15 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["keys", "new"]:
+        # Needs no installation (and runs before one has keys): print a fresh field key.
+        from cajas.core.secrets import field_key_new
+
+        print(field_key_new())
+        return
+    if args[:1] == ["demo"]:
+        # The demo is a throwaway installation: its keys are generated into the data directory.
+        os.environ.setdefault("CAJAS_DEMO", "1")
     execute_from_command_line(["cajas", *args])
 
 

@@ -4,8 +4,10 @@ Environment:
 - ``CAJAS_DATA_DIR``: where the embedded SQLite database and generated secrets live (``./var``).
 - ``DATABASE_URL``: ``postgres://user:pass@host:port/name`` selects PostgreSQL instead of SQLite;
   ``postgres:///name`` (or just ``postgres://``) takes the rest from the libpq ``PG*`` variables.
-- ``CAJAS_FIELD_KEY``: the Fernet key that encrypts sensitive personal data at rest.
-- ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS``.
+- ``CAJAS_FIELD_KEY`` (or ``CAJAS_FIELD_KEY_FILE``): the Fernet keys, newest first, that encrypt
+  sensitive personal data at rest; ``SECRET_KEY`` (or ``CAJAS_SECRET_KEY_FILE``). Required, and
+  kept outside the data directory, unless ``CAJAS_DEMO=1`` (the demo and the tests).
+- ``DEBUG``, ``ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import unquote, urlparse
 
 from django.utils.translation import gettext_lazy as _
 
-from cajas.core.secrets import ensure_local_secrets
+from cajas.core.secrets import keys_load
 
 
 def envbool(name: str, default: str = "False") -> bool:
@@ -31,11 +33,14 @@ def envint(name: str, default: int) -> int:
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.getenv("CAJAS_DATA_DIR", "var")).resolve()
 
-# Local secrets (Django SECRET_KEY, the field-encryption key) are generated once per data
-# directory unless the environment provides them; the demo relies on this.
-_secrets = ensure_local_secrets(DATA_DIR)
-SECRET_KEY = os.getenv("SECRET_KEY") or _secrets["SECRET_KEY"]
-FIELD_ENCRYPTION_KEY = os.getenv("CAJAS_FIELD_KEY") or _secrets["CAJAS_FIELD_KEY"]
+# Keys come from the environment or from key files outside the data directory; only the demo
+# and the tests (CAJAS_DEMO=1) generate throwaway ones into it (core/secrets.py).
+CAJAS_DEMO = envbool("CAJAS_DEMO")
+_keys = keys_load(env=os.environ, data_dir=DATA_DIR)
+SECRET_KEY = _keys.secret_key
+# Newest first: written with the first, read with any (``cajas keys rotate``).
+FIELD_ENCRYPTION_KEYS = _keys.field_keys
+FIELD_KEY_SOURCE = _keys.source
 
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [
