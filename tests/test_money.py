@@ -168,3 +168,18 @@ def test_no_text_makes_it_raise_anything_but_a_rule_violation(text: str) -> None
     except RuleViolation:
         return
     assert 0 <= cents <= MAX_AMOUNT_CENTS
+
+
+def test_the_one_rounding_rule_is_half_up_at_every_tie() -> None:
+    """Decision 0001: half-up, never banker's rounding (which sends ties to the even digit)."""
+    from decimal import ROUND_HALF_EVEN
+
+    from cajas.core.money import round_cents, round_half_up
+
+    ties = [Decimal("0.005"), Decimal("0.025"), Decimal("2.5"), Decimal("0.125")]
+    assert [round_half_up(t, places=2) for t in ties[:2]] == [Decimal("0.01"), Decimal("0.03")]
+    assert round_cents(Decimal("2.5")) == 3
+    assert round_half_up(Decimal("0.125"), places=2) == Decimal("0.13")
+    # What half-even would have given, so this test fails if the rule ever drifts to it.
+    assert Decimal("0.005").quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN) == Decimal("0.00")
+    assert Decimal("2.5").quantize(Decimal(1), rounding=ROUND_HALF_EVEN) == Decimal(2)

@@ -8,7 +8,7 @@ the parts always add back to the whole.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from cajas.core.errors import (
     AmountAmbiguous,
@@ -18,9 +18,6 @@ from cajas.core.errors import (
     AmountPrecision,
     AmountTooLarge,
 )
-
-CENT = Decimal("0.01")
-
 
 MAX_AMOUNT_CENTS = 10_000_000_00
 """No caja handles ten million dollars: a larger amount is a slip of the finger."""
@@ -118,18 +115,41 @@ def _checked_cents(amount: Decimal, value: object, *, field: str, allow_zero: bo
         raise AmountNotPositive(field=field, value=value)
     if amount > to_decimal(MAX_AMOUNT_CENTS):
         raise AmountTooLarge(field=field, value=value, maximum=format_amount(MAX_AMOUNT_CENTS))
-    if amount != amount.quantize(CENT):
+    if not has_places(amount, 2):
         raise AmountPrecision(field=field, value=value)
     return int(amount * 100)
 
 
+def round_half_up(value: Decimal, *, places: int) -> Decimal:
+    """The one rounding rule (decision 0001): half-up to ``places`` decimals — 0.005 → 0.01,
+    2.5 → 3 (banker's rounding would give 0.00 and 2). Every rounding in the code is this."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def round_down(value: Decimal, *, places: int) -> Decimal:
+    """Towards zero, to ``places`` decimals: only where a bound must never be exceeded (the
+    highest rate within a legal cap)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+
+
+def has_places(value: Decimal, places: int) -> bool:
+    """No more than ``places`` significant decimals (``1.500`` has two)."""
+    return value == round_down(value, places=places)
+
+
+def round_cents(value: Decimal) -> int:
+    """A computed amount of cents (interest, a limit, a fee) as whole cents, half-up."""
+    return int(round_half_up(value, places=0))
+
+
 def to_cents(amount: Decimal) -> int:
     """Round a Decimal currency amount half-up to whole cents."""
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return round_cents(amount * 100)
 
 
 def to_decimal(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(CENT)
+    """Cents as currency units with two decimals (exact: no rounding happens)."""
+    return round_half_up(Decimal(cents) / 100, places=2)
 
 
 def format_amount(cents: int) -> str:

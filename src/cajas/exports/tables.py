@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from cajas.core.money import to_decimal
+
 MONEY = "money"
 DATE = "date"
 INT = "int"
@@ -28,7 +30,7 @@ class Table:
 
 
 def money(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    return to_decimal(cents)
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from cajas.core.errors import RuleViolation
-from cajas.core.money import format_amount
-from cajas.loans.schedule import round_cents
+from cajas.core.money import format_amount, has_places, round_cents, round_half_up
 
 # --- eligibility -------------------------------------------------------------------------
 
@@ -458,7 +457,7 @@ def par(outstanding_by_days: Sequence[tuple[int, int]], threshold: int) -> Decim
     if total == 0:
         return Decimal("0.00")
     risk = sum(o for o, d in outstanding_by_days if d > threshold)
-    return (Decimal(risk) * 100 / total).quantize(Decimal("0.01"))
+    return round_half_up(Decimal(risk) * 100 / total, places=2)
 
 
 # --- write-off -----------------------------------------------------------------------------
@@ -517,11 +516,6 @@ def check_rate_cap(value: str) -> Decimal:
         percent = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
         raise RateCapInvalid(value=value) from None
-    if (
-        not percent.is_finite()
-        or percent <= 0
-        or percent > 100
-        or percent != percent.quantize(Decimal("0.01"))
-    ):
+    if not percent.is_finite() or percent <= 0 or percent > 100 or not has_places(percent, 2):
         raise RateCapInvalid(value=value)
     return percent

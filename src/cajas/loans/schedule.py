@@ -21,8 +21,10 @@ import calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from enum import StrEnum
+
+from cajas.core.money import round_cents, round_down, round_half_up
 
 
 class Method(StrEnum):
@@ -40,13 +42,6 @@ class Frequency(StrEnum):
 PERIODS_PER_YEAR = {Frequency.WEEKLY: 52, Frequency.FORTNIGHTLY: 26, Frequency.MONTHLY: 12}
 DAYS_PER_PERIOD = {Frequency.WEEKLY: 7, Frequency.FORTNIGHTLY: 14, Frequency.MONTHLY: 30}
 DEFAULT_INFORMAL_MONTHLY_RATE = Decimal("0.20")
-
-CENT = Decimal(1)
-
-
-def round_cents(value: Decimal) -> int:
-    """Half-up to a whole number of cents."""
-    return int(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def period_rate(monthly_rate: Decimal, frequency: Frequency | str) -> Decimal:
@@ -233,7 +228,7 @@ def tea_of(principal: int, payments: Sequence[int], periods_per_year: int) -> De
 
 def percent(fraction: Decimal) -> Decimal:
     """A fraction as a percentage with two decimals (half-up): 0.26824 → 26.82."""
-    return (fraction * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return round_half_up(fraction * 100, places=2)
 
 
 def informal_cost(
@@ -254,4 +249,4 @@ def equivalent_declining_monthly_rate(tea_cap: Decimal) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = 40
         exact = (1 + tea_cap) ** (Decimal(1) / 12) - 1
-    return exact.quantize(Decimal("0.0001"), rounding="ROUND_FLOOR")
+    return round_down(exact, places=4)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import F, Q, QuerySet
 
+from cajas.core.money import round_cents
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances
 from cajas.loans.models import Installment, Loan, LoanStatus
@@ -20,7 +21,6 @@ from cajas.loans.rules import (
     late_fees_to_charge,
     par,
 )
-from cajas.loans.schedule import round_cents
 from cajas.members.models import Membership
 from cajas.org.models import Bylaws, Caja, bylaws_in_force
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cajas.core.money import decimal_string
+from cajas.core.money import decimal_string, round_half_up
 from cajas.loans.schedule import (
     DEFAULT_INFORMAL_MONTHLY_RATE,
     Frequency,
@@ -44,8 +44,8 @@ class Simulation:
     @property
     def complying_monthly_rate_percent(self) -> Decimal:
         """The highest monthly rate on a declining balance whose TEA stays within the cap."""
-        return (equivalent_declining_monthly_rate(self.cap_percent / 100) * 100).quantize(
-            Decimal("0.01")
+        return round_half_up(
+            equivalent_declining_monthly_rate(self.cap_percent / 100) * 100, places=2
         )
 
     def as_json(self) -> dict[str, Any]:

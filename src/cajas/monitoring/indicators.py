@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
+from cajas.core.money import round_cents, round_half_up, to_decimal
 from cajas.ledger import chart
 from cajas.ledger.models import Account
 from cajas.loans.models import Loan, LoanStatus
@@ -103,11 +104,11 @@ def percent_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
     """``part`` as a percentage of ``whole``, two decimals, half up; 0.00 when ``whole`` is 0."""
     if not whole:
         return Decimal("0.00")
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return round_half_up(Decimal(part) * 100 / Decimal(whole), places=2)
 
 
 def _usd(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    return to_decimal(cents)
 
 
 GROUPS = {"territory": "territory__name", "partner": "partner__name", "caja": "code"}
@@ -182,9 +183,7 @@ def indicators(
             t[field] += value or 0
         profit = values[CYCLE_FIELDS.index("profit_cents")] or 0
         days = max((end - started).days, 7)
-        t["profit_annualised"] += int(
-            (Decimal(profit) * 364 / days).quantize(Decimal(1), ROUND_HALF_UP)
-        )
+        t["profit_annualised"] += round_cents(Decimal(profit) * 364 / days)
 
     def figures(t: dict[str, int]) -> dict[str, Any]:
         return {
@@ -196,18 +195,14 @@ def indicators(
             "migrant_members": t["migrants"],
             "women_percent": percent_of(t["women"], t["members"]),
             "savings": _usd(t["savings"]),
-            "savings_per_member": (_usd(t["savings"]) / t["members"]).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            )
+            "savings_per_member": round_half_up(_usd(t["savings"]) / t["members"], places=2)
             if t["members"]
             else Decimal("0.00"),
             "loans_outstanding_count": t["loans_count"],
             "loans_outstanding_value": _usd(t["loans_value"]),
             "members_with_loans_percent": percent_of(t["borrowers"], t["members"]),
             "par30_percent": percent_of(t["at_risk"], t["loans_value"]),
-            "average_loan": (_usd(t["loans_value"]) / t["loans_count"]).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            )
+            "average_loan": round_half_up(_usd(t["loans_value"]) / t["loans_count"], places=2)
             if t["loans_count"]
             else Decimal("0.00"),
             "membership_growth_percent": percent_of(

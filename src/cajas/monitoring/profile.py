@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
+from cajas.core.money import round_half_up, to_decimal
 from cajas.loans.models import Installment, Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
@@ -107,11 +108,9 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
         "dropout_percent_of_start": percent_of(dropouts, at_start),
         "retention_percent": percent_of(n - dropouts, n) if n else Decimal("0.00"),
         "loans_granted": loans["n"],
-        "average_tea_percent": Decimal(loans["tea"] or 0).quantize(Decimal("0.01")),
-        "average_cap_percent": Decimal(loans["cap"] or 0).quantize(Decimal("0.01")),
-        "saved_vs_informal": (Decimal((loans["informal"] or 0) - interest) / 100).quantize(
-            Decimal("0.01")
-        ),
+        "average_tea_percent": round_half_up(Decimal(loans["tea"] or 0), places=2),
+        "average_cap_percent": round_half_up(Decimal(loans["cap"] or 0), places=2),
+        "saved_vs_informal": to_decimal(int((loans["informal"] or 0) - interest)),
         "survival": survival,
     }
 
@@ -150,7 +149,7 @@ def monthly_series(
             {
                 "month": key,
                 "credits": n,
-                "credits_value": (Decimal(v) / 100).quantize(Decimal("0.01")),
+                "credits_value": to_decimal(v),
                 "members": members,
             }
         )

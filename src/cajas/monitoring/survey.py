@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import QuerySet
 
+from cajas.core.money import round_half_up
 from cajas.members.models import Membership
 from cajas.monitoring.models import InformalCreditAnswer, SurveyMoment
 from cajas.org.models import Caja
@@ -49,7 +50,7 @@ def informal_credit_use(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Decimal
     def share(values: dict[int, bool]) -> Decimal:
         if not values:
             return Decimal("0.00")
-        return (Decimal(sum(values.values())) * 100 / len(values)).quantize(Decimal("0.01"))
+        return round_half_up(Decimal(sum(values.values())) * 100 / len(values), places=2)
 
     return {
         "answered_joining": len(joining),

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from cajas.core.errors import RuleViolation
-from cajas.core.money import allocate, format_amount
+from cajas.core.money import allocate, format_amount, round_cents, round_half_up
 
 
 class NothingToShare(RuleViolation):
@@ -115,7 +115,7 @@ class ShareOutPlan:
 def reserve_of(profit: int, percent: Decimal) -> int:
     if profit <= 0:
         return 0
-    return int((Decimal(profit) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return round_cents(Decimal(profit) * percent / 100)
 
 
 def plan_shareout(
@@ -171,7 +171,7 @@ def plan_shareout(
             )
         )
     value = (
-        (Decimal(distributable) / 100 / shares_total).quantize(Decimal("0.0001"))
+        round_half_up(Decimal(distributable) / 100 / shares_total, places=4)
         if shares_total
         else Decimal(0)
     )

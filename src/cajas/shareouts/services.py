@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from cajas.core.money import format_amount, parse_amount
+from cajas.core.money import format_amount, parse_amount, round_half_up
 from cajas.ledger import chart
 from cajas.ledger.models import AccountKind, EntryKind
 from cajas.ledger.rules import Line
@@ -137,9 +137,7 @@ def shareout_preview(
             member=n,
             savings=savings.get(n, 0),
             weight=weights.get(n, Decimal(0)),
-            shares=(Decimal(savings.get(n, 0)) / bylaws.share_value_cents).quantize(
-                Decimal("0.0001")
-            ),
+            shares=round_half_up(Decimal(savings.get(n, 0)) / bylaws.share_value_cents, places=4),
             debt=debts.get(n, 0),
         )
         for n in members
