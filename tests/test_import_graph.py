@@ -41,8 +41,6 @@ KNOWN_UPWARD = {
     ("core", "ledger"),
     ("core", "org"),
     ("org", "ledger"),
-    ("ledger", "members"),
-    ("ledger", "meetings"),
     ("documents", "exports"),
 }
 

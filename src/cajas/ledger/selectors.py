@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from cajas.ledger import chart
-from cajas.ledger.models import DEBIT_NORMAL, Account, JournalLine
+from cajas.ledger.models import Account, JournalLine
 from cajas.org.models import Caja
 
 
@@ -41,20 +41,6 @@ def caja_accounts(*, caja: Caja | int) -> dict[str, AccountState]:
 def account_balance(*, caja: Caja | int, code: str) -> int:
     value = Account.objects.filter(caja=caja, code=code).values_list("balance_cents", flat=True)
     return next(iter(value), 0)
-
-
-def account_balances_recounted(*, caja: Caja) -> dict[str, int]:
-    """The same balances summed from the journal lines: ``verify``'s independent recount."""
-    rows = (
-        JournalLine.objects.filter(entry__caja=caja)
-        .values("account__code", "account__kind")
-        .annotate(d=Sum("debit"), c=Sum("credit"))
-    )
-    balances: dict[str, int] = {}
-    for r in rows:
-        d, c = r["d"] or 0, r["c"] or 0
-        balances[r["account__code"]] = d - c if r["account__kind"] in DEBIT_NORMAL else c - d
-    return balances
 
 
 def trial_balance(*, caja: Caja | None = None) -> int:

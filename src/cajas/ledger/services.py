@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,7 +20,6 @@ from cajas.ledger import chart
 from cajas.ledger.models import (
     DEBIT_NORMAL,
     Account,
-    AccountKind,
     EntryKind,
     JournalEntry,
     JournalLine,
@@ -42,9 +41,12 @@ from cajas.ledger.rules import (
 from cajas.ledger.selectors import AccountState
 from cajas.org.models import Caja
 
-if TYPE_CHECKING:
-    from cajas.meetings.models import Meeting
-    from cajas.members.models import Membership
+
+class _Numbered(Protocol):
+    """A member (a membership row): its id, and its number in the caja's book."""
+
+    pk: Any
+    number: int
 
 
 class BookRef(NamedTuple):
@@ -55,12 +57,8 @@ class BookRef(NamedTuple):
     number: int
 
 
-def member_ref(membership: Membership) -> BookRef:
+def member_ref(membership: _Numbered) -> BookRef:
     return BookRef(membership.pk, membership.number)
-
-
-def meeting_ref(meeting: Meeting) -> BookRef:
-    return BookRef(meeting.pk, meeting.number)
 
 
 class EntryDraft(NamedTuple):
@@ -119,15 +117,6 @@ def account_open(*, caja: Caja, code: str) -> AccountState:
     """Open a caja-level account the chart gained after the caja was created (or imported)."""
     account = Account.objects.create(caja=caja, code=code, kind=chart.CAJA_ACCOUNTS[code])
     return AccountState(account.pk, account.kind, 0)
-
-
-def savings_account_open(*, membership: Membership) -> Account:
-    return Account.objects.create(
-        caja_id=membership.caja_id,
-        code=chart.savings_account_code(membership.number),
-        kind=AccountKind.LIABILITY,
-        membership=membership,
-    )
 
 
 def _signed(kind: str, debit: int, credit: int) -> int:

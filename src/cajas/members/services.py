@@ -9,7 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from cajas.ledger.services import caja_lock, savings_account_open
+from cajas.ledger import chart
+from cajas.ledger.models import Account, AccountKind
+from cajas.ledger.services import caja_lock
 from cajas.members.models import OFFICER_ROLES, Membership, Person, Role
 from cajas.members.rules import (
     MemberNotActive,
@@ -69,7 +71,13 @@ def membership_create(
     membership = Membership.objects.create(
         caja=caja, person=person, number=number, role=role, joined_on=joined_on
     )
-    savings_account_open(membership=membership)
+    # Her savings account in the caja's book: a liability, the caja owes it to her.
+    Account.objects.create(
+        caja_id=membership.caja_id,
+        code=chart.savings_account_code(membership.number),
+        kind=AccountKind.LIABILITY,
+        membership=membership,
+    )
     return membership
 
 

@@ -40,9 +40,6 @@ from cajas.shareouts.rules import (
     settle_exit,
 )
 
-SAVINGS_PREFIX = chart.MEMBER_SAVINGS + "."
-LOANS_PREFIX = chart.LOANS_RECEIVABLE + "."
-
 
 @dataclass(frozen=True)
 class OpenLoan:
