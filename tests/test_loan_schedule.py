@@ -14,14 +14,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cajas.loans.schedule import (
-    Frequency,
-    Method,
     build_schedule,
     equivalent_declining_monthly_rate,
     informal_cost,
     percent,
     tea_of,
 )
+from cajas.org.terms import InterestMethod, LoanFrequency
 
 D = Decimal
 
@@ -105,8 +104,8 @@ def test_complying_rate_and_informal_cost() -> None:
 principals = st.integers(min_value=1_000, max_value=500_000)
 rates = st.decimals(min_value=D("0.001"), max_value=D("0.10"), places=4)
 terms = st.integers(min_value=1, max_value=60)
-methods = st.sampled_from(list(Method))
-frequencies = st.sampled_from(list(Frequency))
+methods = st.sampled_from(list(InterestMethod))
+frequencies = st.sampled_from(list(LoanFrequency))
 
 
 @settings(max_examples=2000, deadline=None, derandomize=True)
@@ -133,7 +132,7 @@ def test_french_schedules_agree_with_numpy_financial(
 @settings(max_examples=1000, deadline=None, derandomize=True)
 @given(principal=principals, rate=rates, term=terms, method=methods, frequency=frequencies)
 def test_every_schedule_adds_up_exactly(
-    principal: int, rate: Decimal, term: int, method: Method, frequency: Frequency
+    principal: int, rate: Decimal, term: int, method: InterestMethod, frequency: LoanFrequency
 ) -> None:
     s = build_schedule(
         principal=principal, monthly_rate=rate, method=method, term=term, frequency=frequency
@@ -153,7 +152,7 @@ def test_every_schedule_adds_up_exactly(
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(principal=principals, rate=rates, term=terms, method=methods)
 def test_tea_matches_numpy_financial_irr(
-    principal: int, rate: Decimal, term: int, method: Method
+    principal: int, rate: Decimal, term: int, method: InterestMethod
 ) -> None:
     s = build_schedule(principal=principal, monthly_rate=rate, method=method, term=term)
     flows = [-principal / 100] + [i.payment / 100 for i in s.installments]

@@ -17,7 +17,7 @@ from cajas.loans.models import (
     Restructuring,
     Vote,
 )
-from cajas.org.models import InterestMethod, LoanFrequency
+from cajas.org.terms import InterestMethod, LoanFrequency
 
 if TYPE_CHECKING:
     from cajas.books.importer import ImportErrors
@@ -62,8 +62,8 @@ _DATES = {"applied_on", "decided_on", "disbursed_on", "repaid_on", "written_off_
 _DECIMALS = {"monthly_rate_percent", "tea_percent", "cap_percent"}
 _CHOICES = {
     "purpose": LoanPurpose.values,
-    "frequency": LoanFrequency.values,
-    "method": InterestMethod.values,
+    "frequency": [f.value for f in LoanFrequency],
+    "method": [m.value for m in InterestMethod],
     "status": LoanStatus.values,
 }
 

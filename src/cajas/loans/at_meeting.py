@@ -31,10 +31,11 @@ from cajas.loans.rules import (
     RecoveryExceedsWrittenOff,
     allocate_repayment,
 )
-from cajas.loans.schedule import Method, period_rate
+from cajas.loans.schedule import period_rate
 from cajas.loans.selectors import installment_states, with_late_fees
 from cajas.members.models import Membership
 from cajas.org.models import Bylaws
+from cajas.org.terms import InterestMethod
 
 
 class Repayment(NamedTuple):
@@ -70,7 +71,7 @@ def _allocate(
         amount=payment.amount_cents,
         on=on,
         prepay=payment.prepay,
-        declining=method != Method.FLAT,
+        declining=method != InterestMethod.FLAT,
         period_rate=period_rate(monthly_rate_percent / 100, frequency),
         loan_number=number,
     )

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cajas.org.models import Caja, InterestMethod, LoanFrequency
+from cajas.org.models import INTEREST_METHODS, LOAN_FREQUENCIES, Caja
 
 
 class RateCap(models.Model):
@@ -64,8 +64,8 @@ class Loan(models.Model):
     purpose = models.CharField(max_length=16, choices=LoanPurpose.choices)
     principal_cents = models.BigIntegerField()
     term = models.PositiveIntegerField(help_text="number of installments")
-    frequency = models.CharField(max_length=12, choices=LoanFrequency.choices)
-    method = models.CharField(max_length=10, choices=InterestMethod.choices)
+    frequency = models.CharField(max_length=12, choices=LOAN_FREQUENCIES)
+    method = models.CharField(max_length=10, choices=INTEREST_METHODS)
     monthly_rate_percent = models.DecimalField(max_digits=5, decimal_places=2)
     applied_on = models.DateField()
     status = models.CharField(max_length=12, choices=LoanStatus.choices, default=LoanStatus.APPLIED)

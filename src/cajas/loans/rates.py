@@ -13,9 +13,10 @@ from django.db import transaction
 from cajas.loans.caps import SEED_CAPS, seed_cap
 from cajas.loans.models import RateCap
 from cajas.loans.rules import check_rate_cap
-from cajas.loans.schedule import PERIODS_PER_YEAR, Frequency
+from cajas.loans.schedule import PERIODS_PER_YEAR
 from cajas.loans.simulation import Simulation, simulate
 from cajas.org.models import Bylaws, Caja, bylaws_in_force
+from cajas.org.terms import LoanFrequency
 
 
 def rate_cap_in_force(segment: str, on: dt.date) -> RateCap | None:
@@ -146,4 +147,4 @@ def bylaws_change_rate_check(caja: Caja, changes: dict[str, object], on: dt.date
 
 
 def months_of_to_installments(months: int, frequency: str) -> Decimal:
-    return Decimal(months) * PERIODS_PER_YEAR[Frequency(frequency)] / 12
+    return Decimal(months) * PERIODS_PER_YEAR[LoanFrequency(frequency)] / 12

@@ -22,47 +22,42 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from enum import StrEnum
 
 from cajas.core.money import round_cents, round_down, round_half_up
+from cajas.org.terms import InterestMethod, LoanFrequency
 
-
-class Method(StrEnum):
-    FLAT = "flat"
-    FRENCH = "french"
-    GERMAN = "german"
-
-
-class Frequency(StrEnum):
-    WEEKLY = "weekly"
-    FORTNIGHTLY = "fortnightly"
-    MONTHLY = "monthly"
-
-
-PERIODS_PER_YEAR = {Frequency.WEEKLY: 52, Frequency.FORTNIGHTLY: 26, Frequency.MONTHLY: 12}
-DAYS_PER_PERIOD = {Frequency.WEEKLY: 7, Frequency.FORTNIGHTLY: 14, Frequency.MONTHLY: 30}
+PERIODS_PER_YEAR = {
+    LoanFrequency.WEEKLY: 52,
+    LoanFrequency.FORTNIGHTLY: 26,
+    LoanFrequency.MONTHLY: 12,
+}
+DAYS_PER_PERIOD = {
+    LoanFrequency.WEEKLY: 7,
+    LoanFrequency.FORTNIGHTLY: 14,
+    LoanFrequency.MONTHLY: 30,
+}
 DEFAULT_INFORMAL_MONTHLY_RATE = Decimal("0.20")
 
 
-def period_rate(monthly_rate: Decimal, frequency: Frequency | str) -> Decimal:
-    frequency = Frequency(frequency)
+def period_rate(monthly_rate: Decimal, frequency: LoanFrequency | str) -> Decimal:
+    frequency = LoanFrequency(frequency)
     return monthly_rate * 12 / PERIODS_PER_YEAR[frequency]
 
 
-def add_period(start: dt.date, frequency: Frequency | str, k: int) -> dt.date:
+def add_period(start: dt.date, frequency: LoanFrequency | str, k: int) -> dt.date:
     """The date ``k`` periods after ``start``: the same day of the month ``k`` months on (the
     month's last day when it is shorter), or ``k`` weeks or fortnights on."""
-    if Frequency(frequency) == Frequency.MONTHLY:
+    if LoanFrequency(frequency) == LoanFrequency.MONTHLY:
         month = start.month - 1 + k
         year, month = start.year + month // 12, month % 12 + 1
         day = min(start.day, calendar.monthrange(year, month)[1])
         return dt.date(year, month, day)
-    return start + dt.timedelta(days=DAYS_PER_PERIOD[Frequency(frequency)] * k)
+    return start + dt.timedelta(days=DAYS_PER_PERIOD[LoanFrequency(frequency)] * k)
 
 
-def months_of(term: int, frequency: Frequency | str) -> Decimal:
+def months_of(term: int, frequency: LoanFrequency | str) -> Decimal:
     """The loan's length in months: n installments of the given frequency."""
-    return Decimal(term) * 12 / PERIODS_PER_YEAR[Frequency(frequency)]
+    return Decimal(term) * 12 / PERIODS_PER_YEAR[LoanFrequency(frequency)]
 
 
 @dataclass(frozen=True)
@@ -79,9 +74,9 @@ class Installment:
 class Schedule:
     principal: int
     monthly_rate: Decimal
-    method: Method
+    method: InterestMethod
     term: int
-    frequency: Frequency
+    frequency: LoanFrequency
     installments: tuple[Installment, ...]
 
     @property
@@ -115,12 +110,12 @@ def build_schedule(
     *,
     principal: int,
     monthly_rate: Decimal,
-    method: Method | str,
+    method: InterestMethod | str,
     term: int,
-    frequency: Frequency | str = Frequency.MONTHLY,
+    frequency: LoanFrequency | str = LoanFrequency.MONTHLY,
 ) -> Schedule:
     """The installments of a loan of ``principal`` cents over ``term`` installments."""
-    method, frequency = Method(method), Frequency(frequency)
+    method, frequency = InterestMethod(method), LoanFrequency(frequency)
     if principal <= 0:
         raise ValueError("principal must be positive")
     if term < 1:
@@ -131,7 +126,7 @@ def build_schedule(
     step = DAYS_PER_PERIOD[frequency]
     rows: list[Installment] = []
     balance = principal
-    if method == Method.FLAT:
+    if method == InterestMethod.FLAT:
         total_interest = round_cents(Decimal(principal) * monthly_rate * months_of(term, frequency))
         payment = round_cents(Decimal(principal + total_interest) / term)
         interest_each = total_interest // term  # the last installment takes the remainder
@@ -150,7 +145,7 @@ def build_schedule(
                     k, k * step, principal_part + interest, interest, principal_part, balance
                 )
             )
-    elif method == Method.FRENCH:
+    elif method == InterestMethod.FRENCH:
         exact_payment = annuity_payment(principal, rate, term)
         payment = round_cents(exact_payment)
         exact_balance = Decimal(principal)
@@ -235,7 +230,7 @@ def informal_cost(
     *,
     principal: int,
     term: int,
-    frequency: Frequency | str,
+    frequency: LoanFrequency | str,
     monthly_rate: Decimal = DEFAULT_INFORMAL_MONTHLY_RATE,
 ) -> int:
     """What an informal lender ("gota a gota", "chulco") charges for the same amount and

@@ -11,14 +11,13 @@ from typing import Any
 from cajas.core.money import decimal_string, round_half_up
 from cajas.loans.schedule import (
     DEFAULT_INFORMAL_MONTHLY_RATE,
-    Frequency,
-    Method,
     Schedule,
     build_schedule,
     equivalent_declining_monthly_rate,
     informal_cost,
     percent,
 )
+from cajas.org.terms import InterestMethod, LoanFrequency
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,9 @@ def simulate(
     *,
     principal: int,
     monthly_rate: Decimal,
-    method: Method | str,
+    method: InterestMethod | str,
     term: int,
-    frequency: Frequency | str,
+    frequency: LoanFrequency | str,
     cap: Decimal,
     informal_monthly_rate: Decimal = DEFAULT_INFORMAL_MONTHLY_RATE,
 ) -> Simulation:

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cajas.org.terms import InterestMethod, LoanFrequency
+
 
 class Program(models.Model):
     """One agency's initiative (e.g. IOM Ecuador's cajas for migrants and host communities)."""
@@ -100,10 +102,11 @@ class Caja(models.Model):
         return self.name
 
 
-class LoanFrequency(models.TextChoices):
-    WEEKLY = "weekly", _("Weekly")
-    FORTNIGHTLY = "fortnightly", _("Fortnightly")
-    MONTHLY = "monthly", _("Monthly")
+LOAN_FREQUENCIES = [
+    (LoanFrequency.WEEKLY.value, _("Weekly")),
+    (LoanFrequency.FORTNIGHTLY.value, _("Fortnightly")),
+    (LoanFrequency.MONTHLY.value, _("Monthly")),
+]
 
 
 class LoanApprovalBy(models.TextChoices):
@@ -121,10 +124,11 @@ class ShareOutLoans(models.TextChoices):
     NET = "net", _("Loans still owed are deducted from the borrower's payout")
 
 
-class InterestMethod(models.TextChoices):
-    FLAT = "flat", _("Flat on the original principal")
-    FRENCH = "french", _("Declining balance, equal installments")
-    GERMAN = "german", _("Declining balance, equal principal")
+INTEREST_METHODS = [
+    (InterestMethod.FLAT.value, _("Flat on the original principal")),
+    (InterestMethod.FRENCH.value, _("Declining balance, equal installments")),
+    (InterestMethod.GERMAN.value, _("Declining balance, equal principal")),
+]
 
 
 class Bylaws(models.Model):
@@ -170,7 +174,7 @@ class Bylaws(models.Model):
     loan_max_term_months = models.PositiveIntegerField(default=12)
     loan_guarantor_above_cents = models.BigIntegerField(default=30_000)
     loan_interest_method = models.CharField(
-        max_length=10, choices=InterestMethod.choices, default=InterestMethod.FRENCH
+        max_length=10, choices=INTEREST_METHODS, default=InterestMethod.FRENCH.value
     )
     loan_monthly_rate_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("1.5")
@@ -180,7 +184,7 @@ class Bylaws(models.Model):
     loan_default_interest_after_days = models.PositiveIntegerField(default=5)
     loan_suspension_after_days = models.PositiveIntegerField(default=60)
     loan_frequency = models.CharField(
-        max_length=12, choices=LoanFrequency.choices, default=LoanFrequency.MONTHLY
+        max_length=12, choices=LOAN_FREQUENCIES, default=LoanFrequency.MONTHLY.value
     )
     loan_approval_by = models.CharField(
         max_length=10, choices=LoanApprovalBy.choices, default=LoanApprovalBy.COMMITTEE
