@@ -20,7 +20,7 @@ from django.test import override_settings
 
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.members.models import Membership
-from cajas.members.services import member_enrol
+from cajas.members.services import ConsentGiven, member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory
 from cajas.org.services import caja_create
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS
@@ -78,6 +78,8 @@ def enrol(caja: Caja, *, role: str = "member", **overrides: Any) -> Membership:
         "document_type": "passport",
         "document_number": f"P{n:07d}",
         "mobility_status": "in_process",
+        # Recorded on enrolment (members.services.person_create: no status without it).
+        "sensitive_data_consent": ConsentGiven(),
     }
     fields.update(overrides)
     return member_enrol(caja_id=caja.pk, joined_on=FOUNDED, role=role, **fields)
