@@ -4,7 +4,7 @@ The journal's hash chain covers natural keys (account codes, member numbers), ne
 (docs/decisions/0003), so blanking the person leaves every caja's ``verify`` clean. Her
 ``Person`` row stays as a tombstone («Persona eliminada»), keeping its pseudonymous code, so
 memberships, loans and journal lines still point at something; every personal field is blanked,
-the encrypted ones emptied, her login disabled and renamed. Consents stay as facts (purpose,
+the encrypted ones emptied, her login disabled and renamed (in the access log too). Consents stay as facts (purpose,
 dates, how), access-log rows stay (they name her code only).
 
 Refused while she owes a caja money (a loan approved or handed over and not repaid) or a caja
@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cajas.access.models import AccessWhat
+from cajas.access.models import AccessLog, AccessWhat
 from cajas.access.services import access_log_write
 from cajas.core.money import format_amount
 from cajas.ledger import chart
@@ -78,5 +78,7 @@ def person_erase(*, person_id: int, reason: str, by: Any = None, ip: str | None 
         user.is_active = False
         user.set_unusable_password()
         user.save()
+        # Her old username (often her name) is copied into the access log rows of her reads.
+        AccessLog.objects.filter(user=user).update(username=user.username)
     access_log_write(user=by, what=AccessWhat.ERASURE, person=person, detail=reason, ip=ip)
     return person
