@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -295,3 +296,19 @@ def test_old_rows_are_purged_after_the_retention_period(caja: Caja) -> None:
 def alice_like(caja: Caja) -> User:
     """Luis, the treasurer (member 2) of ``caja``, with a login."""
     return user_for(Membership.objects.get(caja=caja, number=2), "luis")
+
+
+def test_the_field_key_is_rotated_by_re_encrypting(caja: Caja) -> None:
+    from cryptography.fernet import Fernet
+
+    four = _four(caja)
+    old_key = settings.FIELD_ENCRYPTION_KEY
+    new_key = Fernet.generate_key().decode()
+    with override_settings(FIELD_ENCRYPTION_KEY=new_key):
+        call_command("fieldkey", "reencrypt", "--old-key", old_key)
+        person = Person.objects.get(pk=four.person_id)
+        assert (person.document_type, person.mobility_status) == ("passport", "in_process")
+    with pytest.raises(ValueError):  # the old key reads nothing now
+        Person.objects.get(pk=four.person_id)
+    with override_settings(FIELD_ENCRYPTION_KEY=old_key):  # and back, for the other tests
+        call_command("fieldkey", "reencrypt", "--old-key", new_key)

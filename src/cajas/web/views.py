@@ -17,6 +17,7 @@ from cajas.access.selectors import (
     caja_list_for_user,
     membership_of_user,
     user_can_record_meetings,
+    user_is_program_admin,
     user_is_staff,
     user_sees_all_members,
 )
@@ -53,7 +54,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/home.html",
-        {"rows": caja_rows(cajas=cajas), "staff": user_is_staff(user=request.user)},
+        {
+            "rows": caja_rows(cajas=cajas),
+            "staff": user_is_staff(user=request.user),
+            "program_admin": user_is_program_admin(user=request.user),
+        },
     )
 
 
