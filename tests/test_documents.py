@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from cajas.core.money import decimal_string
 from cajas.documents.builders import NoCreditLetterConsent
@@ -19,7 +20,7 @@ from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow
-from cajas.members.models import Membership
+from cajas.members.models import Consent, Membership
 from cajas.org.models import Caja
 from cajas.shareouts.services import shareout_execute
 from tests.factories import M2, caja_with_savings, run, voted_loan
@@ -140,8 +141,9 @@ def test_credit_history_letter_needs_the_members_consent(caja: Caja) -> None:
     with pytest.raises(NoCreditLetterConsent) as exc:
         document_sections("credit-history", caja=caja, member=four, on=ON)
     assert exc.value.es.startswith("El socio n.º 4 no ha dado su consentimiento")
-    four.person.credit_letter_consent_on = ON
-    four.person.save(update_fields=["credit_letter_consent_on"])
+    Consent.objects.create(
+        person=four.person, purpose="credit_letter", given_at=timezone.now(), how="recorded"
+    )
     text = _text("credit-history", caja, member=_member(caja, 4))
     assert "Carta de historial crediticio" in text and four.person.full_name in text
     assert "Préstamos recibidos 1" in text

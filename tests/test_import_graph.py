@@ -26,6 +26,7 @@ LAYERS = [
     "shareouts",
     "corrections",
     "documents",
+    "privacy",
     "exports",
     "monitoring",
     "books",

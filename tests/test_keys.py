@@ -158,7 +158,7 @@ def _raw_database_bytes(tmp_path: Path) -> bytes:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_raw_database_holds_no_document_numbers_or_statuses(
+def test_the_raw_database_holds_no_document_numbers_statuses_or_document_types(
     tmp_path: Path,
 ) -> None:
     from cajas.demo.build import demo_build
@@ -173,5 +173,5 @@ def test_the_raw_database_holds_no_document_numbers_or_statuses(
     assert DocumentType.REFUGEE_ID in types
     raw = _raw_database_bytes(tmp_path)
     assert b"members_person" in raw  # it is the database we think it is
-    found = sorted(value for value in numbers | statuses if value.encode() in raw)
+    found = sorted(value for value in numbers | statuses | types if value.encode() in raw)
     assert found == []

@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.sheet import SheetRow
+from cajas.members.models import Consent, Membership
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
@@ -80,7 +82,7 @@ def test_documents_are_scoped_like_the_pages(saved: Caja, alice: User, charlie: 
     # the credit letter waits for her consent, which she gives herself
     page = rosa.get(f"/cajas/{saved.pk}/documents/credit-history/", follow=True)
     assert "no ha dado su consentimiento" in page.content.decode()
-    rosa.post(f"/cajas/{saved.pk}/credit-consent/")
+    rosa.post(f"/cajas/{saved.pk}/members/{rosa_member.number}/consents/credit_letter/give/")
     letter = rosa.get(f"/cajas/{saved.pk}/documents/credit-history/")
     assert letter.status_code == 200 and letter["Content-Type"] == "application/pdf"
     staff = _client(alice)
@@ -97,7 +99,13 @@ def test_receipts_by_whatsapp_after_the_meeting(saved: Caja, alice: User) -> Non
     assert whatsapp_number("+58 412-555 1234") == "584125551234"
     assert whatsapp_number("") is None and whatsapp_number("12345") is None
     page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/").content.decode()
-    assert "Recibos por teléfono" in page
+    assert "Recibos por teléfono" in page and "https://wa.me/" not in page  # nobody agreed yet
+    assert "Sin consentimiento para recibir recibos por WhatsApp" in page
+    for m in Membership.objects.filter(caja=saved):
+        Consent.objects.create(
+            person=m.person, purpose="whatsapp_receipts", given_at=timezone.now(), how="recorded"
+        )
+    page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/").content.decode()
     link = page.split('href="https://wa.me/')[1].split('"')[0]
     number, text = link.split("?text=")
     assert number == "593990000000"  # the test members' phone 0990000000
@@ -107,7 +115,6 @@ def test_receipts_by_whatsapp_after_the_meeting(saved: Caja, alice: User) -> Non
 
 
 def test_a_member_leaves_through_the_meeting_page(saved: Caja, alice: User) -> None:
-    from cajas.members.models import Membership
 
     meeting_open(caja_id=saved.pk, date=FOUNDED.replace(month=3), opened_by="t")
     response = _client(alice).post(

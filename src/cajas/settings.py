@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "cajas.documents",
     "cajas.monitoring",
     "cajas.web",
+    "cajas.privacy",
 ]
 
 MIDDLEWARE = [
@@ -179,3 +180,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"cajas.personal_data": {"handlers": ["console"], "level": "WARNING"}},
 }
+
+# LOPDP: days the personal-data access log (access.AccessLog) is kept; `cajas accesslog purge`.
+CAJAS_ACCESS_LOG_DAYS = int(os.environ.get("CAJAS_ACCESS_LOG_DAYS", "730"))

@@ -53,3 +53,40 @@ class StaffAssignment(models.Model):
     def __str__(self) -> str:
         scope = self.caja or self.partner or self.program
         return f"{self.user} — {self.get_role_display()} — {scope}"
+
+
+class AccessWhat(models.TextChoices):
+    MEMBER_PAGE = "member_page", _("Member page")
+    PASSBOOK = "passbook", _("Own passbook")
+    MEMBER_LIST = "member_list", _("Member list with names")
+    DOCUMENT = "document", _("Document")
+    EXPORT = "export", _("Book or statements export")
+    SUBJECT_EXPORT = "subject_export", _("Data-subject export")
+    ERASURE = "erasure", _("Erasure")
+
+
+class AccessLog(models.Model):
+    """Who read or exported personal data, what, when and from where (LOPDP). One row per
+    request: a page listing many people is one row naming the caja, not one per person."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    person = models.ForeignKey(
+        "members.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    caja = models.ForeignKey(
+        Caja, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    what = models.CharField(max_length=16, choices=AccessWhat.choices)
+    detail = models.CharField(max_length=100, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["person", "at"], name="accesslog_person_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.what}"

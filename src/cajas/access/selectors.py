@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from cajas.access.models import StaffAssignment, StaffRole
+from cajas.access.models import AccessLog, StaffAssignment, StaffRole
 from cajas.core.errors import NotFound
-from cajas.members.models import OFFICER_ROLES, Membership
+from cajas.members.models import OFFICER_ROLES, Membership, Person
 from cajas.org.models import Caja
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -101,3 +101,42 @@ def user_is_program_admin(*, user: AnyUser) -> bool:
     if getattr(user, "is_superuser", False):
         return True
     return StaffAssignment.objects.filter(user_id=user.pk, role=StaffRole.PROGRAM_ADMIN).exists()
+
+
+def programs_administered(*, user: AnyUser) -> list[int] | None:
+    """The programs the user is program admin of; None for a superuser (every program)."""
+    if not user.is_authenticated:
+        return []
+    if getattr(user, "is_superuser", False):
+        return None
+    return list(
+        StaffAssignment.objects.filter(user_id=user.pk, role=StaffRole.PROGRAM_ADMIN).values_list(
+            "program_id", flat=True
+        )
+    )
+
+
+def person_for_admin(*, user: AnyUser, code: str) -> Person | None:
+    """The person ``code`` if she is (or was) a member in a program the user administers."""
+    programs = programs_administered(user=user)
+    people = Person.objects.filter(code=code)
+    if programs is not None:
+        people = people.filter(memberships__caja__program_id__in=programs)
+    return people.distinct().first()
+
+
+def access_log_for_admin(
+    *, user: AnyUser, person_code: str = "", username: str = ""
+) -> QuerySet[AccessLog]:
+    """The access-log rows about the programs the user administers, newest first."""
+    rows = AccessLog.objects.select_related("person", "caja")
+    programs = programs_administered(user=user)
+    if programs is not None:
+        rows = rows.filter(
+            Q(caja__program_id__in=programs) | Q(person__memberships__caja__program_id__in=programs)
+        ).distinct()
+    if person_code:
+        rows = rows.filter(person__code=person_code)
+    if username:
+        rows = rows.filter(username=username)
+    return rows.order_by("-at", "-pk")

@@ -38,9 +38,23 @@ PERSON_FIELDS = [
     "document_type",
     "document_number",
     "mobility_status",
-    "sensitive_data_consent_on",
-    "credit_letter_consent_on",
 ]
+
+
+def consents_export(person: Any) -> list[dict[str, Any]]:
+    """A person's consents (members.Consent) without who recorded them (users do not travel
+    with a book)."""
+    return [
+        {
+            "purpose": c.purpose,
+            "given_at": _plain(c.given_at),
+            "how": c.how,
+            "attestation": c.attestation,
+            "withdrawn_at": _plain(c.withdrawn_at) if c.withdrawn_at else None,
+            "withdrawn_how": c.withdrawn_how,
+        }
+        for c in sorted(person.consents.all(), key=lambda c: (c.given_at, c.purpose))
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -56,7 +70,12 @@ def _plain(value: Any) -> Any:
 def book_export(*, caja: Caja) -> dict[str, Any]:
     caja.refresh_from_db()
     program, partner = caja.program, caja.partner
-    members = list(Membership.objects.filter(caja=caja).select_related("person").order_by("number"))
+    members = list(
+        Membership.objects.filter(caja=caja)
+        .select_related("person")
+        .prefetch_related("person__consents")
+        .order_by("number")
+    )
     number_of = {m.pk: m.number for m in members}
     meetings = list(Meeting.objects.filter(caja=caja).select_related("cycle").order_by("number"))
     attendance: dict[int, list[list[Any]]] = {}
@@ -141,7 +160,8 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
                 "joined_on": _plain(m.joined_on),
                 "left_on": _plain(m.left_on),
                 "left_reason": m.left_reason,
-                "person": {name: _plain(getattr(m.person, name)) for name in PERSON_FIELDS},
+                "person": {name: _plain(getattr(m.person, name)) for name in PERSON_FIELDS}
+                | {"consents": consents_export(m.person)},
             }
             for m in members
         ],

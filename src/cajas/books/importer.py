@@ -44,7 +44,7 @@ from cajas.meetings.models import (
     MeetingItem,
     MeetingStatus,
 )
-from cajas.members.models import Membership, Person, Role
+from cajas.members.models import Consent, ConsentHow, ConsentPurpose, Membership, Person, Role
 from cajas.members.rules import age_on
 from cajas.org.models import Bylaws, Caja, Cycle, CycleStatus, Partner, Program, Territory
 
@@ -215,6 +215,58 @@ class _Plan:
                 )
             self.bylaws.append(bylaws)
 
+    def _consents(self, person: dict[str, Any], path: str) -> list[Consent]:
+        """The person's consents (``consents``; a book written before consent records has
+        ``sensitive_data_consent_on`` / ``credit_letter_consent_on`` dates instead). A migratory
+        status without a sensitive-data consent in force is refused (CONS-003)."""
+        raws = list(person.get("consents") or [])
+        for purpose in (ConsentPurpose.SENSITIVE_DATA, ConsentPurpose.CREDIT_LETTER):
+            day = person.get(f"{purpose}_consent_on")
+            if day:
+                raws.append(
+                    {"purpose": purpose, "given_at": f"{day}T12:00:00+00:00", "how": "recorded"}
+                )
+        found = []
+        for i, raw in enumerate(raws):
+            where = f"{path}.consents[{i}]"
+            if not isinstance(raw, dict) or raw.get("purpose") not in ConsentPurpose.values:
+                self.errs.add(where, "consentimiento desconocido / unknown consent")
+                continue
+            how = raw.get("how") or ConsentHow.RECORDED
+            if how not in ConsentHow.values:
+                self.errs.add(f"{where}.how", f"forma desconocida / unknown how {how!r}")
+                continue
+            try:
+                given = dt.datetime.fromisoformat(raw["given_at"])
+                withdrawn = (
+                    dt.datetime.fromisoformat(raw["withdrawn_at"])
+                    if raw.get("withdrawn_at")
+                    else None
+                )
+            except (KeyError, TypeError, ValueError):
+                self.errs.add(f"{where}.given_at", "fecha inválida / invalid date-time")
+                continue
+            found.append(
+                Consent(
+                    purpose=raw["purpose"],
+                    given_at=given,
+                    how=how,
+                    attestation=raw.get("attestation")
+                    or ("—" if how == ConsentHow.ATTESTED else ""),
+                    withdrawn_at=withdrawn,
+                    withdrawn_how=raw.get("withdrawn_how") or "",
+                )
+            )
+        if person.get("mobility_status") and not any(
+            c.purpose == ConsentPurpose.SENSITIVE_DATA and c.withdrawn_at is None for c in found
+        ):
+            self.errs.add(
+                f"{path}.mobility_status",
+                "condición migratoria sin consentimiento vigente / migratory status without a "
+                "consent in force (CONS-003)",
+            )
+        return found
+
     def _check_members(self) -> None:
         seen_codes: Counter[str] = Counter()
         min_age = self.bylaws[0].min_age_years if self.bylaws else 18
@@ -260,7 +312,14 @@ class _Plan:
                     f"{path}.person.birth_date",
                     f"menor de {min_age} años al ingresar / under {min_age} when joining (MEM-001)",
                 )
-            self.members[number] = {"raw": raw, "joined": joined, "left": left, "person": candidate}
+            consents = self._consents(person, f"{path}.person")
+            self.members[number] = {
+                "raw": raw,
+                "joined": joined,
+                "left": left,
+                "person": candidate,
+                "consents": consents,
+            }
         active = sum(1 for m in self.members.values() if m["left"] is None)
         if self.bylaws and active > self.bylaws[-1].max_members:
             self.errs.add(
@@ -515,6 +574,9 @@ class _Plan:
         for number, m in sorted(self.members.items()):
             person = m["person"]
             person.save()
+            for consent in m["consents"]:
+                consent.person = person
+                consent.save()
             members[number] = Membership.objects.create(
                 caja=caja,
                 person=person,

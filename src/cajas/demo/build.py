@@ -31,7 +31,7 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
-from cajas.members.services import member_code_new, member_enrol
+from cajas.members.services import ConsentGiven, member_code_new, member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
 from cajas.org.services import caja_create
 from cajas.shareouts.services import member_exit, shareout_execute, shareout_preview
@@ -163,7 +163,8 @@ def _enrol_one(caja: Caja, rng: random.Random, joined: dt.date, role: str = "mem
         document_type=doc,
         document_number="" if doc == "none" else f"{rng.randint(10**8, 10**9 - 1)}",
         mobility_status=status,
-        sensitive_data_consent_on=joined,
+        # The demo's members agreed on enrolment (who recorded it is not kept: «recorded»).
+        sensitive_data_consent=ConsentGiven(),
     )
 
 

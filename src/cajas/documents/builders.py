@@ -37,7 +37,8 @@ from cajas.loans.rules import days_past_due
 from cajas.loans.schedule import add_period
 from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
-from cajas.members.models import Membership
+from cajas.members.models import ConsentPurpose, Membership
+from cajas.members.selectors import consent_in_force
 from cajas.org.models import Caja, bylaws_in_force
 from cajas.shareouts.models import ShareOut
 
@@ -57,10 +58,11 @@ class NoCreditLetterConsent(RuleViolation):
     code = "document.no_consent"
     message_es = (
         "El socio n.º {member} no ha dado su consentimiento para emitir una carta de historial "
-        "crediticio; regístrelo primero."
+        "crediticio (o lo retiró); regístrelo primero."
     )
     message_en = (
-        "Member #{member} has not consented to a credit-history letter; record the consent first."
+        "Member #{member} has not consented to a credit-history letter (or withdrew the "
+        "consent); record the consent first."
     )
 
 
@@ -371,7 +373,8 @@ def statements(caja: Caja, date_from: dt.date, date_to: dt.date) -> dict[str, An
 
 
 def credit_history(membership: Membership, on: dt.date) -> dict[str, Any]:
-    if membership.person.credit_letter_consent_on is None:
+    consent = consent_in_force(person_id=membership.person_id, purpose=ConsentPurpose.CREDIT_LETTER)
+    if consent is None:
         raise NoCreditLetterConsent(member=membership.number)
     caja = membership.caja
     attendance = Attendance.objects.filter(membership=membership, meeting__status="closed")
@@ -393,6 +396,7 @@ def credit_history(membership: Membership, on: dt.date) -> dict[str, Any]:
         "caja": caja,
         "member": membership,
         "on": on,
+        "consent": consent,
         "attended": attended,
         "listed": listed,
         "attendance_percent": round(attended * 100 / listed) if listed else 0,

@@ -12,7 +12,8 @@ from cajas.documents import builders
 from cajas.documents.render import KINDS, render_html, render_pdf
 from cajas.loans.models import Loan
 from cajas.meetings.models import Meeting
-from cajas.members.models import Membership
+from cajas.members.models import ConsentPurpose, Membership
+from cajas.members.selectors import persons_consenting
 from cajas.org.models import Caja, Cycle, CycleStatus
 from cajas.shareouts.models import ShareOut
 
@@ -72,7 +73,10 @@ def _sections(
             return [builders.passbook(m, on) for m in members]
         if member is not None:
             return [builders.credit_history(member, on)]
-        consenting = [m for m in members if m.person.credit_letter_consent_on is not None]
+        willing = persons_consenting(
+            person_ids=[m.person_id for m in members], purpose=ConsentPurpose.CREDIT_LETTER
+        )
+        consenting = [m for m in members if m.person_id in willing]
         if not consenting:
             raise builders.NoCreditLetterConsent(member="—")
         return [builders.credit_history(m, on) for m in consenting]

@@ -1,7 +1,8 @@
 """People and their memberships in cajas.
 
-A ``Person`` holds the minimum personal data; the identity document number and the
-human-mobility status are sensitive and encrypted at rest. Outside the caja a person is named by
+A ``Person`` holds the minimum personal data; the identity document (type and number) and the
+human-mobility status are sensitive and encrypted at rest (a ``refugee_id`` document type would
+reveal the status next to it). Outside the caja a person is named by
 their pseudonymous ``code``. A ``Membership`` is one person in one caja with a role, from
 ``joined_on`` until ``left_on``.
 """
@@ -53,18 +54,17 @@ class Person(models.Model):
     birth_date = models.DateField()
     nationality = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. VE, EC, CO")
     phone = models.CharField(max_length=20, blank=True)
-    document_type = models.CharField(
-        max_length=12, choices=DocumentType.choices, default=DocumentType.NONE
-    )
+    # Encrypted like the number: the type alone (refugee_id) reveals the migratory status.
+    # ``choices`` still validates it in ``full_clean`` and forms.
+    document_type = EncryptedTextField(choices=DocumentType.choices, default=DocumentType.NONE)
     document_number = EncryptedTextField(blank=True, default="")
+    # Kept only while a ``sensitive_data`` consent is in force (members.services).
     mobility_status = EncryptedTextField(blank=True, default="")
-    sensitive_data_consent_on = models.DateField(null=True, blank=True)
-    # The member agreed, on this date, that the caja may issue a credit-history letter about
-    # them (to show a bank). Without it the letter is never produced.
-    credit_letter_consent_on = models.DateField(null=True, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # Set by the erasure (privacy.erasure): the fields above hold a tombstone.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["family_names", "given_names"]
@@ -131,3 +131,65 @@ class Membership(models.Model):
 
     def active_on(self, day: dt.date) -> bool:
         return self.joined_on <= day and (self.left_on is None or self.left_on > day)
+
+
+class ConsentPurpose(models.TextChoices):
+    SENSITIVE_DATA = "sensitive_data", _("Recording my migratory status (sensitive data)")
+    CREDIT_LETTER = "credit_letter", _("A credit-history letter about me, to show a bank")
+    WHATSAPP_RECEIPTS = "whatsapp_receipts", _("My meeting receipts sent by WhatsApp")
+
+
+class ConsentHow(models.TextChoices):
+    SELF = "self", _("By the member, on her own login")
+    ATTESTED = "attested", _("By an officer, with the member present")
+    # Consents dated before records existed, or carried by an imported book: who is not known.
+    RECORDED = "recorded", _("Recorded before consent records (who is not known)")
+
+
+class Consent(models.Model):
+    """One consent of one person for one purpose (LOPDP: explicit and revocable). Never
+    deleted: a withdrawal sets ``withdrawn_at``; a new consent is a new row."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    given_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    how = models.CharField(max_length=10, choices=ConsentHow.choices)
+    # For ``attested``: what the officer confirmed (the checkbox's words, in Spanish).
+    attestation = models.TextField(blank=True, default="")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawn_how = models.CharField(max_length=10, choices=ConsentHow.choices, blank=True)
+
+    class Meta:
+        ordering = ["person", "purpose", "given_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "purpose"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_consent_in_force_per_purpose",
+            ),
+            models.CheckConstraint(
+                name="consent_attested_has_attestation",
+                condition=~Q(how="attested") | ~Q(attestation=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.code} {self.purpose}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None

@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind
 from cajas.ledger.services import caja_lock
-from cajas.members.models import OFFICER_ROLES, Membership, Person, Role
+from cajas.members.models import (
+    OFFICER_ROLES,
+    Consent,
+    ConsentHow,
+    ConsentPurpose,
+    Membership,
+    Person,
+    Role,
+)
 from cajas.members.rules import (
+    ConsentAlreadyGiven,
+    ConsentNotInForce,
     MemberNotActive,
     OfficerRoleTaken,
+    SensitiveConsentRequired,
     check_adult,
     check_capacity,
     check_not_active_elsewhere,
+    consent_how,
 )
+from cajas.members.selectors import consent_in_force
 from cajas.org.models import bylaws_in_force
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -31,10 +46,26 @@ def member_code_new(rng: Any = None) -> str:
     return "S-" + "".join(choice(CODE_ALPHABET) for _ in range(8))
 
 
-def person_create(*, code: str | None = None, **fields: Any) -> Person:
+def person_create(
+    *, code: str | None = None, sensitive_data_consent: ConsentGiven | None = None, **fields: Any
+) -> Person:
+    """A new person. A migratory status is recorded only with ``sensitive_data_consent``
+    (CONS-003), which is recorded with her as a ``Consent``."""
+    if fields.get("mobility_status") and sensitive_data_consent is None:
+        raise SensitiveConsentRequired()
     person = Person(code=code or member_code_new(), **fields)
     person.full_clean(exclude=["user"])
     person.save()
+    if sensitive_data_consent is not None:
+        c = sensitive_data_consent
+        Consent.objects.create(
+            person=person,
+            purpose=ConsentPurpose.SENSITIVE_DATA,
+            given_at=timezone.now(),
+            recorded_by=c.recorded_by,
+            how=c.how,
+            attestation=c.attestation or (ATTESTATION_TEXT if c.how == ConsentHow.ATTESTED else ""),
+        )
     return person
 
 
@@ -109,9 +140,110 @@ def membership_end(*, caja_id: int, number: int, left_on: dt.date, reason: str) 
     return membership
 
 
-def credit_letter_consent_record(*, membership: Membership, on: dt.date) -> None:
-    """The member agrees that the caja may issue a credit-history letter about them."""
-    person = membership.person
-    if person.credit_letter_consent_on is None:
-        person.credit_letter_consent_on = on
-        person.save(update_fields=["credit_letter_consent_on"])
+# Consents ------------------------------------------------------------------------------------
+
+# What an officer confirms by ticking the box (stored with the consent, in Spanish).
+ATTESTATION_TEXT = (
+    "La socia estuvo presente y dio (o retiró) su consentimiento ella misma; "
+    "se le explicó para qué se usan sus datos."
+)
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """How a consent given at enrolment was obtained (``person_create``)."""
+
+    how: str = ConsentHow.RECORDED
+    recorded_by: Any = None
+    attestation: str = ""
+
+
+def _how(*, person: Person, by: Any, attested: bool) -> str:
+    """CONS-001/002 with the facts read from the database."""
+    is_subject = by is not None and person.user_id is not None and person.user_id == by.pk
+    her_cajas = Membership.objects.filter(person=person, left_on__isnull=True).values("caja_id")
+    is_officer = (
+        by is not None
+        and by.pk is not None
+        and Membership.objects.filter(
+            person__user_id=by.pk,
+            role__in=OFFICER_ROLES,
+            left_on__isnull=True,
+            caja_id__in=her_cajas,
+        ).exists()
+    )
+    return consent_how(is_subject=is_subject, is_officer_of_her_caja=is_officer, attested=attested)
+
+
+def _purpose_labels(purpose: str) -> dict[str, str]:
+    from django.utils import translation
+
+    label = ConsentPurpose(purpose).label
+    with translation.override("es"):
+        es = str(label)
+    with translation.override("en"):
+        en = str(label)
+    return {"purpose_es": es, "purpose_en": en}
+
+
+@transaction.atomic
+def consent_give(
+    *, person_id: int, purpose: str, by: Any, attested: bool = False, at: dt.datetime | None = None
+) -> Consent:
+    """Record a consent given by the person herself (``by`` is her user) or, with her present,
+    by an officer of one of her cajas (``attested``). Refused for anyone else."""
+    person = Person.objects.select_for_update().get(pk=person_id)
+    ConsentPurpose(purpose)  # ValueError on an unknown purpose: the views offer only these
+    how = _how(person=person, by=by, attested=attested)
+    current = Consent.objects.filter(
+        person=person, purpose=purpose, withdrawn_at__isnull=True
+    ).first()
+    if current is not None:
+        raise ConsentAlreadyGiven(since=timezone.localtime(current.given_at).strftime("%d/%m/%Y"))
+    return Consent.objects.create(
+        person=person,
+        purpose=purpose,
+        given_at=at or timezone.now(),
+        recorded_by=by,
+        how=how,
+        attestation=ATTESTATION_TEXT if how == ConsentHow.ATTESTED else "",
+    )
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, person_id: int, purpose: str, by: Any, attested: bool = False, at: dt.datetime | None = None
+) -> Consent:
+    """Withdraw the consent in force. Withdrawing ``sensitive_data`` also empties the recorded
+    migratory status: it is kept only while the consent is in force."""
+    person = Person.objects.select_for_update().get(pk=person_id)
+    ConsentPurpose(purpose)
+    how = _how(person=person, by=by, attested=attested)
+    current = Consent.objects.filter(
+        person=person, purpose=purpose, withdrawn_at__isnull=True
+    ).first()
+    if current is None:
+        raise ConsentNotInForce(**_purpose_labels(purpose))
+    current.withdrawn_at = at or timezone.now()
+    current.withdrawn_by = by
+    current.withdrawn_how = how
+    if how == ConsentHow.ATTESTED and not current.attestation:
+        current.attestation = ATTESTATION_TEXT
+    current.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_how", "attestation"])
+    if purpose == ConsentPurpose.SENSITIVE_DATA and person.mobility_status:
+        person.mobility_status = ""
+        person.save(update_fields=["mobility_status"])
+    return current
+
+
+@transaction.atomic
+def mobility_status_record(*, person_id: int, status: str) -> Person:
+    """Record (or change) the migratory status: refused without a sensitive-data consent in
+    force (CONS-003)."""
+    person = Person.objects.select_for_update().get(pk=person_id)
+    if status and not consent_in_force(person_id=person.pk, purpose=ConsentPurpose.SENSITIVE_DATA):
+        raise SensitiveConsentRequired()
+    person.mobility_status = status
+    person.full_clean(exclude=["user"])
+    person.save(update_fields=["mobility_status"])
+    return person

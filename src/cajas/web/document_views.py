@@ -3,19 +3,16 @@ gets her own passbook, receipts, contracts and letter; officers and staff get th
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
+from cajas.access.models import AccessWhat
 from cajas.access.selectors import (
     membership_of_user,
-    user_can_record_meetings,
     user_sees_all_members,
 )
 from cajas.core.errors import RuleViolation
@@ -26,8 +23,8 @@ from cajas.exports.tables import to_csv, to_xlsx
 from cajas.loans.models import Loan
 from cajas.meetings.models import Meeting
 from cajas.members.models import Membership
-from cajas.members.services import credit_letter_consent_record
 from cajas.shareouts.models import ShareOut
+from cajas.web.audit import log_read
 from cajas.web.forms import date_or_none
 from cajas.web.views import _caja, _rule_error
 
@@ -95,6 +92,9 @@ def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse
         _rule_error(request, exc)
         return redirect("caja", caja_id=caja.pk)
     fmt = "html" if request.GET.get("format") == "html" else "pdf"
+    if kind in PERSONAL or kind in ("minutes", "shareout", "exit-settlement"):
+        person = member.person if member is not None else None
+        log_read(request, AccessWhat.DOCUMENT, person=person, caja=caja, detail=kind)
     body = document_render(kind, sections, lang=lang, fmt=fmt)
     if fmt == "html":
         return HttpResponse(body, content_type="text/html; charset=utf-8")
@@ -102,25 +102,6 @@ def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse
     suffix = f"-{member.number}" if member else ""
     response["Content-Disposition"] = f'attachment; filename="{caja.code}-{kind}{suffix}.pdf"'
     return response
-
-
-@login_required
-@require_POST
-def credit_consent_view(request: HttpRequest, caja_id: int) -> HttpResponse:
-    """The member (or an officer, with the member present) records the consent."""
-    caja = _caja(request, caja_id)
-    own = membership_of_user(user=request.user, caja=caja)
-    raw = request.POST.get("member", "")
-    member = own
-    if raw.isdigit() and (own is None or int(raw) != own.number):
-        if not user_can_record_meetings(user=request.user, caja=caja):
-            raise PermissionDenied
-        member = Membership.objects.filter(caja=caja, number=int(raw)).first()
-    if member is None:
-        raise Http404
-    credit_letter_consent_record(membership=member, on=timezone.localdate())
-    messages.success(request, _("Consent recorded: the credit-history letter can be issued."))
-    return redirect("caja", caja_id=caja.pk)
 
 
 @login_required
@@ -132,6 +113,7 @@ def export_view(request: HttpRequest, caja_id: int, what: str, fmt: str) -> Http
     if not user_sees_all_members(user=request.user, caja=caja):
         raise PermissionDenied
     lang = "en" if (get_language() or "es").startswith("en") else "es"
+    log_read(request, AccessWhat.EXPORT, caja=caja, detail=f"{what}.{fmt}")
     if what == "book":
         tables = book_tables(caja, lang)
         csv_table = tables[2]  # the journal

@@ -28,7 +28,8 @@ from cajas.meetings.models import (
 )
 from cajas.meetings.rules import fine_is_owed
 from cajas.meetings.selectors import meeting_expected_cash
-from cajas.members.models import LeaveReason
+from cajas.members.models import ConsentPurpose, LeaveReason
+from cajas.members.selectors import persons_consenting
 from cajas.org.models import Bylaws, Caja, bylaws_in_force
 from cajas.web.forms import CloseForm, ItemForm
 from cajas.web.selectors import meeting_loans
@@ -202,13 +203,23 @@ def meeting_receipts(meeting: Meeting) -> list[dict[str, Any]]:
     """Each member's short receipt and a WhatsApp link with it (after the meeting closes)."""
     lang = "en" if (get_language() or "es").startswith("en") else "es"
     rows = []
-    for a in meeting.attendance.select_related("membership__person").order_by("membership__number"):
+    attendance = list(
+        meeting.attendance.select_related("membership__person").order_by("membership__number")
+    )
+    # A WhatsApp link only for those who agreed to receive their receipt that way.
+    willing = persons_consenting(
+        person_ids=[a.membership.person_id for a in attendance],
+        purpose=ConsentPurpose.WHATSAPP_RECEIPTS,
+    )
+    for a in attendance:
         text = receipt_text(receipt(a.membership, meeting), lang)
+        consented = a.membership.person_id in willing
         rows.append(
             {
                 "member": a.membership,
                 "text": text,
-                "link": whatsapp_link(a.membership.person.phone, text),
+                "consented": consented,
+                "link": whatsapp_link(a.membership.person.phone, text) if consented else None,
             }
         )
     return rows

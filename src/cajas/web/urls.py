@@ -9,6 +9,7 @@ from cajas.web import (
     loan_views,
     meeting_views,
     member_views,
+    privacy_views,
     shareout_views,
     views,
 )
@@ -79,11 +80,6 @@ urlpatterns = [
         document_views.export_view,
         name="export",
     ),
-    path(
-        "cajas/<int:caja_id>/credit-consent/",
-        document_views.credit_consent_view,
-        name="credit_consent",
-    ),
     path("cajas/<int:caja_id>/shareout/", shareout_views.shareout_view, name="shareout"),
     path(
         "cajas/<int:caja_id>/shareout/<int:cycle>/",
@@ -114,4 +110,22 @@ urlpatterns = [
         correction_views.correction_reject_view,
         name="correction_reject",
     ),
+    # Consents, personal data on request and the access log (LOPDP).
+    path(
+        "cajas/<int:caja_id>/members/<int:number>/consents/<str:purpose>/give/",
+        member_views.consent_give_view,
+        name="consent_give",
+    ),
+    path(
+        "cajas/<int:caja_id>/members/<int:number>/consents/<str:purpose>/withdraw/",
+        member_views.consent_withdraw_view,
+        name="consent_withdraw",
+    ),
+    path("cajas/<int:caja_id>/my-data.<str:fmt>", privacy_views.my_data_view, name="my_data"),
+    path(
+        "program/people/<str:code>/data.<str:fmt>",
+        privacy_views.person_export_view,
+        name="person_export",
+    ),
+    path("program/access-log/", privacy_views.access_log_view, name="access_log"),
 ]

@@ -11,11 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 
+from cajas.access.models import AccessWhat
 from cajas.access.selectors import (
     caja_get_for_user,
     caja_list_for_user,
     membership_of_user,
     user_can_record_meetings,
+    user_is_program_admin,
     user_is_staff,
     user_sees_all_members,
 )
@@ -23,7 +25,10 @@ from cajas.core.errors import NotFound, RuleViolation
 from cajas.ledger.selectors import caja_summary
 from cajas.loans.rates import bylaws_rate_check
 from cajas.meetings.models import Meeting, MeetingKind, MeetingStatus
+from cajas.members.models import ConsentPurpose
+from cajas.members.selectors import consent_in_force
 from cajas.org.models import Caja, bylaws_in_force
+from cajas.web.audit import log_read
 from cajas.web.forms import OpenMeetingForm, today
 from cajas.web.selectors import caja_rows, member_lines, recent_meetings
 
@@ -49,7 +54,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/home.html",
-        {"rows": caja_rows(cajas=cajas), "staff": user_is_staff(user=request.user)},
+        {
+            "rows": caja_rows(cajas=cajas),
+            "staff": user_is_staff(user=request.user),
+            "program_admin": user_is_program_admin(user=request.user),
+        },
     )
 
 
@@ -74,4 +83,11 @@ def caja_page_context(request: HttpRequest, caja: Caja) -> dict[str, Any]:
 @login_required
 def caja_detail(request: HttpRequest, caja_id: int) -> HttpResponse:
     caja = _caja(request, caja_id)
-    return render(request, "web/caja.html", caja_page_context(request, caja))
+    context = caja_page_context(request, caja)
+    if context["summary"] is not None:  # the roll of members with their names
+        log_read(request, AccessWhat.MEMBER_LIST, caja=caja)
+    own = context["own"]
+    context["own_credit_consent"] = own is not None and consent_in_force(
+        person_id=own.person_id, purpose=ConsentPurpose.CREDIT_LETTER
+    )
+    return render(request, "web/caja.html", context)
