@@ -29,6 +29,7 @@ LAYERS = [
     "exports",
     "monitoring",
     "books",
+    "backup",
     "demo",
     "web",
     "cli",

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "cajas.corrections",
     "cajas.documents",
     "cajas.monitoring",
+    "cajas.backup",
     "cajas.web",
 ]
 
