@@ -193,12 +193,8 @@ def test_a_sqlite_copy_taken_while_another_connection_writes_is_consistent(
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, pad TEXT)")
         db.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, pad TEXT)")
-        db.executemany(
-            "INSERT INTO a (pad) VALUES (?)", [("x" * 500,) for _ in range(20000)]
-        )
-        db.executemany(
-            "INSERT INTO b (pad) VALUES (?)", [("x" * 500,) for _ in range(20000)]
-        )
+        db.executemany("INSERT INTO a (pad) VALUES (?)", [("x" * 500,) for _ in range(20000)])
+        db.executemany("INSERT INTO b (pad) VALUES (?)", [("x" * 500,) for _ in range(20000)])
     stop = threading.Event()
     written = []
 
@@ -227,10 +223,7 @@ def test_a_sqlite_copy_taken_while_another_connection_writes_is_consistent(
     with sqlite3.connect(tmp_path / "copy2.sqlite3") as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
-        assert (
-            copy.execute("SELECT count(*) FROM a").fetchone()[0]
-            == copies[2]["row_counts"]["a"]
-        )
+        assert copy.execute("SELECT count(*) FROM a").fetchone()[0] == copies[2]["row_counts"]["a"]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump's snapshot")

@@ -21,8 +21,12 @@ DUMP_FILE = {"sqlite": "cajas.sqlite3", "postgresql": "cajas.pgdump"}
 
 class BackupTargetExists(RuleViolation):
     code = "backup.target_exists"
-    message_es = "La carpeta {path} ya existe y no está vacía; elija una carpeta nueva para la copia."
-    message_en = "The folder {path} already exists and is not empty; choose a new folder for the backup."
+    message_es = (
+        "La carpeta {path} ya existe y no está vacía; elija una carpeta nueva para la copia."
+    )
+    message_en = (
+        "The folder {path} already exists and is not empty; choose a new folder for the backup."
+    )
 
 
 class KeyBesideData(RuleViolation):
@@ -63,7 +67,9 @@ class ToolFailed(RuleViolation):
 
 class ToolMissing(RuleViolation):
     code = "backup.tool_missing"
-    message_es = "No se encontró {tool}; instale el cliente de PostgreSQL de la versión del servidor."
+    message_es = (
+        "No se encontró {tool}; instale el cliente de PostgreSQL de la versión del servidor."
+    )
     message_en = "{tool} was not found; install the PostgreSQL client of the server's version."
 
 
@@ -162,7 +168,9 @@ class KeyDoesNotOpen(RuleViolation):
 
 class VerifyFailed(RuleViolation):
     code = "restore.verify_failed"
-    message_es = "La restauración terminó, pero `verify` encontró {count} problema(s); el primero: {first}"
+    message_es = (
+        "La restauración terminó, pero `verify` encontró {count} problema(s); el primero: {first}"
+    )
     message_en = "The restore finished, but `verify` found {count} problem(s); the first: {first}"
 
 
@@ -208,12 +216,13 @@ def check_engine(*, dump: str, here: str) -> None:
         raise EngineMismatch(dump=dump, here=here)
 
 
-def unknown_migrations(
-    applied: Mapping[str, list[str]], known: set[tuple[str, str]]
-) -> list[str]:
+def unknown_migrations(applied: Mapping[str, list[str]], known: set[tuple[str, str]]) -> list[str]:
     """Migrations applied in the dump that this code does not have: the dump is newer."""
     return sorted(
-        f"{app}.{name}" for app, names in applied.items() for name in names if (app, name) not in known
+        f"{app}.{name}"
+        for app, names in applied.items()
+        for name in names
+        if (app, name) not in known
     )
 
 

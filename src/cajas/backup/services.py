@@ -29,7 +29,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess  # noqa: S404 - pg_dump/pg_restore, arguments built here, never a shell
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -202,7 +202,7 @@ def known_migrations() -> set[tuple[str, str]]:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     known = set(loader.disk_migrations)
     for migration in loader.disk_migrations.values():
-        known.update(tuple(r) for r in migration.replaces)
+        known.update((app, name) for app, name in migration.replaces)
     return known
 
 
@@ -353,7 +353,13 @@ def _pg_dump(settings_dict: Mapping[str, Any], dest: Path) -> dict[str, Any]:
             cursor.execute("SELECT app, name FROM django_migrations")
             migrations = _migrations_from_rows(cursor.fetchall())
         _run(
-            [pg_dump, "--format=custom", "--no-password", f"--snapshot={snapshot}", f"--file={dest}"],
+            [
+                pg_dump,
+                "--format=custom",
+                "--no-password",
+                f"--snapshot={snapshot}",
+                f"--file={dest}",
+            ],
             env,
         )
         db.rollback()
@@ -506,11 +512,11 @@ def field_key_check(using: str = DEFAULT_DB_ALIAS) -> tuple[bool | None, str]:
         for model_field in model._meta.concrete_fields:
             if not isinstance(model_field, EncryptedTextField):
                 continue
-            column = model_field.column
+            column = quote_name(str(model_field.column))
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT {quote_name(column)} FROM {quote_name(table)} "  # noqa: S608
-                    f"WHERE {quote_name(column)} IS NOT NULL AND {quote_name(column)} <> '' LIMIT 1"
+                    f"SELECT {column} FROM {quote_name(table)} "  # noqa: S608
+                    f"WHERE {column} IS NOT NULL AND {column} <> '' LIMIT 1"
                 )
                 row = cursor.fetchone()
             if row is None:
@@ -518,8 +524,8 @@ def field_key_check(using: str = DEFAULT_DB_ALIAS) -> tuple[bool | None, str]:
             try:
                 decrypt_text(row[0])
             except ValueError:
-                return False, f"{table}.{column}"
-            return True, f"{table}.{column}"
+                return False, f"{table}.{model_field.column}"
+            return True, f"{table}.{model_field.column}"
     return None, ""
 
 
@@ -568,4 +574,3 @@ def restore_run(
     for caja in Caja.objects.using(using).order_by("code"):
         result.verified.append((caja.code, caja.last_seq, verify_caja(caja)))
     return result
-
