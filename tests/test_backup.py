@@ -167,6 +167,17 @@ def test_the_key_is_never_beside_the_data_and_goes_apart_only_when_asked(
     assert "[backup.target_exists]" in str(refused.value)
 
 
+def test_a_backup_that_cannot_be_written_is_refused_without_a_traceback(
+    db: None, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CommandError) as refused:
+        _backup(tmp_path / "a-file" / "b")
+    message = str(refused.value)
+    assert "[backup.failed] No se pudo hacer la copia" in message
+    assert "No half-written backup was left" in message
+
+
 def test_restore_says_when_the_configured_key_does_not_open_the_data(
     caja: Caja, tmp_path: Path
 ) -> None:

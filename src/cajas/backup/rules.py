@@ -59,6 +59,12 @@ class CopyDamaged(RuleViolation):
     message_en = "The database copy failed its integrity check: {detail}"
 
 
+class BackupFailed(RuleViolation):
+    code = "backup.failed"
+    message_es = "No se pudo hacer la copia: {detail}. No quedó ninguna copia a medias."
+    message_en = "The backup could not be made: {detail}. No half-written backup was left."
+
+
 class ToolFailed(RuleViolation):
     code = "backup.tool_failed"
     message_es = "{tool} falló (código {status}): {detail}"

@@ -41,7 +41,7 @@ from urllib.parse import quote
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
@@ -204,6 +204,16 @@ def known_migrations() -> set[tuple[str, str]]:
     for migration in loader.disk_migrations.values():
         known.update((app, name) for app, name in migration.replaces)
     return known
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """What a copy or a load can fail with short of a bug: told as a refusal, not a traceback."""
+    errors: tuple[type[Exception], ...] = (sqlite3.Error, OSError, DatabaseError)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return errors
+    return (*errors, psycopg.Error)
 
 
 def _tool(name: str) -> str:
@@ -399,8 +409,11 @@ def _folder_being_written(target: Path) -> Iterator[Path]:
     written; removed if anything fails, so a half-written backup never looks like one."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise rules.BackupTargetExists(path=str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    except OSError as exc:
+        raise rules.BackupFailed(detail=f"{target}: {exc.strerror or exc}") from exc
     os.chmod(partial, 0o700)
     try:
         yield partial
@@ -427,10 +440,13 @@ def backup_create(
     with _folder_being_written(target) as folder:
         existed = _key_write(key_file, target) if key_file is not None else False
         dump = folder / rules.DUMP_FILE[engine]
-        if engine == "sqlite":
-            described = sqlite_copy(str(connection.settings_dict["NAME"]), dump)
-        else:
-            described = _pg_dump(connection.settings_dict, dump)
+        try:
+            if engine == "sqlite":
+                described = sqlite_copy(str(connection.settings_dict["NAME"]), dump)
+            else:
+                described = _pg_dump(connection.settings_dict, dump)
+        except _database_errors() as exc:
+            raise rules.BackupFailed(detail=f"{exc.__class__.__name__}: {exc}") from exc
         os.chmod(dump, 0o600)
         manifest = {
             "format": rules.FORMAT,
@@ -560,10 +576,13 @@ def restore_run(
     if replaced and not force:
         shown = ", ".join(replaced[:4]) + (f" (+{len(replaced) - 4})" if len(replaced) > 4 else "")
         raise rules.TargetNotEmpty(tables=shown)
-    if engine == "sqlite":
-        _sqlite_restore(connection, dump)
-    else:
-        _pg_restore(connection, dump)
+    try:
+        if engine == "sqlite":
+            _sqlite_restore(connection, dump)
+        else:
+            _pg_restore(connection, dump)
+    except _database_errors() as exc:
+        raise rules.RestoreFailed(detail=f"{exc.__class__.__name__}: {exc}") from exc
     result = RestoreResult(manifest=manifest, replaced=replaced)
     rules.check_row_counts(manifest["row_counts"], row_counts(using))
     result.migrated = _pending_migrations(using)
