@@ -207,7 +207,7 @@ def test_a_sqlite_copy_taken_while_another_connection_writes_is_consistent(
         db.executemany("INSERT INTO a (pad) VALUES (?)", [("x" * 500,) for _ in range(20000)])
         db.executemany("INSERT INTO b (pad) VALUES (?)", [("x" * 500,) for _ in range(20000)])
     stop = threading.Event()
-    written = []
+    written = threading.Event()
 
     def writer() -> None:
         db = sqlite3.connect(source, timeout=20, isolation_level=None)
@@ -216,14 +216,13 @@ def test_a_sqlite_copy_taken_while_another_connection_writes_is_consistent(
             db.execute("INSERT INTO a (pad) VALUES ('y')")
             db.execute("INSERT INTO b (pad) VALUES ('y')")
             db.execute("COMMIT")
-            written.append(1)
+            written.set()
         db.close()
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        while not written:
-            pass
+        assert written.wait(timeout=30)
         copies = [sqlite_copy(str(source), tmp_path / f"copy{i}.sqlite3") for i in range(3)]
     finally:
         stop.set()
@@ -252,7 +251,7 @@ def test_a_pg_dump_taken_while_another_connection_writes_is_consistent(
         db.execute("CREATE TABLE pair_a (id serial PRIMARY KEY)")
         db.execute("CREATE TABLE pair_b (id serial PRIMARY KEY)")
     stop = threading.Event()
-    written = []
+    written = threading.Event()
 
     def writer() -> None:
         with psycopg.connect(**params) as db:  # type: ignore[arg-type]
@@ -260,13 +259,12 @@ def test_a_pg_dump_taken_while_another_connection_writes_is_consistent(
                 with db.transaction():
                     db.execute("INSERT INTO pair_a DEFAULT VALUES")
                     db.execute("INSERT INTO pair_b DEFAULT VALUES")
-                written.append(1)
+                written.set()
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        while not written:
-            pass
+        assert written.wait(timeout=30)
         result = backup_create(to=tmp_path / "b")
     finally:
         stop.set()
