@@ -30,6 +30,7 @@ LAYERS = [
     "exports",
     "monitoring",
     "books",
+    "backup",
     "demo",
     "web",
     "cli",

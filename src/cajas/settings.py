@@ -41,6 +41,7 @@ SECRET_KEY = _keys.secret_key
 # Newest first: written with the first, read with any (``cajas keys rotate``).
 FIELD_ENCRYPTION_KEYS = _keys.field_keys
 FIELD_KEY_SOURCE = _keys.source
+FIELD_KEY_SOURCE_ES = _keys.source_es
 
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "cajas.corrections",
     "cajas.documents",
     "cajas.monitoring",
+    "cajas.backup",
     "cajas.web",
     "cajas.privacy",
 ]

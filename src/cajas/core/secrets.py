@@ -33,6 +33,7 @@ class Keys:
     secret_key: str
     field_keys: tuple[str, ...]  # newest first
     source: str  # where they came from, said to the person who runs the app
+    source_es: str  # the same, in Spanish
 
 
 def field_key_new() -> str:
@@ -105,15 +106,15 @@ def keys_load(*, env: Mapping[str, str], data_dir: Path) -> Keys:
         lines = _key_file("CAJAS_SECRET_KEY_FILE", env["CAJAS_SECRET_KEY_FILE"], data_dir)
         secret = lines[0] if lines else ""
     fields: list[str] = []
-    where = ""
+    where = where_es = ""
     if env.get("CAJAS_FIELD_KEY"):
-        fields, where = (
-            [k.strip() for k in env["CAJAS_FIELD_KEY"].split(",") if k.strip()],
-            ("the environment (CAJAS_FIELD_KEY)"),
-        )
+        fields = [k.strip() for k in env["CAJAS_FIELD_KEY"].split(",") if k.strip()]
+        where = "the environment (CAJAS_FIELD_KEY)"
+        where_es = "la variable de entorno CAJAS_FIELD_KEY"
     elif env.get("CAJAS_FIELD_KEY_FILE"):
         fields = _key_file("CAJAS_FIELD_KEY_FILE", env["CAJAS_FIELD_KEY_FILE"], data_dir)
         where = f"the key file {env['CAJAS_FIELD_KEY_FILE']} (CAJAS_FIELD_KEY_FILE)"
+        where_es = f"el archivo de claves {env['CAJAS_FIELD_KEY_FILE']} (CAJAS_FIELD_KEY_FILE)"
     if demo and (not secret or not fields):
         stored = _demo_secrets(data_dir)
         secret = secret or stored["SECRET_KEY"]
@@ -122,6 +123,10 @@ def keys_load(*, env: Mapping[str, str], data_dir: Path) -> Keys:
             where = (
                 f"{data_dir / 'secrets.json'} — demo keys, generated beside the data: "
                 "fine for trying Cajas, never for real people's data"
+            )
+            where_es = (
+                f"{data_dir / 'secrets.json'}: claves de demostración, generadas junto a los "
+                "datos; sirven para probar Cajas, nunca para datos de personas reales"
             )
     missing = [
         name for name, value in (("SECRET_KEY", secret), ("CAJAS_FIELD_KEY", fields)) if not value
@@ -133,4 +138,9 @@ def keys_load(*, env: Mapping[str, str], data_dir: Path) -> Keys:
             "directory, readable only by the app (`cajas keys new` prints a field key). The demo "
             "and the tests set CAJAS_DEMO=1 and keep throwaway keys in the data directory."
         )
-    return Keys(secret_key=secret, field_keys=_check_field_keys(fields, where), source=where)
+    return Keys(
+        secret_key=secret,
+        field_keys=_check_field_keys(fields, where),
+        source=where,
+        source_es=where_es,
+    )
