@@ -88,7 +88,7 @@ def test_a_member_named_like_a_formula_reads_as_text_in_the_book(caja_a: Caja, a
 
     text = client.get(f"/cajas/{caja.pk}/export/book.csv").content.decode()
     rows = list(csv.reader(io.StringIO(text)))
-    assert ["'" + LINK] == [r[3] for r in rows[1:] if LINK in r[3]][:1]
+    assert [r[3] for r in rows[1:] if LINK in r[3]][:1] == ["'" + LINK]
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
 
 
