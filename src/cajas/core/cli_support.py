@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from django.core.management.base import CommandError
 
 from cajas.core.errors import RuleViolation
-from cajas.core.parsing import InputInvalid, parse_id, parse_int, parse_optional_date
+from cajas.core.parsing import MAX_ID, InputInvalid, parse_id, parse_int, parse_optional_date
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,20 +48,18 @@ def _id_arg(value: str, name: str) -> int:
         raise CommandError(f"--{name}: {exc}") from None
 
 
-def id_arg(value: str) -> int:
+def id_arg(field: str) -> Any:
     """argparse ``type=`` for an id or number (1 … 2⁶³−1, ASCII digits): ``--meeting 3``."""
-    try:
-        return parse_id(value, field="id")
-    except InputInvalid as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return count_arg(MAX_ID, field)
 
 
-def count_arg(maximum: int) -> Any:
-    """argparse ``type=`` for a count 1 … ``maximum`` (``--term``, ``--cajas``, ``--port``)."""
+def count_arg(maximum: int, field: str = "number") -> Any:
+    """argparse ``type=`` for a count 1 … ``maximum`` (``--term``, ``--cajas``, ``--port``);
+    ``field`` names it in the message."""
 
     def parse(value: str) -> int:
         try:
-            return parse_int(value, field="number", minimum=1, maximum=maximum)
+            return parse_int(value, field=field, minimum=1, maximum=maximum)
         except InputInvalid as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 

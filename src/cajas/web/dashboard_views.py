@@ -131,7 +131,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     except InputPeriodTooLong as exc:  # capped to the longest period, and said so
         assert date_from is not None
         date_from = earliest_start(date_to or timezone.localdate())
-        messages.warning(request, exc.message(request.LANGUAGE_CODE))
+        if g.get("format") not in ("xlsx", "savix"):  # a download shows no message
+            messages.warning(request, exc.message(request.LANGUAGE_CODE))
     filters = Filters(
         date_from=date_from,
         date_to=date_to,

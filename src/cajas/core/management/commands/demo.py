@@ -17,9 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="build, print logins, exit")
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=count_arg(65535), default=8000)
+        parser.add_argument("--port", type=count_arg(65535, "port"), default=8000)
         parser.add_argument(
-            "--cajas", type=count_arg(10_000), default=None, help="build fewer cajas (quick try)"
+            "--cajas",
+            type=count_arg(10_000, "cajas"),
+            default=None,
+            help="build fewer cajas (quick try)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

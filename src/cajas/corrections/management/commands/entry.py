@@ -29,7 +29,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         reverse = sub.add_parser("reverse", help="reverse an entry, and post the right amount")
         reverse.add_argument("--caja", required=True, help="caja id or code")
-        reverse.add_argument("--seq", required=True, type=id_arg, help="the entry's number (seq)")
+        reverse.add_argument(
+            "--seq", required=True, type=id_arg("seq"), help="the entry's number (seq)"
+        )
         reverse.add_argument("--reason", required=True, help="why (goes into the journal)")
         reverse.add_argument("--amount", help="the right amount, e.g. 10.00 (default: none)")
         reverse.add_argument("--by", required=True, help="the program admin's username")

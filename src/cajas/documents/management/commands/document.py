@@ -24,8 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=KINDS)
         parser.add_argument("--caja", required=True)
         parser.add_argument("--member", help="member number or code (default: every member)")
-        parser.add_argument("--meeting", type=id_arg, help="meeting number (default: the latest)")
-        parser.add_argument("--loan", type=id_arg, help="loan number (default: the latest)")
+        parser.add_argument(
+            "--meeting", type=id_arg("meeting"), help="meeting number (default: the latest)"
+        )
+        parser.add_argument("--loan", type=id_arg("loan"), help="loan number (default: the latest)")
         parser.add_argument("--from", dest="date_from", help="statements: first day (YYYY-MM-DD)")
         parser.add_argument("--to", dest="date_to", help="statements: last day (YYYY-MM-DD)")
         parser.add_argument("--lang", choices=["es", "en"], default="es")

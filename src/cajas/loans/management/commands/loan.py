@@ -39,7 +39,7 @@ class Command(BaseCommand):
         sched.add_argument("--rate", required=True, help="rate per month as a fraction: 0.02")
         sched.add_argument("--method", required=True, choices=[m.value for m in Method])
         sched.add_argument(
-            "--term", required=True, type=count_arg(520), help="number of installments"
+            "--term", required=True, type=count_arg(520, "term"), help="number of installments"
         )
         sched.add_argument("--frequency", default="monthly", choices=[f.value for f in Frequency])
         sched.add_argument(

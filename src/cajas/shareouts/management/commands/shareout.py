@@ -74,7 +74,7 @@ class Command(BaseCommand):
         execute = sub.add_parser("execute", help="share out at the caja's open meeting")
         execute.add_argument("--caja", required=True)
         execute.add_argument(
-            "--meeting", type=id_arg, help="meeting number (default: the open one)"
+            "--meeting", type=id_arg("meeting"), help="meeting number (default: the open one)"
         )
         execute.add_argument("--reinvest", action="append", default=[], metavar="MEMBER=AMOUNT")
         execute.add_argument("--by", default="cli", help="who executes it (for the journal)")
