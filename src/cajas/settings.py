@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # One-time form tokens (core/once.py): needs the user and messages, claims after CSRF.
     "cajas.core.once.OnceMiddleware",
+    # Input a view cannot read (core/parsing.py) is a 400 page in the user's language.
+    "cajas.web.errors.InputErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

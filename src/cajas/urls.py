@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("cajas.web.urls")),
 ]
 
+handler400 = "cajas.web.errors.bad_request"
 handler403 = "cajas.web.errors.permission_denied"
 handler404 = "cajas.web.errors.page_not_found"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -9,6 +11,7 @@ from typing import Any, TypeVar
 from django.core.management.base import CommandError
 
 from cajas.core.errors import RuleViolation
+from cajas.core.parsing import MAX_ID, InputInvalid, parse_id, parse_int, parse_optional_date
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,10 +32,43 @@ def caja_from_arg(value: str) -> Any:
     from cajas.org.models import Caja
 
     caja = (
-        Caja.objects.filter(pk=int(value)).first()
-        if value.isdigit()
+        Caja.objects.filter(pk=_id_arg(value, "caja")).first()
+        if value.strip().isdigit()
         else Caja.objects.filter(code=value).first()
     )
     if caja is None:
         raise CommandError(f"No existe la caja «{value}» / There is no caja “{value}”")
     return caja
+
+
+def _id_arg(value: str, name: str) -> int:
+    try:
+        return parse_id(value, field=name)
+    except InputInvalid as exc:
+        raise CommandError(f"--{name}: {exc}") from None
+
+
+def id_arg(field: str) -> Any:
+    """argparse ``type=`` for an id or number (1 … 2⁶³−1, ASCII digits): ``--meeting 3``."""
+    return count_arg(MAX_ID, field)
+
+
+def count_arg(maximum: int, field: str = "number") -> Any:
+    """argparse ``type=`` for a count 1 … ``maximum`` (``--term``, ``--cajas``, ``--port``);
+    ``field`` names it in the message."""
+
+    def parse(value: str) -> int:
+        try:
+            return parse_int(value, field=field, minimum=1, maximum=maximum)
+        except InputInvalid as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def date_arg(value: str | None, name: str) -> dt.date | None:
+    """``--from 2025-01-01``: a date in the parsing layer's window, or a CommandError."""
+    try:
+        return parse_optional_date(value, field=name)
+    except InputInvalid as exc:
+        raise CommandError(f"--{name}: {exc}") from None

@@ -1,5 +1,10 @@
 """Tables for spreadsheets: XLSX with real numbers, dates and number formats (one sheet per
-table), and CSV. Money columns hold Decimal units (12.50), never text."""
+table), and CSV. Money columns hold Decimal units (12.50), never text.
+
+Every text cell goes through ``cell_safe``: a text a spreadsheet would read as a formula (a
+member named ``=HYPERLINK(…)``, an item described ``+1``) is written with a leading ``'`` so
+it stays text (formula injection). Numbers, dates and empty cells are left as they are: a
+negative amount is a number cell."""
 
 from __future__ import annotations
 
@@ -20,6 +25,16 @@ TEXT = "text"
 PERCENT = "percent"
 
 _FORMATS = {MONEY: "#,##0.00", DATE: "yyyy-mm-dd", INT: "0", PERCENT: "0.00"}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP)."""
+
+
+def cell_safe(value: Any) -> Any:
+    """A cell as it is written to XLSX or CSV: text that starts like a formula gets a leading
+    ``'``; anything else (numbers, dates, None, other text) is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 @dataclass
@@ -44,11 +59,11 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
         sheet = book.active if first else book.create_sheet()
         first = False
         sheet.title = table.name[:31]
-        sheet.append([header for header, _kind in table.columns])
+        sheet.append([cell_safe(header) for header, _kind in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([cell_safe(value) for value in row])
         for index, (header, kind) in enumerate(table.columns, start=1):
             letter = get_column_letter(index)
             if kind in _FORMATS:
@@ -64,9 +79,9 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
 def to_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([header for header, _kind in table.columns])
+    writer.writerow([cell_safe(header) for header, _kind in table.columns])
     for row in table.rows:
         writer.writerow(
-            [value.isoformat() if isinstance(value, dt.date) else value for value in row]
+            [value.isoformat() if isinstance(value, dt.date) else cell_safe(value) for value in row]
         )
     return out.getvalue()

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from cajas.access.selectors import user_sees_all_members
 from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
+from cajas.core.parsing import parse_text
 from cajas.corrections.rules import REASON_MAX
 from cajas.corrections.selectors import (
     EntryRow,
@@ -185,7 +186,7 @@ def correction_reject_view(request: HttpRequest, caja_id: int, number: int) -> H
             caja_id=caja.pk,
             number=number,
             by=request.user.get_username(),
-            note=request.POST.get("note", ""),
+            note=parse_text(request.POST.get("note"), field="note", max_length=160),
         )
     except RuleViolation as exc:
         return _list(request, caja, {number: exc.message(get_language())}, status=400)

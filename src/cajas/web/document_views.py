@@ -3,6 +3,8 @@ gets her own passbook, receipts, contracts and letter; officers and staff get th
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +18,7 @@ from cajas.access.selectors import (
     user_sees_all_members,
 )
 from cajas.core.errors import RuleViolation
+from cajas.core.parsing import parse_optional_date, parse_optional_id, period_check
 from cajas.documents.render import KINDS
 from cajas.documents.services import document_render, document_sections
 from cajas.exports.book_tables import book_tables, statements_tables
@@ -25,15 +28,21 @@ from cajas.meetings.models import Meeting
 from cajas.members.models import Membership
 from cajas.shareouts.models import ShareOut
 from cajas.web.audit import log_read
-from cajas.web.forms import date_or_none
 from cajas.web.views import _caja, _rule_error
 
 PERSONAL = ("passbook", "receipt", "credit-history", "loan-contract")
 
 
 def _int(request: HttpRequest, name: str) -> int | None:
-    raw = request.GET.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    """A number in the query (``?member=3``); a bad one is a 400 (``InputErrorMiddleware``)."""
+    return parse_optional_id(request.GET.get(name), field=name)
+
+
+def _period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None]:
+    return period_check(
+        parse_optional_date(request.GET.get("from"), field="from"),
+        parse_optional_date(request.GET.get("to"), field="to"),
+    )
 
 
 @login_required
@@ -72,8 +81,7 @@ def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse
     shareout = None
     if (n := _int(request, "cycle")) is not None:
         shareout = ShareOut.objects.filter(caja=caja, cycle__number=n).first()
-    date_from = date_or_none(request.GET.get("from"))
-    date_to = date_or_none(request.GET.get("to"))
+    date_from, date_to = _period(request)
     lang = "en" if (get_language() or "es").startswith("en") else "es"
     try:
         sections = document_sections(
@@ -118,12 +126,13 @@ def export_view(request: HttpRequest, caja_id: int, what: str, fmt: str) -> Http
         tables = book_tables(caja, lang)
         csv_table = tables[2]  # the journal
     else:
+        date_from, date_to = _period(request)
         section = document_sections(
             "statements",
             lang=lang,
             caja=caja,
-            date_from=date_or_none(request.GET.get("from")),
-            date_to=date_or_none(request.GET.get("to")),
+            date_from=date_from,
+            date_to=date_to,
             on=timezone.localdate(),
         )[0]
         tables = statements_tables(caja, section["date_from"], section["date_to"], lang)

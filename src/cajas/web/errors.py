@@ -4,14 +4,19 @@ our ``500.html``: it needs neither the database nor the request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import get_language
 from django.views.decorators.csrf import requires_csrf_token
 
 from cajas.access.selectors import caja_get_for_user
 from cajas.core.errors import NotFound
 from cajas.core.once import once_replay_for
+from cajas.core.parsing import InputInvalid
 from cajas.org.models import Caja
 
 
@@ -29,10 +34,34 @@ def _caja_of(request: HttpRequest) -> Caja | None:
         return None
 
 
-def _error(request: HttpRequest, template: str, status: int) -> HttpResponse:
+def _error(request: HttpRequest, template: str, status: int, message: str = "") -> HttpResponse:
     caja = _caja_of(request)
     back = reverse("caja", args=[caja.pk]) if caja is not None else reverse("home")
-    return render(request, template, {"back": back, "back_caja": caja}, status=status)
+    context = {"back": back, "back_caja": caja, "message": message}
+    return render(request, template, context, status=status)
+
+
+@requires_csrf_token
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = exception.message(get_language()) if isinstance(exception, InputInvalid) else ""
+    return _error(request, "400.html", 400, message)
+
+
+class InputErrorMiddleware:
+    """A view that meets input it cannot read (``core.parsing`` raised ``InputInvalid``, e.g. a
+    query parameter ``?member=²``) answers 400 with the message in the user's language, never
+    500. Views that show a form again catch the error themselves."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
+        if isinstance(exception, InputInvalid):
+            return bad_request(request, exception)
+        return None
 
 
 @requires_csrf_token

@@ -19,12 +19,12 @@ from cajas.access.selectors import (
     user_records_visits,
 )
 from cajas.core.errors import RuleViolation
+from cajas.core.parsing import parse_id, parse_optional_date, parse_text
 from cajas.members.models import Membership
 from cajas.monitoring.health import evaluate
 from cajas.monitoring.models import InformalCreditAnswer, Visit, VisitAction, VisitStatus
 from cajas.monitoring.services import CHECKLIST, visit_action_done, visit_close, visit_record
 from cajas.monitoring.survey import informal_credit_record
-from cajas.web.forms import date_or_none
 from cajas.web.views import _caja, _rule_error
 
 
@@ -58,19 +58,24 @@ def visits_view(request: HttpRequest, caja_id: int) -> HttpResponse:
         if not user_records_visits(user=request.user) or not isinstance(request.user, User):
             raise PermissionDenied
         post = request.POST
-        actions = [
-            (post.get(f"action_{i}", ""), date_or_none(post.get(f"due_{i}")))
-            for i in range(1, 4)
-            if post.get(f"action_{i}", "").strip()
-        ]
         try:
+            actions = [
+                (
+                    parse_text(post.get(f"action_{i}"), field="action", max_length=300),
+                    parse_optional_date(post.get(f"due_{i}"), field="due"),
+                )
+                for i in range(1, 4)
+                if post.get(f"action_{i}", "").strip()
+            ]
             visit = visit_record(
                 caja=caja,
                 visitor=request.user,
-                date=date_or_none(post.get("date")) or timezone.localdate(),
-                reason=post.get("reason", ""),
+                date=parse_optional_date(post.get("date"), field="date") or timezone.localdate(),
+                reason=parse_text(post.get("reason"), field="reason", max_length=200),
                 checklist={code: post.get(f"check_{code}") == "on" for code, _l in CHECKLIST},
-                findings=post.get("findings", ""),
+                findings=parse_text(
+                    post.get("findings"), field="findings", max_length=5000, multiline=True
+                ),
                 actions=actions,
             )
         except RuleViolation as exc:
@@ -108,7 +113,7 @@ def visit_view(request: HttpRequest, caja_id: int, visit_id: int) -> HttpRespons
         try:
             if request.POST.get("action") == "done":
                 action = VisitAction.objects.filter(
-                    visit=visit, pk=request.POST.get("item", "0")
+                    visit=visit, pk=parse_id(request.POST.get("item"), field="item")
                 ).first()
                 if action is None:
                     raise Http404

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cajas.core.parsing import (
+    MAX_ID,
+    InputInvalid,
+    parse_int_list,
+    parse_optional_date,
+    parse_optional_int,
+)
 from cajas.loans.caps import SEED_CAPS
 from cajas.loans.models import LoanPurpose
 from cajas.meetings.models import (
@@ -21,8 +30,40 @@ from cajas.meetings.models import (
 from cajas.meetings.sheet import SheetRow
 
 
+class NumberField(forms.IntegerField):
+    """A whole number in ASCII digits within bounds, read by ``core.parsing`` (Django's own
+    ``IntegerField`` takes ``٣`` for 3 and any size)."""
+
+    def __init__(self, *, field: str, minimum: int = 1, maximum: int = MAX_ID, **kw: Any) -> None:
+        self.parse_as, self.minimum, self.maximum = field, minimum, maximum
+        kw.setdefault("widget", forms.NumberInput(attrs={"min": minimum, "max": maximum}))
+        super().__init__(**kw)
+
+    def to_python(self, value: Any) -> int | None:
+        try:
+            return parse_optional_int(
+                value, field=self.parse_as, minimum=self.minimum, maximum=self.maximum
+            )
+        except InputInvalid as exc:
+            raise forms.ValidationError(exc.message(get_language()), code=exc.code) from None
+
+
+class WindowDateField(forms.DateField):
+    """A ``YYYY-MM-DD`` date between 2000-01-01 and a year from today (``core.parsing``)."""
+
+    def __init__(self, *, field: str = "date", **kw: Any) -> None:
+        self.parse_as = field
+        super().__init__(**kw)
+
+    def to_python(self, value: Any) -> dt.date | None:
+        try:
+            return parse_optional_date(value, field=self.parse_as)
+        except InputInvalid as exc:
+            raise forms.ValidationError(exc.message(get_language()), code=exc.code) from None
+
+
 class OpenMeetingForm(forms.Form):
-    date = forms.DateField(
+    date = WindowDateField(
         label=_("Meeting date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
@@ -50,7 +91,7 @@ class ItemForm(forms.Form):
             if k not in (ItemKind.SHARES, *LOAN_ITEM_KINDS, *FINE_OWED_KINDS)
         ],
     )
-    member = forms.IntegerField(label=_("Member no."), required=False, min_value=1)
+    member = NumberField(field="member", label=_("Member no."), required=False, maximum=9999)
     amount = forms.CharField(
         label=_("Amount (USD)"),
         max_length=20,
@@ -61,8 +102,8 @@ class ItemForm(forms.Form):
 
 class SimulateForm(forms.Form):
     amount = forms.CharField(label=_("Amount (USD)"), max_length=20)
-    term = forms.IntegerField(label=_("Number of installments"), min_value=1, max_value=520)
-    member = forms.IntegerField(label=_("Member no."), required=False, min_value=1)
+    term = NumberField(field="term", label=_("Number of installments"), maximum=520)
+    member = NumberField(field="member", label=_("Member no."), required=False, maximum=9999)
 
 
 class LoanApplyForm(SimulateForm):
@@ -72,13 +113,16 @@ class LoanApplyForm(SimulateForm):
     )
 
     def guarantor_numbers(self) -> list[int]:
-        raw = self.cleaned_data.get("guarantors") or ""
-        return [int(x) for x in raw.replace(" ", "").split(",") if x.isdigit()]
+        return parse_int_list(self.cleaned_data.get("guarantors"), field="guarantors", maximum=9999)
 
     def clean_guarantors(self) -> str:
         raw = (self.cleaned_data.get("guarantors") or "").replace(" ", "")
-        if raw and not all(x.isdigit() for x in raw.split(",")):
-            raise forms.ValidationError(_("Write member numbers separated by commas, e.g. 3, 12."))
+        try:
+            parse_int_list(raw, field="guarantors", maximum=9999)
+        except InputInvalid:
+            raise forms.ValidationError(
+                _("Write member numbers separated by commas, e.g. 3, 12.")
+            ) from None
         return raw
 
 
@@ -87,7 +131,8 @@ class RateCapForm(forms.Form):
         label=_("Credit segment"), choices=[(c.segment, c.name_es) for c in SEED_CAPS]
     )
     tea_percent = forms.CharField(label=_("Maximum TEA (%)"), max_length=10)
-    effective_from = forms.DateField(
+    effective_from = WindowDateField(
+        field="effective_from",
         label=_("In force from"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -100,7 +145,7 @@ class RepayForm(forms.Form):
 
 
 class RestructureForm(forms.Form):
-    term = forms.IntegerField(label=_("New number of installments"), min_value=1, max_value=520)
+    term = NumberField(field="term", label=_("New number of installments"), maximum=520)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
@@ -145,11 +190,3 @@ def parse_sheet(data: QueryDict, members: list[int]) -> list[SheetRow]:
 
 def today() -> dt.date:
     return timezone.localdate()
-
-
-def date_or_none(raw: str | None) -> dt.date | None:
-    """A YYYY-MM-DD query parameter; None when absent or not a date."""
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None

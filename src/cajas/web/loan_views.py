@@ -23,6 +23,7 @@ from cajas.access.selectors import (
 )
 from cajas.core.errors import RuleViolation
 from cajas.core.money import parse_amount
+from cajas.core.parsing import parse_text
 from cajas.loans.application import loan_apply, loan_decide, loan_vote, voters_for
 from cajas.loans.models import Loan, LoanStatus, Vote
 from cajas.loans.rates import loan_terms_simulate, rate_cap_set, rate_caps
@@ -247,9 +248,8 @@ def _loan_post(
             )
             messages.success(request, _("Loan restructured; the earlier schedule is kept below."))
         elif action == "write_off_request" and own is not None:
-            loan_write_off_request(
-                loan_id=loan.pk, member=own.number, reason=request.POST.get("reason", ""), on=on
-            )
+            reason = parse_text(request.POST.get("reason"), field="reason", max_length=300)
+            loan_write_off_request(loan_id=loan.pk, member=own.number, reason=reason, on=on)
             messages.success(request, _("Write-off requested; another officer must approve it."))
         elif action == "write_off_approve" and own is not None:
             loan_write_off_approve(

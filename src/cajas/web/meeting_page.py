@@ -170,7 +170,9 @@ def meeting_page(
             line.status = posted.get(f"status_{n}", line.status)
             line.late = posted.get(f"late_{n}") == "on"
             raw = posted.get(f"shares_{n}", "")
-            line.shares = int(raw) if raw.isascii() and raw.isdigit() else line.shares
+            line.shares = (
+                int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else line.shares
+            )
             line.fund = posted.get(f"fund_{n}") == "on"
         lines.append(line)
     owed = []

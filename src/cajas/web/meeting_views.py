@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from cajas.access.selectors import user_can_record_meetings, user_sees_all_members
 from cajas.core.errors import RuleViolation
 from cajas.core.money import format_amount
+from cajas.core.parsing import parse_choice, parse_int
 from cajas.loans.models import Loan
 from cajas.meetings.close import meeting_close
 from cajas.meetings.items import (
@@ -38,6 +39,7 @@ from cajas.meetings.models import Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.opening import meeting_start
 from cajas.meetings.rules import MeetingClosed, SheetZeroShares
 from cajas.meetings.sheet import meeting_sheet_confirm, meeting_sheet_save
+from cajas.members.models import LeaveReason
 from cajas.org.models import Caja
 from cajas.shareouts.services import member_exit
 from cajas.web.forms import (
@@ -391,14 +393,16 @@ def loan_repay_view(request: HttpRequest, caja_id: int, number: int, loan_id: in
 @require_POST
 def member_exit_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
     caja, meeting = _recording(request, caja_id, number)
-    raw = request.POST.get("member", "").strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4):
-        return _refused(request, caja, meeting, _("Enter the member's number."), at="exit")
     try:
         row = member_exit(
             meeting_id=meeting.pk,
-            member=int(raw),
-            reason=request.POST.get("reason", "withdrawal"),
+            member=parse_int(request.POST.get("member"), field="member", minimum=1, maximum=9999),
+            reason=parse_choice(
+                request.POST.get("reason"),
+                field="reason",
+                choices=LeaveReason.values,
+                default=LeaveReason.WITHDRAWAL,
+            ),
             recorded_by=request.user.get_username(),
             social_fund_help=request.POST.get("social_fund_help", "0") or "0",
         )

@@ -17,6 +17,7 @@ from cajas.access.selectors import (
 )
 from cajas.core.errors import RuleViolation
 from cajas.core.money import parse_amount
+from cajas.core.parsing import parse_id
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.shareouts.models import ShareOut
@@ -38,10 +39,10 @@ def shareout_view(request: HttpRequest, caja_id: int) -> HttpResponse:
         try:
             reinvest = {}
             for key in request.POST:
-                number = key.removeprefix("reinvest_")
                 value = request.POST.get(key, "").strip()
-                if key.startswith("reinvest_") and number.isdigit() and value not in ("", "0"):
-                    reinvest[int(number)] = parse_amount(value, field="reinvest", allow_zero=True)
+                if key.startswith("reinvest_") and value not in ("", "0"):
+                    number = parse_id(key.removeprefix("reinvest_"), field="member")
+                    reinvest[number] = parse_amount(value, field="reinvest", allow_zero=True)
             done = shareout_execute(
                 meeting_id=meeting.pk, executed_by=request.user.get_username(), reinvest=reinvest
             )

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
+from cajas.core.parsing import InputInvalid, parse_id
 from cajas.web import (
     correction_views,
     dashboard_views,
@@ -14,44 +15,59 @@ from cajas.web import (
     views,
 )
 
-MEETING = "cajas/<int:caja_id>/meetings/<int:number>/"
+
+class IdConverter:
+    """``<id:…>``: an id or number in the address, 1 … 2⁶³−1 in ASCII digits; anything else
+    does not match (404), so a huge number never reaches the database."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        try:
+            return parse_id(value, field="id")
+        except InputInvalid:
+            raise ValueError(value) from None
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
+MEETING = "cajas/<id:caja_id>/meetings/<id:number>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("cajas/<int:caja_id>/", views.caja_detail, name="caja"),
-    path(
-        "cajas/<int:caja_id>/meetings/open/", meeting_views.meeting_open_view, name="meeting_open"
-    ),
-    path(
-        "cajas/<int:caja_id>/meetings/<int:number>/", meeting_views.meeting_detail, name="meeting"
-    ),
+    path("cajas/<id:caja_id>/", views.caja_detail, name="caja"),
+    path("cajas/<id:caja_id>/meetings/open/", meeting_views.meeting_open_view, name="meeting_open"),
+    path("cajas/<id:caja_id>/meetings/<id:number>/", meeting_views.meeting_detail, name="meeting"),
     path(f"{MEETING}sheet/", meeting_views.sheet_save_view, name="meeting_sheet"),
     path(f"{MEETING}usual/", meeting_views.sheet_confirm_view, name="meeting_usual"),
-    path(f"{MEETING}rows/<int:member>/", meeting_views.row_save_view, name="meeting_row"),
+    path(f"{MEETING}rows/<id:member>/", meeting_views.row_save_view, name="meeting_row"),
     path(f"{MEETING}items/", meeting_views.item_add_view, name="meeting_item_add"),
     path(
-        f"{MEETING}items/<int:item_id>/amount/",
+        f"{MEETING}items/<id:item_id>/amount/",
         meeting_views.item_amount_view,
         name="meeting_item_amount",
     ),
     path(
-        f"{MEETING}items/<int:item_id>/remove/",
+        f"{MEETING}items/<id:item_id>/remove/",
         meeting_views.item_remove_view,
         name="meeting_item_remove",
     ),
     path(
-        f"{MEETING}loans/<int:loan_id>/disburse/",
+        f"{MEETING}loans/<id:loan_id>/disburse/",
         meeting_views.loan_disburse_view,
         name="meeting_disburse",
     ),
     path(
-        f"{MEETING}loans/<int:loan_id>/repay/", meeting_views.loan_repay_view, name="meeting_repay"
+        f"{MEETING}loans/<id:loan_id>/repay/", meeting_views.loan_repay_view, name="meeting_repay"
     ),
-    path(f"{MEETING}fines/<int:member>/pay/", meeting_views.fine_pay_view, name="meeting_fine_pay"),
+    path(f"{MEETING}fines/<id:member>/pay/", meeting_views.fine_pay_view, name="meeting_fine_pay"),
     path(
-        f"{MEETING}fines/<int:member>/waive/",
+        f"{MEETING}fines/<id:member>/waive/",
         meeting_views.fine_waive_view,
         name="meeting_fine_waive",
     ),
@@ -60,68 +76,68 @@ urlpatterns = [
     path("rate-caps/", loan_views.rate_caps_view, name="rate_caps"),
     path("program/", dashboard_views.dashboard_view, name="dashboard"),
     path("program/alerts/", followup_views.alerts_view, name="alerts"),
-    path("cajas/<int:caja_id>/visits/", followup_views.visits_view, name="visits"),
-    path("cajas/<int:caja_id>/survey/", followup_views.survey_view, name="survey"),
-    path("cajas/<int:caja_id>/visits/<int:visit_id>/", followup_views.visit_view, name="visit"),
-    path("cajas/<int:caja_id>/loans/", loan_views.loans_view, name="loans"),
-    path("cajas/<int:caja_id>/passbook/", member_views.my_passbook_view, name="my_passbook"),
+    path("cajas/<id:caja_id>/visits/", followup_views.visits_view, name="visits"),
+    path("cajas/<id:caja_id>/survey/", followup_views.survey_view, name="survey"),
+    path("cajas/<id:caja_id>/visits/<id:visit_id>/", followup_views.visit_view, name="visit"),
+    path("cajas/<id:caja_id>/loans/", loan_views.loans_view, name="loans"),
+    path("cajas/<id:caja_id>/passbook/", member_views.my_passbook_view, name="my_passbook"),
     path(
-        "cajas/<int:caja_id>/members/<int:number>/passbook/",
+        "cajas/<id:caja_id>/members/<id:number>/passbook/",
         member_views.member_passbook_view,
         name="member_passbook",
     ),
     path(
-        "cajas/<int:caja_id>/documents/<str:kind>/",
+        "cajas/<id:caja_id>/documents/<str:kind>/",
         document_views.document_view,
         name="document",
     ),
     path(
-        "cajas/<int:caja_id>/export/<str:what>.<str:fmt>",
+        "cajas/<id:caja_id>/export/<str:what>.<str:fmt>",
         document_views.export_view,
         name="export",
     ),
-    path("cajas/<int:caja_id>/shareout/", shareout_views.shareout_view, name="shareout"),
+    path("cajas/<id:caja_id>/shareout/", shareout_views.shareout_view, name="shareout"),
     path(
-        "cajas/<int:caja_id>/shareout/<int:cycle>/",
+        "cajas/<id:caja_id>/shareout/<id:cycle>/",
         shareout_views.shareout_report_view,
         name="shareout_report",
     ),
-    path("cajas/<int:caja_id>/loans/simulator/", loan_views.simulator_view, name="simulator"),
-    path("cajas/<int:caja_id>/loans/apply/", loan_views.loan_apply_view, name="loan_apply"),
-    path("cajas/<int:caja_id>/loans/<int:number>/", loan_views.loan_view, name="loan"),
+    path("cajas/<id:caja_id>/loans/simulator/", loan_views.simulator_view, name="simulator"),
+    path("cajas/<id:caja_id>/loans/apply/", loan_views.loan_apply_view, name="loan_apply"),
+    path("cajas/<id:caja_id>/loans/<id:number>/", loan_views.loan_view, name="loan"),
     path(
-        "cajas/<int:caja_id>/meetings/<int:number>/entries/",
+        "cajas/<id:caja_id>/meetings/<id:number>/entries/",
         correction_views.meeting_entries_view,
         name="meeting_entries",
     ),
     path(
-        "cajas/<int:caja_id>/meetings/<int:number>/entries/<int:seq>/correct/",
+        "cajas/<id:caja_id>/meetings/<id:number>/entries/<id:seq>/correct/",
         correction_views.correction_propose_view,
         name="correction_propose",
     ),
-    path("cajas/<int:caja_id>/corrections/", correction_views.corrections_view, name="corrections"),
+    path("cajas/<id:caja_id>/corrections/", correction_views.corrections_view, name="corrections"),
     path(
-        "cajas/<int:caja_id>/corrections/<int:number>/approve/",
+        "cajas/<id:caja_id>/corrections/<id:number>/approve/",
         correction_views.correction_approve_view,
         name="correction_approve",
     ),
     path(
-        "cajas/<int:caja_id>/corrections/<int:number>/reject/",
+        "cajas/<id:caja_id>/corrections/<id:number>/reject/",
         correction_views.correction_reject_view,
         name="correction_reject",
     ),
     # Consents, personal data on request and the access log (LOPDP).
     path(
-        "cajas/<int:caja_id>/members/<int:number>/consents/<str:purpose>/give/",
+        "cajas/<id:caja_id>/members/<id:number>/consents/<str:purpose>/give/",
         member_views.consent_give_view,
         name="consent_give",
     ),
     path(
-        "cajas/<int:caja_id>/members/<int:number>/consents/<str:purpose>/withdraw/",
+        "cajas/<id:caja_id>/members/<id:number>/consents/<str:purpose>/withdraw/",
         member_views.consent_withdraw_view,
         name="consent_withdraw",
     ),
-    path("cajas/<int:caja_id>/my-data.<str:fmt>", privacy_views.my_data_view, name="my_data"),
+    path("cajas/<id:caja_id>/my-data.<str:fmt>", privacy_views.my_data_view, name="my_data"),
     path(
         "program/people/<str:code>/data.<str:fmt>",
         privacy_views.person_export_view,

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from cajas.core.cli_support import count_arg
 from cajas.demo.build import PASSWORD, demo_build, demo_exists
 from cajas.ledger.verify import verify
 
@@ -16,8 +17,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="build, print logins, exit")
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--cajas", type=int, default=None, help="build fewer cajas (quick try)")
+        parser.add_argument("--port", type=count_arg(65535, "port"), default=8000)
+        parser.add_argument(
+            "--cajas",
+            type=count_arg(10_000, "cajas"),
+            default=None,
+            help="build fewer cajas (quick try)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)

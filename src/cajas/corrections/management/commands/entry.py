@@ -11,9 +11,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cajas.core.cli_support import caja_from_arg
+from cajas.core.cli_support import caja_from_arg, id_arg
 from cajas.core.errors import RuleViolation
 from cajas.core.money import format_amount
+from cajas.core.parsing import parse_text
+from cajas.corrections.rules import REASON_MAX
 from cajas.corrections.services import entry_correct
 
 
@@ -27,7 +29,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         reverse = sub.add_parser("reverse", help="reverse an entry, and post the right amount")
         reverse.add_argument("--caja", required=True, help="caja id or code")
-        reverse.add_argument("--seq", required=True, type=int, help="the entry's number (seq)")
+        reverse.add_argument(
+            "--seq", required=True, type=id_arg("seq"), help="the entry's number (seq)"
+        )
         reverse.add_argument("--reason", required=True, help="why (goes into the journal)")
         reverse.add_argument("--amount", help="the right amount, e.g. 10.00 (default: none)")
         reverse.add_argument("--by", required=True, help="the program admin's username")
@@ -38,7 +42,8 @@ class Command(BaseCommand):
             correction = entry_correct(
                 caja_id=caja.pk,
                 seq=options["seq"],
-                reason=options["reason"],
+                # the length is the rule's (ReasonTooLong); here only what cannot be stored
+                reason=parse_text(options["reason"], field="reason", max_length=10 * REASON_MAX),
                 amount=options["amount"],
                 by=options["by"],
             )

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cajas.core.cli_support import caja_from_arg, rule_errors_as_command_errors
+from cajas.core.cli_support import caja_from_arg, date_arg, id_arg, rule_errors_as_command_errors
 from cajas.documents.render import KINDS
 from cajas.documents.services import document_render, document_sections, member_from_ref
 from cajas.exports.book_tables import statements_tables
 from cajas.exports.tables import to_csv, to_xlsx
 from cajas.loans.models import Loan
 from cajas.meetings.models import Meeting
-
-
-def _date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"Fecha inválida «{value}» (AAAA-MM-DD) / Invalid date “{value}” (YYYY-MM-DD)"
-        ) from None
 
 
 class Command(BaseCommand):
@@ -36,8 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=KINDS)
         parser.add_argument("--caja", required=True)
         parser.add_argument("--member", help="member number or code (default: every member)")
-        parser.add_argument("--meeting", type=int, help="meeting number (default: the latest)")
-        parser.add_argument("--loan", type=int, help="loan number (default: the latest)")
+        parser.add_argument(
+            "--meeting", type=id_arg("meeting"), help="meeting number (default: the latest)"
+        )
+        parser.add_argument("--loan", type=id_arg("loan"), help="loan number (default: the latest)")
         parser.add_argument("--from", dest="date_from", help="statements: first day (YYYY-MM-DD)")
         parser.add_argument("--to", dest="date_to", help="statements: last day (YYYY-MM-DD)")
         parser.add_argument("--lang", choices=["es", "en"], default="es")
@@ -67,8 +57,8 @@ class Command(BaseCommand):
             member=member,
             meeting=meeting,
             loan=loan,
-            date_from=_date(options["date_from"]),
-            date_to=_date(options["date_to"]),
+            date_from=date_arg(options["date_from"], "from"),
+            date_to=date_arg(options["date_to"], "to"),
             on=timezone.localdate(),
             lang=options["lang"],
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cajas.core.cli_support import rule_errors_as_command_errors
+from cajas.core.cli_support import count_arg, rule_errors_as_command_errors
 from cajas.core.money import decimal_string, parse_amount
 from cajas.loans.caps import DEFAULT_SEGMENT, SEED_CAPS, seed_cap
 from cajas.loans.schedule import DEFAULT_INFORMAL_MONTHLY_RATE
@@ -39,7 +39,9 @@ class Command(BaseCommand):
         sched.add_argument("--principal", required=True, help="amount, e.g. 500 or 500.00")
         sched.add_argument("--rate", required=True, help="rate per month as a fraction: 0.02")
         sched.add_argument("--method", required=True, choices=[m.value for m in InterestMethod])
-        sched.add_argument("--term", required=True, type=int, help="number of installments")
+        sched.add_argument(
+            "--term", required=True, type=count_arg(520, "term"), help="number of installments"
+        )
         sched.add_argument(
             "--frequency", default="monthly", choices=[f.value for f in LoanFrequency]
         )

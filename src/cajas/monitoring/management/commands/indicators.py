@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
@@ -11,20 +10,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cajas.core.cli_support import date_arg, rule_errors_as_command_errors
+from cajas.core.parsing import parse_id, parse_text, period_check
 from cajas.monitoring.ages import AGE_BANDS, band_from_label, band_label
 from cajas.monitoring.indicators import Filters, indicators
 from cajas.org.models import Caja, Program
-
-
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"--{name}: fecha inválida «{value}» (AAAA-MM-DD) / invalid date “{value}”"
-        ) from None
 
 
 def _plain(value: Any) -> Any:
@@ -50,29 +40,35 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true")
 
+    @rule_errors_as_command_errors
     def handle(self, *args: Any, **options: Any) -> None:
         cajas = Caja.objects.all()
         if options["program"]:
             ref = options["program"]
             program = (
-                Program.objects.filter(pk=int(ref)).first()
-                if ref.isdigit()
+                Program.objects.filter(pk=parse_id(ref, field="program")).first()
+                if ref.strip().isdigit()
                 else Program.objects.filter(code=ref).first()
             )
             if program is None:
                 raise CommandError(f"No existe el programa «{ref}» / no program “{ref}”")
             cajas = cajas.filter(program=program)
         if options["territory"]:
-            cajas = cajas.filter(territory__name__iexact=options["territory"])
+            territory = parse_text(options["territory"], field="territory", max_length=100)
+            cajas = cajas.filter(territory__name__iexact=territory)
             if not cajas.exists():
                 raise CommandError(
                     f"No hay cajas en «{options['territory']}» / no cajas in that territory"
                 )
+        date_from, date_to = period_check(
+            date_arg(options["date_from"], "from"), date_arg(options["date_to"], "to")
+        )
+        nationality = parse_text(options["nationality"], field="nationality", max_length=2)
         filters = Filters(
-            date_from=_date(options["date_from"], "from"),
-            date_to=_date(options["date_to"], "to"),
+            date_from=date_from,
+            date_to=date_to,
             gender=options["gender"],
-            nationality=(options["nationality"] or "").upper() or None,
+            nationality=nationality.upper() or None,
             age_band=band_from_label(options["age_band"] or ""),
         )
         figures = _plain(indicators(cajas, filters, timezone.localdate()))

@@ -8,8 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cajas.core.cli_support import caja_from_arg, rule_errors_as_command_errors
+from cajas.core.cli_support import caja_from_arg, id_arg, rule_errors_as_command_errors
 from cajas.core.money import decimal_string, parse_amount
+from cajas.core.parsing import parse_id
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.shareouts.services import Preview, shareout_execute, shareout_preview
 
@@ -18,12 +19,12 @@ def _reinvest(values: list[str]) -> dict[int, int]:
     result = {}
     for value in values:
         member, _, amount = value.partition("=")
-        if not member.isdigit() or not amount:
+        if not member.strip().isdigit() or not amount:
             raise CommandError(
                 f"--reinvest SOCIO=MONTO, p. ej. 12=50.00, no «{value}» / "
                 f"--reinvest MEMBER=AMOUNT, e.g. 12=50.00, not “{value}”"
             )
-        result[int(member)] = parse_amount(amount, field="reinvest")
+        result[parse_id(member, field="member")] = parse_amount(amount, field="reinvest")
     return result
 
 
@@ -72,7 +73,9 @@ class Command(BaseCommand):
         preview.add_argument("--reinvest", action="append", default=[], metavar="MEMBER=AMOUNT")
         execute = sub.add_parser("execute", help="share out at the caja's open meeting")
         execute.add_argument("--caja", required=True)
-        execute.add_argument("--meeting", type=int, help="meeting number (default: the open one)")
+        execute.add_argument(
+            "--meeting", type=id_arg("meeting"), help="meeting number (default: the open one)"
+        )
         execute.add_argument("--reinvest", action="append", default=[], metavar="MEMBER=AMOUNT")
         execute.add_argument("--by", default="cli", help="who executes it (for the journal)")
 
