@@ -9,48 +9,15 @@ confidential.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+from cajas.books.format import BYLAWS_FIELDS, FORMAT, PERSON_FIELDS, VERSION, plain
 from cajas.books.loans_section import loans_export, shareouts_export
 from cajas.ledger.models import Account, JournalEntry, JournalLine
 from cajas.loans.models import Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingItem
 from cajas.members.models import Membership
-from cajas.org.models import Bylaws, Caja
-
-FORMAT = "cajas-book"
-VERSION = 1
-
-BYLAWS_FIELDS = [
-    f.name
-    for f in Bylaws._meta.concrete_fields
-    if f.name not in {"id", "caja", "version", "effective_from", "approved_on"}
-]
-PERSON_FIELDS = [
-    "code",
-    "given_names",
-    "family_names",
-    "gender",
-    "birth_date",
-    "nationality",
-    "phone",
-    "document_type",
-    "document_number",
-    "mobility_status",
-    "sensitive_data_consent_on",
-    "credit_letter_consent_on",
-]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "as_tuple"):  # Decimal
-        return str(value)
-    return value
+from cajas.org.models import Caja
 
 
 def book_export(*, caja: Caja) -> dict[str, Any]:
@@ -96,7 +63,7 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
     journal = [
         {
             "seq": e.seq,
-            "date": _plain(e.date),
+            "date": plain(e.date),
             "kind": e.kind,
             "memo": e.memo,
             "key": e.idempotency_key,
@@ -105,7 +72,7 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
             "reverses": seq_of.get(e.reverses_id) if e.reverses_id else None,
             "reason": e.reason,
             "recorded_by": e.recorded_by,
-            "recorded_at": _plain(e.recorded_at),
+            "recorded_at": plain(e.recorded_at),
             "digest": e.content_digest,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
@@ -122,15 +89,15 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
         "caja": {
             "code": caja.code,
             "name": caja.name,
-            "founded_on": _plain(caja.founded_on),
+            "founded_on": plain(caja.founded_on),
             "status": caja.status,
         },
         "bylaws": [
             {
                 "version": b.version,
-                "effective_from": _plain(b.effective_from),
-                "approved_on": _plain(b.approved_on),
-                **{name: _plain(getattr(b, name)) for name in BYLAWS_FIELDS},
+                "effective_from": plain(b.effective_from),
+                "approved_on": plain(b.approved_on),
+                **{name: plain(getattr(b, name)) for name in BYLAWS_FIELDS},
             }
             for b in caja.bylaws_versions.order_by("version")
         ],
@@ -138,18 +105,18 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
             {
                 "number": m.number,
                 "role": m.role,
-                "joined_on": _plain(m.joined_on),
-                "left_on": _plain(m.left_on),
+                "joined_on": plain(m.joined_on),
+                "left_on": plain(m.left_on),
                 "left_reason": m.left_reason,
-                "person": {name: _plain(getattr(m.person, name)) for name in PERSON_FIELDS},
+                "person": {name: plain(getattr(m.person, name)) for name in PERSON_FIELDS},
             }
             for m in members
         ],
         "cycles": [
             {
                 "number": c.number,
-                "started_on": _plain(c.started_on),
-                "ended_on": _plain(c.ended_on),
+                "started_on": plain(c.started_on),
+                "ended_on": plain(c.ended_on),
                 "status": c.status,
             }
             for c in caja.cycles.order_by("number")
@@ -158,12 +125,12 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
             {
                 "number": m.number,
                 "cycle": m.cycle.number,
-                "date": _plain(m.date),
+                "date": plain(m.date),
                 "kind": m.kind,
                 "status": m.status,
                 "opened_by": m.opened_by,
                 "closed_by": m.closed_by,
-                "closed_at": _plain(m.closed_at),
+                "closed_at": plain(m.closed_at),
                 "expected_cash_cents": m.expected_cash_cents,
                 "counted_cash_cents": m.counted_cash_cents,
                 "cash_difference_cents": m.cash_difference_cents,

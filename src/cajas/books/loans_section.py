@@ -7,6 +7,17 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from cajas.books.book_spec import LOAN, SHAREOUT
+from cajas.books.format import (
+    INSTALLMENT_COLUMNS,
+    LOAN_FIELDS,
+    PAYOUT_COLUMNS,
+    SHAREOUT_FIGURES,
+    ImportErrors,
+    plain,
+    repeated,
+    show,
+)
 from cajas.loans.models import (
     Installment,
     Loan,
@@ -20,44 +31,10 @@ from cajas.loans.models import (
 from cajas.org.models import InterestMethod, LoanFrequency
 
 if TYPE_CHECKING:
-    from cajas.books.importer import ImportErrors
     from cajas.meetings.models import Meeting
     from cajas.members.models import Membership
     from cajas.org.models import Caja
 
-INSTALLMENT_COLUMNS = [
-    "version",
-    "number",
-    "due_date",
-    "principal_cents",
-    "interest_cents",
-    "paid_principal_cents",
-    "paid_interest_cents",
-    "late_fee_cents",
-    "paid_late_fee_cents",
-]
-LOAN_FIELDS = [
-    "purpose",
-    "principal_cents",
-    "term",
-    "frequency",
-    "method",
-    "monthly_rate_percent",
-    "applied_on",
-    "status",
-    "tea_percent",
-    "cap_percent",
-    "cap_segment",
-    "informal_cost_cents",
-    "decided_on",
-    "disbursed_on",
-    "schedule_version",
-    "repaid_on",
-    "write_off_reason",
-    "written_off_on",
-    "written_off_cents",
-    "recovered_cents",
-]
 _DATES = {"applied_on", "decided_on", "disbursed_on", "repaid_on", "written_off_on"}
 _DECIMALS = {"monthly_rate_percent", "tea_percent", "cap_percent"}
 _CHOICES = {
@@ -66,14 +43,6 @@ _CHOICES = {
     "method": InterestMethod.values,
     "status": LoanStatus.values,
 }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def loans_export(
@@ -93,7 +62,7 @@ def loans_export(
         guarantors.setdefault(g.loan_id, []).append(number_of[g.membership_id])
     rows: dict[int, list[list[Any]]] = {}
     for i in Installment.objects.filter(loan_id__in=ids).order_by("loan_id", "version", "number"):
-        rows.setdefault(i.loan_id, []).append([_plain(getattr(i, c)) for c in INSTALLMENT_COLUMNS])
+        rows.setdefault(i.loan_id, []).append([plain(getattr(i, c)) for c in INSTALLMENT_COLUMNS])
     restructurings: dict[int, list[dict[str, Any]]] = {}
     for r in Restructuring.objects.filter(loan_id__in=ids).order_by("loan_id", "id"):
         restructurings.setdefault(r.loan_id, []).append(
@@ -112,7 +81,7 @@ def loans_export(
         {
             "number": loan.number,
             "member": number_of[loan.membership_id],
-            **{name: _plain(getattr(loan, name)) for name in LOAN_FIELDS},
+            **{name: plain(getattr(loan, name)) for name in LOAN_FIELDS},
             "disbursed_at": meeting_number.get(loan.disbursed_at_id or 0),
             "write_off_requested_by": number_of.get(loan.write_off_requested_by_id or 0),
             "written_off_by": number_of.get(loan.written_off_by_id or 0),
@@ -137,12 +106,7 @@ def loans_check(
         return checked
     for k, raw in enumerate(raw_loans):
         path = f"$.loans[{k}]"
-        if not isinstance(raw, dict):
-            errs.add(path, "debe ser un objeto / must be an object")
-            continue
-        missing = [f for f in ["number", "member", *LOAN_FIELDS[:12]] if f not in raw]
-        if missing:
-            errs.add(path, f"faltan campos / missing fields: {', '.join(missing)}")
+        if not LOAN.check(raw, path, errs):
             continue
         values: dict[str, Any] = {}
         for name in LOAN_FIELDS:
@@ -155,19 +119,21 @@ def loans_check(
                 try:
                     values[name] = dt.date.fromisoformat(value)
                 except (TypeError, ValueError):
-                    errs.add(fpath, f"fecha inválida / invalid date {value!r}")
+                    errs.add(fpath, f"fecha inválida / invalid date {show(value)}")
             elif name in _DECIMALS:
                 try:
                     values[name] = Decimal(str(value))
                 except InvalidOperation:
-                    errs.add(fpath, f"número inválido / invalid number {value!r}")
+                    errs.add(fpath, f"número inválido / invalid number {show(value)}")
             elif name in _CHOICES:
                 if value not in _CHOICES[name]:
-                    errs.add(fpath, f"valor desconocido / unknown value {value!r}")
+                    errs.add(fpath, f"valor desconocido / unknown value {show(value)}")
                 values[name] = value
             elif name.endswith("_cents") or name in {"term", "schedule_version"}:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    errs.add(fpath, f"entero no negativo / a non-negative integer, not {value!r}")
+                    errs.add(
+                        fpath, f"entero no negativo / a non-negative integer, not {show(value)}"
+                    )
                 values[name] = value
             else:
                 values[name] = value if value is not None else ""
@@ -175,15 +141,15 @@ def loans_check(
             errs.add(f"{path}.number", f"número repetido / duplicate number {raw['number']}")
         for ref in ("member", "write_off_requested_by", "written_off_by"):
             if raw.get(ref) is not None and raw[ref] not in members:
-                errs.add(f"{path}.{ref}", f"socio inexistente / unknown member {raw[ref]!r}")
+                errs.add(f"{path}.{ref}", f"socio inexistente / unknown member {show(raw[ref])}")
         if raw.get("disbursed_at") is not None and raw["disbursed_at"] not in meetings:
             errs.add(
                 f"{path}.disbursed_at",
-                f"reunión inexistente / unknown meeting {raw['disbursed_at']!r}",
+                f"reunión inexistente / unknown meeting {show(raw['disbursed_at'])}",
             )
         for j, g in enumerate(raw.get("guarantors", [])):
             if g not in members:
-                errs.add(f"{path}.guarantors[{j}]", f"socio inexistente / unknown member {g!r}")
+                errs.add(f"{path}.guarantors[{j}]", f"socio inexistente / unknown member {show(g)}")
         for j, v in enumerate(raw.get("votes", [])):
             if (
                 not isinstance(v, list)
@@ -192,7 +158,10 @@ def loans_check(
                 or v[1] not in Vote.values
                 or (v[2] is not None and v[2] not in meetings)
             ):
-                errs.add(f"{path}.votes[{j}]", f"voto inválido / invalid vote {v!r}")
+                errs.add(f"{path}.votes[{j}]", f"voto inválido / invalid vote {show(v)}")
+        repeated(raw.get("guarantors", []), f"{path}.guarantors", errs)
+        repeated([v[0] for v in raw.get("votes", [])], f"{path}.votes", errs)
+        repeated([(r[0], r[1]) for r in raw.get("installments", [])], f"{path}.installments", errs)
         rows = []
         for j, row in enumerate(raw.get("installments", [])):
             try:
@@ -207,7 +176,7 @@ def loans_check(
                 rows.append(parsed)
             except (AssertionError, TypeError, ValueError):
                 errs.add(
-                    f"{path}.installments[{j}]", f"cuota inválida / invalid installment {row!r}"
+                    f"{path}.installments[{j}]", f"cuota inválida / invalid installment {show(row)}"
                 )
         checked[raw["number"]] = {"raw": raw, "values": values, "installments": rows}
     return checked
@@ -261,29 +230,6 @@ def loans_write(
     return loans
 
 
-SHAREOUT_FIGURES = [
-    "method",
-    "netting",
-    "cash_cents",
-    "bank_cents",
-    "loans_outstanding_cents",
-    "social_fund_cents",
-    "reserve_kept_cents",
-    "profit_cents",
-    "reserve_cents",
-    "distributable_cents",
-    "executed_by",
-]
-PAYOUT_COLUMNS = [
-    "shares",
-    "savings_cents",
-    "profit_cents",
-    "deductions_cents",
-    "reinvested_cents",
-    "amount_cents",
-]
-
-
 def shareouts_export(
     caja: Caja, number_of: dict[int, int], meeting_number: dict[int, int]
 ) -> list[dict[str, Any]]:
@@ -300,7 +246,7 @@ def shareouts_export(
                 "value_per_share": str(s.value_per_share),
                 "executed_at": s.executed_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
                 "payouts": [
-                    [number_of[p.membership_id]] + [_plain(getattr(p, c)) for c in PAYOUT_COLUMNS]
+                    [number_of[p.membership_id]] + [plain(getattr(p, c)) for c in PAYOUT_COLUMNS]
                     for p in s.payouts.order_by("membership__number")
                 ],
             }
@@ -319,25 +265,18 @@ def shareouts_check(
         return checked
     for k, s in enumerate(raw):
         path = f"$.shareouts[{k}]"
-        needed = [
-            "cycle",
-            "meeting",
-            "date",
-            "value_per_share",
-            "executed_at",
-            "payouts",
-            *SHAREOUT_FIGURES,
-        ]
-        if not isinstance(s, dict) or any(f not in s for f in needed):
-            errs.add(path, "faltan campos / missing fields")
+        if not SHAREOUT.check(s, path, errs):
             continue
         if s["cycle"] not in cycles:
-            errs.add(f"{path}.cycle", f"ciclo inexistente / unknown cycle {s['cycle']!r}")
+            errs.add(f"{path}.cycle", f"ciclo inexistente / unknown cycle {show(s['cycle'])}")
         if s["meeting"] not in meetings:
-            errs.add(f"{path}.meeting", f"reunión inexistente / unknown meeting {s['meeting']!r}")
+            errs.add(
+                f"{path}.meeting", f"reunión inexistente / unknown meeting {show(s['meeting'])}"
+            )
+        repeated([row[0] for row in s["payouts"]], f"{path}.payouts", errs)
         for j, row in enumerate(s["payouts"]):
             if not isinstance(row, list) or len(row) != 7 or row[0] not in members:
-                errs.add(f"{path}.payouts[{j}]", f"pago inválido / invalid payout {row!r}")
+                errs.add(f"{path}.payouts[{j}]", f"pago inválido / invalid payout {show(row)}")
         try:
             dt.date.fromisoformat(s["date"])
             dt.datetime.fromisoformat(s["executed_at"])
@@ -345,6 +284,9 @@ def shareouts_check(
         except (TypeError, ValueError, InvalidOperation):
             errs.add(path, "fecha o número inválido / invalid date or number")
         checked.append(s)
+    repeated([s["cycle"] for s in checked], "$.shareouts", errs) or repeated(
+        [s["meeting"] for s in checked], "$.shareouts", errs
+    )
     return checked
 
 
