@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cajas.books.export_loans import loans_export
+from cajas.books.export_shareouts import shareouts_export
 from cajas.books.format import BYLAWS_FIELDS, FORMAT, PERSON_FIELDS, VERSION, plain
-from cajas.books.loans_section import loans_export, shareouts_export
 from cajas.ledger.models import Account, JournalEntry, JournalLine
 from cajas.loans.models import Loan
 from cajas.meetings.models import Attendance, Meeting, MeetingItem

@@ -1,23 +1,14 @@
-"""The ``loans`` section of a caja's book (format v1, optional): every loan with its votes,
-guarantors, schedule versions and restructurings, keyed by member and meeting numbers."""
+"""The ``loans`` section (optional): every loan with its votes, guarantors, schedule versions
+and restructurings."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cajas.books.book_spec import LOAN, SHAREOUT
-from cajas.books.format import (
-    INSTALLMENT_COLUMNS,
-    LOAN_FIELDS,
-    PAYOUT_COLUMNS,
-    SHAREOUT_FIGURES,
-    ImportErrors,
-    plain,
-    repeated,
-    show,
-)
+from cajas.books.format import INSTALLMENT_COLUMNS, LOAN_FIELDS, ImportErrors, repeated, show
+from cajas.books.importer.shape import LOAN
 from cajas.loans.models import (
     Installment,
     Loan,
@@ -28,12 +19,9 @@ from cajas.loans.models import (
     Restructuring,
     Vote,
 )
-from cajas.org.models import InterestMethod, LoanFrequency
-
-if TYPE_CHECKING:
-    from cajas.meetings.models import Meeting
-    from cajas.members.models import Membership
-    from cajas.org.models import Caja
+from cajas.meetings.models import Meeting
+from cajas.members.models import Membership
+from cajas.org.models import Caja, InterestMethod, LoanFrequency
 
 _DATES = {"applied_on", "decided_on", "disbursed_on", "repaid_on", "written_off_on"}
 _DECIMALS = {"monthly_rate_percent", "tea_percent", "cap_percent"}
@@ -43,55 +31,6 @@ _CHOICES = {
     "method": InterestMethod.values,
     "status": LoanStatus.values,
 }
-
-
-def loans_export(
-    caja: Caja, number_of: dict[int, int], meeting_number: dict[int, int]
-) -> list[dict[str, Any]]:
-    loans = list(Loan.objects.filter(caja=caja).order_by("number"))
-    ids = [loan.pk for loan in loans]
-    votes: dict[int, list[list[Any]]] = {}
-    for v in LoanVote.objects.filter(loan_id__in=ids).order_by("loan_id", "membership__number"):
-        votes.setdefault(v.loan_id, []).append(
-            [number_of[v.membership_id], v.vote, meeting_number.get(v.meeting_id or 0)]
-        )
-    guarantors: dict[int, list[int]] = {}
-    for g in LoanGuarantor.objects.filter(loan_id__in=ids).order_by(
-        "loan_id", "membership__number"
-    ):
-        guarantors.setdefault(g.loan_id, []).append(number_of[g.membership_id])
-    rows: dict[int, list[list[Any]]] = {}
-    for i in Installment.objects.filter(loan_id__in=ids).order_by("loan_id", "version", "number"):
-        rows.setdefault(i.loan_id, []).append([plain(getattr(i, c)) for c in INSTALLMENT_COLUMNS])
-    restructurings: dict[int, list[dict[str, Any]]] = {}
-    for r in Restructuring.objects.filter(loan_id__in=ids).order_by("loan_id", "id"):
-        restructurings.setdefault(r.loan_id, []).append(
-            {
-                "from_version": r.from_version,
-                "to_version": r.to_version,
-                "on": r.on.isoformat(),
-                "reason": r.reason,
-                "outstanding_cents": r.outstanding_cents,
-                "term": r.term,
-                "monthly_rate_percent": str(r.monthly_rate_percent),
-                "recorded_by": r.recorded_by,
-            }
-        )
-    return [
-        {
-            "number": loan.number,
-            "member": number_of[loan.membership_id],
-            **{name: plain(getattr(loan, name)) for name in LOAN_FIELDS},
-            "disbursed_at": meeting_number.get(loan.disbursed_at_id or 0),
-            "write_off_requested_by": number_of.get(loan.write_off_requested_by_id or 0),
-            "written_off_by": number_of.get(loan.written_off_by_id or 0),
-            "guarantors": guarantors.get(loan.pk, []),
-            "votes": votes.get(loan.pk, []),
-            "installments": rows.get(loan.pk, []),
-            "restructurings": restructurings.get(loan.pk, []),
-        }
-        for loan in loans
-    ]
 
 
 def loans_check(
@@ -228,99 +167,3 @@ def loans_write(
         )
         loans[number] = loan
     return loans
-
-
-def shareouts_export(
-    caja: Caja, number_of: dict[int, int], meeting_number: dict[int, int]
-) -> list[dict[str, Any]]:
-    from cajas.shareouts.models import ShareOut
-
-    result = []
-    for s in ShareOut.objects.filter(caja=caja).select_related("cycle").order_by("date", "id"):
-        result.append(
-            {
-                "cycle": s.cycle.number,
-                "meeting": meeting_number[s.meeting_id],
-                "date": s.date.isoformat(),
-                **{name: getattr(s, name) for name in SHAREOUT_FIGURES},
-                "value_per_share": str(s.value_per_share),
-                "executed_at": s.executed_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-                "payouts": [
-                    [number_of[p.membership_id]] + [plain(getattr(p, c)) for c in PAYOUT_COLUMNS]
-                    for p in s.payouts.order_by("membership__number")
-                ],
-            }
-        )
-    return result
-
-
-def shareouts_check(
-    raw: Any, members: set[int], meetings: set[int], cycles: set[int], errs: ImportErrors
-) -> list[dict[str, Any]]:
-    checked: list[dict[str, Any]] = []
-    if raw is None:
-        return checked
-    if not isinstance(raw, list):
-        errs.add("$.shareouts", "debe ser una lista / must be a list")
-        return checked
-    for k, s in enumerate(raw):
-        path = f"$.shareouts[{k}]"
-        if not SHAREOUT.check(s, path, errs):
-            continue
-        if s["cycle"] not in cycles:
-            errs.add(f"{path}.cycle", f"ciclo inexistente / unknown cycle {show(s['cycle'])}")
-        if s["meeting"] not in meetings:
-            errs.add(
-                f"{path}.meeting", f"reunión inexistente / unknown meeting {show(s['meeting'])}"
-            )
-        repeated([row[0] for row in s["payouts"]], f"{path}.payouts", errs)
-        for j, row in enumerate(s["payouts"]):
-            if not isinstance(row, list) or len(row) != 7 or row[0] not in members:
-                errs.add(f"{path}.payouts[{j}]", f"pago inválido / invalid payout {show(row)}")
-        try:
-            dt.date.fromisoformat(s["date"])
-            dt.datetime.fromisoformat(s["executed_at"])
-            Decimal(str(s["value_per_share"]))
-        except (TypeError, ValueError, InvalidOperation):
-            errs.add(path, "fecha o número inválido / invalid date or number")
-        checked.append(s)
-    repeated([s["cycle"] for s in checked], "$.shareouts", errs) or repeated(
-        [s["meeting"] for s in checked], "$.shareouts", errs
-    )
-    return checked
-
-
-def shareouts_write(
-    caja: Caja,
-    checked: list[dict[str, Any]],
-    members: dict[int, Membership],
-    meetings: dict[int, Meeting],
-    cycles: dict[int, Any],
-) -> None:
-    from cajas.shareouts.models import ShareOut, ShareOutPayout
-
-    for s in checked:
-        shareout = ShareOut.objects.create(
-            caja=caja,
-            cycle=cycles[s["cycle"]],
-            meeting=meetings[s["meeting"]],
-            date=dt.date.fromisoformat(s["date"]),
-            value_per_share=Decimal(str(s["value_per_share"])),
-            executed_at=dt.datetime.fromisoformat(s["executed_at"]),
-            **{name: s[name] for name in SHAREOUT_FIGURES},
-        )
-        ShareOutPayout.objects.bulk_create(
-            [
-                ShareOutPayout(
-                    shareout=shareout,
-                    membership=members[row[0]],
-                    shares=Decimal(str(row[1])),
-                    savings_cents=row[2],
-                    profit_cents=row[3],
-                    deductions_cents=row[4],
-                    reinvested_cents=row[5],
-                    amount_cents=row[6],
-                )
-                for row in s["payouts"]
-            ]
-        )

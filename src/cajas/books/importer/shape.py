@@ -11,7 +11,19 @@ from cajas.books.format import (
     PERSON_FIELDS,
     SHAREOUT_FIGURES,
 )
-from cajas.books.spec import INT32, Anything, Day, Flag, Int, Obj, Row, Seq, Text, column, columns
+from cajas.books.importer.spec import (
+    INT32,
+    Anything,
+    Day,
+    Flag,
+    Int,
+    Obj,
+    Row,
+    Seq,
+    Text,
+    column,
+    columns,
+)
 from cajas.core.money import MAX_AMOUNT_CENTS
 from cajas.ledger.models import Account, JournalEntry, JournalLine
 from cajas.loans.models import Installment, Loan, Restructuring, Vote
