@@ -260,6 +260,17 @@ def test_malformed_books_are_refused_and_the_clean_one_imports() -> None:
             fields.refused(f"{path} = {value!r:.20}", lambda doc=doc: book_import(doc))
     fields.report("every field")
     assert fields.counts["tried"] > 500
+    # null or absent where a field may be optional: refused or accepted, never a crash and
+    # never a database error (a NOT NULL column reached with None)
+    optional = Tally()
+    for path in _leaves(base):
+        for change in (_set(path, None), _delete(*path)):
+            doc = copy.deepcopy(base)
+            change(doc)
+            optional.refused(
+                f"{path} null/absent", lambda doc=doc: book_import(doc), must_refuse=False
+            )
+    optional.report("null or absent")
     raw = Tally()
     text = json.dumps(base, ensure_ascii=False, indent=1)
     for name, data in _bytes_cases(text):

@@ -33,6 +33,38 @@ _CHOICES = {
 }
 
 
+def _loan_values(raw: dict[str, Any], path: str, errs: ImportErrors) -> dict[str, Any]:
+    """The loan's own fields, parsed (dates, decimals) and checked against their rules."""
+    values: dict[str, Any] = {}
+    for name in LOAN_FIELDS:
+        value = raw.get(name)
+        fpath = f"{path}.{name}"
+        if name in _DATES:
+            if value is None:
+                values[name] = None
+                continue
+            try:
+                values[name] = dt.date.fromisoformat(value)
+            except (TypeError, ValueError):
+                errs.add(fpath, f"fecha inválida / invalid date {show(value)}")
+        elif name in _DECIMALS:
+            try:
+                values[name] = Decimal(str(value))
+            except InvalidOperation:
+                errs.add(fpath, f"número inválido / invalid number {show(value)}")
+        elif name in _CHOICES:
+            if value not in _CHOICES[name]:
+                errs.add(fpath, f"valor desconocido / unknown value {show(value)}")
+            values[name] = value
+        elif name.endswith("_cents") or name in {"term", "schedule_version"}:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                errs.add(fpath, f"entero no negativo / a non-negative integer, not {show(value)}")
+            values[name] = value
+        else:
+            values[name] = value if value is not None else ""
+    return values
+
+
 def loans_check(
     raw_loans: Any, members: set[int], meetings: set[int], errs: ImportErrors
 ) -> dict[int, dict[str, Any]]:
@@ -47,35 +79,7 @@ def loans_check(
         path = f"$.loans[{k}]"
         if not LOAN.check(raw, path, errs):
             continue
-        values: dict[str, Any] = {}
-        for name in LOAN_FIELDS:
-            value = raw.get(name)
-            fpath = f"{path}.{name}"
-            if name in _DATES:
-                if value is None:
-                    values[name] = None
-                    continue
-                try:
-                    values[name] = dt.date.fromisoformat(value)
-                except (TypeError, ValueError):
-                    errs.add(fpath, f"fecha inválida / invalid date {show(value)}")
-            elif name in _DECIMALS:
-                try:
-                    values[name] = Decimal(str(value))
-                except InvalidOperation:
-                    errs.add(fpath, f"número inválido / invalid number {show(value)}")
-            elif name in _CHOICES:
-                if value not in _CHOICES[name]:
-                    errs.add(fpath, f"valor desconocido / unknown value {show(value)}")
-                values[name] = value
-            elif name.endswith("_cents") or name in {"term", "schedule_version"}:
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    errs.add(
-                        fpath, f"entero no negativo / a non-negative integer, not {show(value)}"
-                    )
-                values[name] = value
-            else:
-                values[name] = value if value is not None else ""
+        values = _loan_values(raw, path, errs)
         if raw["number"] in checked:
             errs.add(f"{path}.number", f"número repetido / duplicate number {raw['number']}")
         for ref in ("member", "write_off_requested_by", "written_off_by"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from cajas.books.format import repeated, show
 from cajas.books.importer.shape import MEETING
@@ -50,6 +51,8 @@ def check_meetings(plan: Plan) -> None:
                     f"asistencia inválida / invalid attendance {show(row)}",
                 )
         repeated([row[0] for row in raw.get("attendance", [])], f"{path}.attendance", plan.errs)
+        once = [(i.get("member"), i["kind"]) for i in raw.get("items", [])]
+        repeated([k for k in once if k[1] in ONCE_PER_MEMBER], f"{path}.items", plan.errs)
         for j, item in enumerate(raw.get("items", [])):
             ipath = f"{path}.items[{j}]"
             if item["kind"] not in ItemKind.values:
@@ -57,6 +60,7 @@ def check_meetings(plan: Plan) -> None:
                     f"{ipath}.kind", f"tipo desconocido / unknown kind {show(item['kind'])}"
                 )
             int_value(item["amount_cents"], f"{ipath}.amount_cents", plan.errs, minimum=1)
+            _check_item_member(item, ipath, plan)
             if item.get("member") is not None and item["member"] not in plan.known["members"]:
                 plan.errs.add(
                     f"{ipath}.member",
@@ -76,6 +80,22 @@ def check_meetings(plan: Plan) -> None:
                 "fecha anterior a la de la reunión precedente / date before the previous meeting's",
             )
         last = m["date"] or last
+
+
+ONCE_PER_MEMBER = ("shares", "social_fund", "entry_fee")
+WITHOUT_MEMBER = ("other_income", "expense")
+
+
+def _check_item_member(item: dict[str, Any], ipath: str, plan: Plan) -> None:
+    """As the meeting item table's constraint: income and expenses name no member, every
+    other kind names one."""
+    if (item.get("member") is None) != (item["kind"] in WITHOUT_MEMBER):
+        plan.errs.add(
+            f"{ipath}.member",
+            "este tipo de movimiento no lleva socio / this kind of item names no member"
+            if item["kind"] in WITHOUT_MEMBER
+            else "falta el socio / the item needs a member",
+        )
 
 
 def check_loan_references(plan: Plan) -> None:
