@@ -147,6 +147,8 @@ def _hand_written(base: Document) -> Iterator[tuple[str, Callable[[Document], No
     yield "max members 0", _set(("bylaws", 0, "max_members"), 0)
     yield "rate not a number", _set(("bylaws", 0, "loan_monthly_rate_percent"), "abc")
     yield "rate NaN", _set(("bylaws", 0, "loan_monthly_rate_percent"), "NaN")
+    yield "rate of 5000 digits", _set(("bylaws", 0, "loan_monthly_rate_percent"), 10**5000)
+    yield "principal of 5000 digits", _set(("loans", 0, "principal_cents"), 10**5000)
     yield "wrong hash", _set(("journal", last, "hash"), "a" * 64)
     yield "hash not hex", _set(("journal", 0, "hash"), "z" * 64)
     yield "wrong prev hash", _set(("journal", 1, "prev_hash"), "b" * 64)

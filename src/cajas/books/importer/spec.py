@@ -188,7 +188,10 @@ class Dec(Spec):
                 value, path, errs, 'un número en texto ("1.50")', 'a number as text ("1.50")'
             )
         try:
-            number = Decimal(str(value)) if len(str(value)) <= 40 else None
+            short = (isinstance(value, str) and len(value) <= 40) or (
+                isinstance(value, int) and value.bit_length() <= 128
+            )
+            number = Decimal(str(value)) if short else None
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
