@@ -34,11 +34,11 @@ def loans_export(
             {
                 "from_version": r.from_version,
                 "to_version": r.to_version,
-                "on": r.on.isoformat(),
+                "on": plain(r.on),
                 "reason": r.reason,
                 "outstanding_cents": r.outstanding_cents,
                 "term": r.term,
-                "monthly_rate_percent": str(r.monthly_rate_percent),
+                "monthly_rate_percent": plain(r.monthly_rate_percent),
                 "recorded_by": r.recorded_by,
             }
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from cajas.books.format import PAYOUT_COLUMNS, SHAREOUT_FIGURES, plain
@@ -19,10 +18,10 @@ def shareouts_export(
             {
                 "cycle": s.cycle.number,
                 "meeting": meeting_number[s.meeting_id],
-                "date": s.date.isoformat(),
+                "date": plain(s.date),
                 **{name: getattr(s, name) for name in SHAREOUT_FIGURES},
-                "value_per_share": str(s.value_per_share),
-                "executed_at": s.executed_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+                "value_per_share": plain(s.value_per_share),
+                "executed_at": plain(s.executed_at),
                 "payouts": [
                     [number_of[p.membership_id]] + [plain(getattr(p, c)) for c in PAYOUT_COLUMNS]
                     for p in s.payouts.order_by("membership__number")
