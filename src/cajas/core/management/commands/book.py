@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from cajas.books.export import book_export
-from cajas.books.importer import ImportErrors, book_import
+from cajas.books.importer import ImportErrors, book_import, book_parse
 from cajas.core.cli_support import caja_from_arg
 from cajas.exports.book_tables import book_tables, journal_table
 from cajas.exports.tables import to_csv, to_xlsx
@@ -54,14 +54,13 @@ class Command(BaseCommand):
             return
         source = options["file"]
         try:
-            raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-            document = json.loads(raw)
-        except (OSError, json.JSONDecodeError) as exc:
+            data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        except OSError as exc:
             raise CommandError(
                 f"No se pudo leer {source} / Could not read {source}: {exc}"
             ) from exc
         try:
-            caja = book_import(document)
+            caja = book_import(book_parse(data))
         except ImportErrors as exc:
             for path, message in exc.errors:
                 self.stderr.write(f"{path}: {message}")

@@ -1,0 +1,209 @@
+"""The ``journal`` section: entries, their lines, digests and the hash chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cajas.books.format import show
+from cajas.books.importer.shape import ENTRY
+from cajas.books.importer.state import Plan
+from cajas.books.importer.values import date_value, stamp_value
+from cajas.core.errors import RuleViolation
+from cajas.core.money import MAX_AMOUNT_CENTS
+from cajas.ledger import chart
+from cajas.ledger.models import Account, JournalEntry, JournalLine
+from cajas.ledger.rules import (
+    GENESIS_HASH,
+    Line,
+    chain_hash,
+    check_lines,
+    content_digest,
+    content_of,
+)
+from cajas.meetings.models import Meeting
+from cajas.members.models import Membership
+from cajas.org.models import Caja
+
+
+def check_journal(plan: Plan) -> None:
+    """Each entry's lines, references and place in the hash chain. Once an entry is
+    refused the chain after it cannot match, so it is not checked further: one bad
+    value is reported once, not as a hash mismatch on every later entry."""
+    prev = GENESIS_HASH
+    plan.running = {}
+    plan.negative = set()
+    chained = True
+    keys: set[str] = set()
+    reversed_: set[int] = set()
+    for i, raw in enumerate(plan.doc["journal"]):
+        path = f"$.journal[{i}]"
+        before = len(plan.errs.errors)
+        if not ENTRY.check(raw, path, plan.errs):
+            chained = False
+            continue
+        if raw["key"] in keys:
+            plan.errs.add(f"{path}.key", f"clave repetida / duplicate key {show(raw['key'])}")
+        keys.add(raw["key"])
+        if raw.get("reverses") is not None:
+            if raw["reverses"] in reversed_:
+                plan.errs.add(f"{path}.reverses", "ese asiento ya fue revertido / already reversed")
+            reversed_.add(raw["reverses"])
+        entry = _check_entry(plan, i, raw, path)
+        _check_chain(plan, raw, entry, prev, path, report=chained)
+        _check_running(plan, entry["lines"], path)
+        chained = chained and len(plan.errs.errors) == before
+        plan.entries.append(entry)
+        prev = entry["hash"]
+    head = plan.doc.get("chain_head")
+    if chained and head is not None and (head["seq"] != len(plan.entries) or head["hash"] != prev):
+        plan.errs.add(
+            "$.chain_head", "no coincide con el último asiento / does not match the last entry"
+        )
+
+
+def _check_entry(plan: Plan, i: int, raw: dict[str, Any], path: str) -> dict[str, Any]:
+    if raw["seq"] != i + 1:
+        plan.errs.add(f"{path}.seq", f"se esperaba {i + 1} / expected {i + 1}")
+    day = date_value(raw["date"], f"{path}.date", plan.errs)
+    if day and plan.founded_on and day < plan.founded_on:
+        plan.errs.add(
+            f"{path}.date", "anterior a la fundación de la caja / before the caja was founded"
+        )
+    when = stamp_value(raw.get("recorded_at"), f"{path}.recorded_at", plan.errs)
+    lines = []
+    for j, line in enumerate(raw["lines"]):
+        if line[0] not in plan.accounts:
+            if line[0] in plan.known["accounts"]:  # malformed, reported already
+                continue
+            plan.errs.add(
+                f"{path}.lines[{j}]", f"cuenta inexistente / unknown account {show(line[0])}"
+            )
+            continue
+        lines.append(Line(line[0], line[1], line[2]))
+    try:
+        check_lines(lines)
+    except RuleViolation as exc:
+        plan.errs.add(f"{path}.lines", f"{exc.es} / {exc.en}")
+    for ref, table in (("member", plan.known["members"]), ("meeting", plan.known["meetings"])):
+        if raw.get(ref) is not None and raw[ref] not in table:
+            plan.errs.add(
+                f"{path}.{ref}", f"referencia inexistente / unknown {ref} {show(raw[ref])}"
+            )
+    if raw.get("reverses") is not None and not raw["reverses"] < raw["seq"]:
+        plan.errs.add(
+            f"{path}.reverses",
+            "debe apuntar a un asiento anterior / must point to an earlier entry",
+        )
+    content = content_of(
+        key=raw["key"],
+        kind=raw["kind"],
+        date=raw["date"],
+        memo=raw.get("memo") or "",
+        member=raw.get("member"),
+        meeting=raw.get("meeting"),
+        reverses=raw.get("reverses"),
+        reason=raw.get("reason") or "",
+        lines=lines,
+    )
+    return {
+        "raw": raw,
+        "date": day,
+        "when": when or dt.datetime.now(dt.UTC),
+        "digest": content_digest(content),
+        "lines": lines,
+        "recorded_by": raw.get("recorded_by") or plan.recorded_by,
+    }
+
+
+def _check_chain(
+    plan: Plan, raw: dict[str, Any], entry: dict[str, Any], prev: str, path: str, *, report: bool
+) -> None:
+    """Fill ``entry``'s hashes from ``prev``; report a stored digest that does not match
+    the content, and (while ``report``) stored hashes that do not match the chain."""
+    entry["prev"] = prev
+    entry["hash"] = chain_hash(
+        prev_hash=prev,
+        caja=plan.doc["caja"]["code"],
+        seq=raw["seq"],
+        digest=entry["digest"],
+        recorded_by=entry["recorded_by"],
+        recorded_at=entry["when"].astimezone(dt.UTC).isoformat(timespec="microseconds"),
+    )
+    if raw.get("digest") not in (None, entry["digest"]):
+        plan.errs.add(
+            f"{path}.digest",
+            "el contenido no coincide con su resumen / content does not match its digest",
+        )
+    elif not report:
+        return
+    elif raw.get("prev_hash") not in (None, prev):
+        plan.errs.add(f"{path}.prev_hash", "la cadena de hashes está rota / hash chain broken")
+    elif raw.get("hash") not in (None, entry["hash"]):
+        plan.errs.add(
+            f"{path}.hash",
+            "el hash no coincide con el contenido / hash does not match the content",
+        )
+
+
+def _check_running(plan: Plan, lines: list[Line], path: str) -> None:
+    """Balances that must not go negative, each reported once (where it first does)."""
+    for line in lines:
+        kind = plan.accounts[line.account]["kind"]
+        delta = (
+            line.debit - line.credit if kind in ("asset", "expense") else line.credit - line.debit
+        )
+        balance = plan.running.get(line.account, 0) + delta
+        plan.running[line.account] = balance
+        if line.account in plan.negative:
+            continue
+        if (chart.must_stay_non_negative(line.account) and balance < 0) or abs(
+            balance
+        ) > MAX_AMOUNT_CENTS * 1000:
+            plan.negative.add(line.account)
+            plan.errs.add(
+                f"{path}.lines",
+                f"el saldo de {line.account} queda negativo o fuera de rango / "
+                f"balance of {line.account} goes negative or out of range",
+            )
+
+
+# -- writing ------------------------------------------------------------------------
+
+
+def write_journal(
+    plan: Plan,
+    caja: Caja,
+    members: dict[int, Membership],
+    meetings: dict[int, Meeting],
+    accounts: dict[str, Account],
+) -> None:
+    by_seq: dict[int, JournalEntry] = {}
+    for e in plan.entries:
+        raw = e["raw"]
+        entry = JournalEntry.objects.create(
+            caja=caja,
+            seq=raw["seq"],
+            date=e["date"],
+            kind=raw["kind"],
+            memo=raw.get("memo", ""),
+            idempotency_key=raw["key"],
+            membership=members.get(raw["member"]) if raw.get("member") else None,
+            meeting=meetings.get(raw["meeting"]) if raw.get("meeting") else None,
+            reverses=by_seq.get(raw["reverses"]) if raw.get("reverses") else None,
+            reason=raw.get("reason", ""),
+            recorded_by=e["recorded_by"],
+            recorded_at=e["when"],
+            content_digest=e["digest"],
+            prev_hash=e["prev"],
+            hash=e["hash"],
+        )
+        by_seq[entry.seq] = entry
+        JournalLine.objects.bulk_create(
+            [
+                JournalLine(
+                    entry=entry, account=accounts[x.account], debit=x.debit, credit=x.credit
+                )
+                for x in e["lines"]
+            ]
+        )
