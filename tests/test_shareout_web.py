@@ -14,7 +14,7 @@ from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
-from tests.helpers import run_meeting
+from tests.helpers import force_login, run_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def saved(caja_a: Caja, alice: User) -> Caja:
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

@@ -3,6 +3,7 @@ gets her own passbook, receipts, contracts and letter; officers and staff get th
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -40,6 +41,7 @@ def _int(request: HttpRequest, name: str) -> int | None:
 
 
 @login_required
+@csp_update({"style-src": ["'unsafe-inline'"]})  # type: ignore[arg-type]  # its print stylesheet
 def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse:
     if kind not in KINDS:
         raise Http404

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from cajas.web import (
+    account_views,
     correction_views,
     dashboard_views,
     document_views,
@@ -19,6 +20,18 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", account_views.account_view, name="account"),
+    path("accounts/password/", account_views.password_change_view, name="password_change"),
+    path(
+        "accounts/two-factor/setup/",
+        account_views.second_factor_setup_view,
+        name="second_factor_setup",
+    ),
+    path(
+        "accounts/two-factor/verify/",
+        account_views.second_factor_verify_view,
+        name="second_factor_verify",
+    ),
     path("cajas/<int:caja_id>/", views.caja_detail, name="caja"),
     path(
         "cajas/<int:caja_id>/meetings/open/", meeting_views.meeting_open_view, name="meeting_open"
