@@ -14,7 +14,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, include, path, reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -26,6 +26,15 @@ from tests.conftest import db_snapshot, enrol, user_for
 from tests.helpers import force_login, phone_of, totp_code
 
 pytestmark = pytest.mark.django_db
+
+
+def _boom(request: object) -> None:
+    raise RuntimeError("a bug")
+
+
+# Used by the 500 test only (pytest.mark.urls): the real routes plus a view that raises.
+urlpatterns = [path("boom/", _boom), path("", include("cajas.urls"))]
+handler500 = "cajas.web.errors.server_error"
 
 LOGIN = "/accounts/login/"
 
@@ -343,3 +352,16 @@ def test_behind_https_pages_carry_hsts_and_secure_cookies(alice: User) -> None:
 def test_code_set_passwords_stay_allowed(caja_a: Caja) -> None:
     user = user_for(enrol(caja_a), "socia")
     assert user.check_password("secreto-123")
+
+
+@pytest.mark.urls("tests.test_accounts_security")
+def test_the_server_error_page_keeps_its_inline_style_and_no_other_page_does(
+    settings: object,
+) -> None:
+    settings.DEBUG = False  # type: ignore[attr-defined]
+    client = Client()
+    client.raise_request_exception = False
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    assert "style-src 'self' 'unsafe-inline'" in response["Content-Security-Policy"]
+    assert "no-store" in response["Cache-Control"]

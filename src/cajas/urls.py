@@ -19,3 +19,4 @@ urlpatterns = [
 
 handler403 = "cajas.web.errors.permission_denied"
 handler404 = "cajas.web.errors.page_not_found"
+handler500 = "cajas.web.errors.server_error"
