@@ -57,7 +57,7 @@ def test_a_session_that_ended_mid_meeting_comes_back_to_the_meeting(
     meeting_url = f"{live_server.url}/cajas/{caja.pk}/meetings/{meeting.number}/"
     page.goto(meeting_url)
     Session.objects.all().delete()  # the session ended while the page was open
-    page.locator("input[name=fund_1]").check()
+    page.locator("input[name=fund_1]").click()  # its answer sends the page on at once
     page.wait_for_url("**/accounts/login/**")
     page.fill("input[name=username]", "tesa")
     page.fill("input[name=password]", "secreto-123")
