@@ -6,8 +6,14 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page
 
+from cajas.access.second_factor import second_factor_required
 from cajas.core.money import decimal_string
 from cajas.meetings.close import meeting_close
 from cajas.meetings.items import item_record
@@ -53,8 +59,49 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 360, "height": 740}
 
 
+def phone_of(user: AbstractBaseUser) -> TOTPDevice:
+    """The user's enrolled phone (a confirmed TOTP device), made if missing; its last code
+    forgotten so that a test may log in again within the same 30 seconds."""
+    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    device.last_t = -1
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    return device
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """What the authenticator app shows now."""
+    return (
+        f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+    )
+
+
+def force_login(client: Client, user: AbstractBaseUser) -> Client:
+    """``client.force_login`` plus, for staff (and anyone with the second factor on), the
+    second factor as a person completes it: an enrolled phone, verified in this session."""
+    client.force_login(user)
+    if second_factor_required(user=user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = phone_of(user).persistent_id
+        session.save()
+    return client
+
+
 def log_in(page: Page, base: str, username: str) -> None:
+    """Log in through the login page; staff then type the code of their (enrolled) phone."""
+    from django.contrib.auth.models import User
+
+    user = User.objects.get(username=username)
+    needs_code = second_factor_required(user=user)
+    device = phone_of(user) if needs_code else None
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "secreto-123")
     page.click("button.primary")
+    if device is not None:
+        page.wait_for_url("**/accounts/two-factor/verify/**")
+        page.fill("input[name=token]", totp_code(device))
+        page.click("button.primary")

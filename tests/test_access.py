@@ -9,13 +9,14 @@ from django.test import Client
 from cajas.access.selectors import caja_list_for_user, user_can_record_meetings
 from cajas.org.models import Caja
 from tests.conftest import enrol, user_for
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
 
 def login(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

@@ -30,13 +30,14 @@ from cajas.members.services import (
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
 from tests.factories import caja_with_savings, facilitator, officer, program_admin
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

@@ -17,6 +17,7 @@ from cajas.meetings.models import Meeting
 from cajas.org.models import Caja
 from tests.conftest import db_snapshot
 from tests.factories import closed_meeting, entry_of, facilitator, officer, plain_member
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def meeting_1(caja_a: Caja, alice: User, diana: User) -> Meeting:
 
 def login(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

@@ -13,6 +13,7 @@ from django.urls import include, path
 
 from cajas.monitoring.models import Visit
 from cajas.org.models import Caja
+from tests.helpers import force_login
 
 
 def boom(request: HttpRequest) -> HttpResponse:
@@ -32,7 +33,7 @@ def production(settings: Any) -> None:
 
 def _client(user: User, **kwargs: Any) -> Client:
     client = Client(**kwargs)
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

@@ -22,6 +22,7 @@ from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 from tests.conftest import enrol
 from tests.factories import FIRST_MEETING, program_admin
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def _caja_with_a_crafted_name(caja_a: Caja) -> Caja:
 def test_a_member_named_like_a_formula_reads_as_text_in_the_book(caja_a: Caja, alice: User) -> None:
     caja = _caja_with_a_crafted_name(caja_a)
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     response = client.get(f"/cajas/{caja.pk}/export/book.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
@@ -95,7 +96,7 @@ def test_a_member_named_like_a_formula_reads_as_text_in_the_book(caja_a: Caja, a
 def test_a_caja_named_like_a_formula_reads_as_text_in_the_savix_csv(caja_a: Caja) -> None:
     Caja.objects.filter(pk=caja_a.pk).update(name=LINK)
     client = Client()
-    client.force_login(program_admin(caja_a, "admin"))
+    force_login(client, program_admin(caja_a, "admin"))
     response = client.get("/program/", {"format": "savix"})
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1][0] == "'" + LINK

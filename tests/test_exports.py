@@ -17,6 +17,7 @@ from cajas.exports.book_tables import book_tables, statements_tables
 from cajas.exports.tables import to_xlsx
 from cajas.meetings.items import disbursement_record
 from cajas.org.models import Caja
+from tests.helpers import force_login
 from tests.test_loans import APPLY, _approved, _caja, _meeting
 
 pytestmark = pytest.mark.django_db
@@ -89,11 +90,11 @@ def test_exports_on_the_web_are_for_staff_and_officers(caja: Caja) -> None:
     from tests.conftest import enrol, user_for
 
     treasurer = Client()
-    treasurer.force_login(user_for(caja.memberships.get(number=2), "tesorera"))
+    force_login(treasurer, user_for(caja.memberships.get(number=2), "tesorera"))
     response = treasurer.get(f"/cajas/{caja.pk}/export/book.xlsx")
     assert response.status_code == 200
     assert load_workbook(io.BytesIO(response.content))["Cuentas"].max_row > 5
     assert treasurer.get(f"/cajas/{caja.pk}/export/statements.csv").status_code == 200
     member = Client()
-    member.force_login(user_for(enrol(caja), "socia"))
+    force_login(member, user_for(enrol(caja), "socia"))
     assert member.get(f"/cajas/{caja.pk}/export/book.xlsx").status_code == 403

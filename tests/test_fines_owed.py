@@ -17,6 +17,7 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from tests.conftest import db_snapshot, make_caja
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def test_the_next_meeting_screen_offers_to_collect_or_waive_it() -> None:
     caja = _first_meeting_with_member_3_absent()
     alice = user_for(enrol(caja, role="treasurer", given_names="Alice"), "alice")
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     meeting = meeting_open(caja_id=caja.pk, date=SECOND, opened_by="t")
     url = f"/cajas/{caja.pk}/meetings/{meeting.number}/"
     page = client.get(url).content.decode()

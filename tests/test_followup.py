@@ -17,7 +17,7 @@ from cajas.monitoring.models import HealthRule, VisitAction
 from cajas.monitoring.services import VisitActionsPending, visit_close, visit_record
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja
-from tests.helpers import run_meeting
+from tests.helpers import force_login, run_meeting
 from tests.test_bad_input import assert_rejected
 
 pytestmark = pytest.mark.django_db
@@ -111,13 +111,13 @@ def test_visits_are_for_staff_of_the_caja(caja_a: Caja, caja_b: Caja) -> None:
         user=user, role=StaffRole.FACILITATOR, program=caja_a.program, caja=caja_a
     )
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     assert client.get(f"/cajas/{caja_a.pk}/visits/").status_code == 200
     assert client.get(f"/cajas/{caja_b.pk}/visits/").status_code == 404
     auditor = User.objects.create_user(username="audi", password="x")
     StaffAssignment.objects.create(user=auditor, role=StaffRole.AUDITOR, program=caja_a.program)
     reader = Client()
-    reader.force_login(auditor)
+    force_login(reader, auditor)
     assert reader.get(f"/cajas/{caja_a.pk}/visits/").status_code == 200
     assert reader.post(f"/cajas/{caja_a.pk}/visits/", {}).status_code == 403
 
@@ -158,7 +158,7 @@ def test_informal_credit_at_joining_and_now(caja_a: Caja, alice: User) -> None:
         "informal_now_percent": Decimal("25.00"),
     }
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     client.post(f"/cajas/{caja_a.pk}/survey/", {"used_2": "no", "used_5": "yes"})
     use = informal_credit_use(Caja.objects.all(), dt.date.today())
     assert use["informal_now_percent"] == Decimal("20.00")  # 1 of 5: member 5

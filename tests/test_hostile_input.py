@@ -48,6 +48,7 @@ from cajas.org.models import Caja
 from cajas.web import urls as web_urls
 from tests.conftest import db_snapshot, enrol, make_caja, user_for
 from tests.factories import closed_meeting, program_admin
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +128,7 @@ HOSTILE_IDS = ["0", str(2**63 - 1), str(2**63), str(10**30)]
 def log_in(client: Client, user: User | None) -> Client:
     """The one place a persona signs in (adapt here when staff need a second factor)."""
     if user is not None:
-        client.force_login(user)
+        force_login(client, user)
     return client
 
 

@@ -13,7 +13,7 @@ from cajas.meetings.selectors import cash_for_lending
 from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
-from tests.helpers import run_meeting
+from tests.helpers import force_login, run_meeting
 from tests.test_loans import APPLY
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def saved(caja_a: Caja, alice: User) -> Caja:
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

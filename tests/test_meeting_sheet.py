@@ -17,6 +17,7 @@ from cajas.meetings.models import ItemKind, MeetingItem, SheetState
 from cajas.meetings.opening import meeting_start
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from tests.conftest import db_snapshot, make_caja
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,7 @@ def _queries_to_edit_a_line_in_place(members: int) -> int:
     alice = user_for(enrol(caja, role="treasurer", given_names="Alice"), f"alice{members}")
     meeting = meeting_start(caja_id=caja.pk, date=DAY, opened_by="t", today=DAY)
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     url = f"/cajas/{caja.pk}/meetings/{meeting.number}/rows/3/"
     with CaptureQueriesContext(connection) as queries:
         response = client.post(url, {"status_3": "absent"}, HTTP_X_CAJAS_INPLACE="1")

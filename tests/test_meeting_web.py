@@ -11,13 +11,14 @@ from cajas.ledger.selectors import caja_summary, fines_owed_by_member
 from cajas.meetings.models import Meeting
 from cajas.org.models import Caja
 from tests.conftest import db_snapshot
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_treasurer_records_and_closes_a_meeting(caja_a: Caja, alice: User) -> None:
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     client.post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "2025-02-03"})
     meeting = Meeting.objects.get(caja=caja_a)
     url = f"/cajas/{caja_a.pk}/meetings/{meeting.number}/"
@@ -42,7 +43,7 @@ def test_a_treasurer_records_and_closes_a_meeting(caja_a: Caja, alice: User) -> 
 
 def test_a_rule_violation_shows_in_the_page_and_writes_nothing(caja_a: Caja, alice: User) -> None:
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     client.post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "2025-02-03"})
     url = f"/cajas/{caja_a.pk}/meetings/1/"
     before = db_snapshot()

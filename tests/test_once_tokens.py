@@ -20,7 +20,7 @@ from cajas.meetings.sheet import SheetRow
 from cajas.monitoring.models import Visit
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, make_caja
-from tests.helpers import run_meeting
+from tests.helpers import force_login, run_meeting
 
 ALREADY = "Esto ya se registró; no se repitió."
 TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "cajas" / "web" / "templates" / "web"
@@ -28,7 +28,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "cajas" / "web" / "
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

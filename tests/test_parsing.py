@@ -41,6 +41,7 @@ from cajas.meetings.opening import meeting_start
 from cajas.org.models import Caja
 from tests.conftest import db_snapshot
 from tests.factories import program_admin
+from tests.helpers import force_login
 
 TODAY = dt.date(2026, 12, 2)
 
@@ -248,7 +249,7 @@ def test_a_bad_query_parameter_is_a_400_page_in_the_users_language(
     caja_a: Caja, alice: User
 ) -> None:
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     response = client.get(f"/cajas/{caja_a.pk}/documents/passbook/", {"member": "²"})
     page = response.content.decode()
     assert response.status_code == 400
@@ -264,7 +265,7 @@ def test_a_bad_query_parameter_is_a_400_page_in_the_users_language(
 @pytest.mark.django_db
 def test_a_huge_id_in_the_address_is_not_found(caja_a: Caja, alice: User) -> None:
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     assert client.get(f"/cajas/{2**63}/").status_code == 404
     assert client.get(f"/cajas/{caja_a.pk}/meetings/{10**30}/").status_code == 404
 
@@ -272,7 +273,7 @@ def test_a_huge_id_in_the_address_is_not_found(caja_a: Caja, alice: User) -> Non
 @pytest.mark.django_db
 def test_the_dashboard_caps_a_period_longer_than_ten_years_and_says_so(caja_a: Caja) -> None:
     client = Client()
-    client.force_login(program_admin(caja_a, "admin"))
+    force_login(client, program_admin(caja_a, "admin"))
     response = client.get("/program/", {"from": "2000-01-01", "to": "2025-12-31"})
     assert response.status_code == 200
     assert "El período del 2000-01-01 al 2025-12-31 supera el máximo de 10 años." in (
@@ -287,7 +288,7 @@ def test_a_meeting_dated_in_year_1_is_refused_on_the_form_and_nothing_is_written
     caja_a: Caja, alice: User
 ) -> None:
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     before = db_snapshot()
     response = client.post(f"/cajas/{caja_a.pk}/meetings/open/", {"date": "0001-01-01"})
     assert response.status_code == 400
@@ -301,7 +302,7 @@ def test_an_exit_with_an_unknown_reason_is_refused_and_nothing_is_written(
 ) -> None:
     meeting = meeting_start(caja_id=caja_a.pk, date=dt.date(2025, 2, 3), opened_by="alice")
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     before = db_snapshot()
     response = client.post(
         f"/cajas/{caja_a.pk}/meetings/{meeting.number}/exit/", {"member": "1", "reason": "boom"}

@@ -22,6 +22,7 @@ from cajas.members.models import Membership
 from cajas.org.models import Caja
 from tests.conftest import user_for
 from tests.factories import APPLY, M2, caja_with_savings, run, voted_loan
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def luis(caja: Caja) -> User:
 
 def _get(user: User, url: str, lang: str = "es") -> tuple[int, str]:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
     response = client.get(url)
     return response.status_code, response.content.decode()

@@ -16,7 +16,7 @@ from cajas.members.models import Consent, Membership
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
-from tests.helpers import run_meeting
+from tests.helpers import force_login, run_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def saved(caja_a: Caja, alice: User) -> Caja:
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

@@ -14,13 +14,14 @@ from django.templatetags.static import static
 from django.test import Client
 
 from cajas.org.models import Caja
+from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_page_is_gzip_compressed_for_a_browser_that_accepts_it(caja_a: Caja, alice: User) -> None:
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     response = client.get(f"/cajas/{caja_a.pk}/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
     assert response.status_code == 200
     assert response["Content-Encoding"] == "gzip"
@@ -48,7 +49,7 @@ def test_without_collectstatic_pages_still_work_and_link_the_plain_names(
     caja_a: Caja, alice: User
 ) -> None:
     client = Client()
-    client.force_login(alice)
+    force_login(client, alice)
     page = client.get(f"/cajas/{caja_a.pk}/").content.decode()
     assert '<link rel="stylesheet" href="/static/cajas/app.css">' in page
     assert client.get("/static/cajas/app.css").status_code == 200

@@ -8,10 +8,14 @@ Environment:
   sensitive personal data at rest; ``SECRET_KEY`` (or ``CAJAS_SECRET_KEY_FILE``). Required, and
   kept outside the data directory, unless ``CAJAS_DEMO=1`` (the demo and the tests).
 - ``DEBUG``, ``ALLOWED_HOSTS``.
+- Accounts (docs/architecture.md "Accounts and sessions"): ``CAJAS_HTTPS``,
+  ``CAJAS_LOGIN_FAILURE_LIMIT``, ``CAJAS_LOGIN_COOLOFF_MINUTES``, ``CAJAS_SESSION_IDLE_MINUTES``,
+  ``CAJAS_STAFF_SESSION_IDLE_MINUTES``, ``CAJAS_SESSION_BROWSER_CLOSE``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -68,6 +72,11 @@ INSTALLED_APPS = [
     "cajas.backup",
     "cajas.web",
     "cajas.privacy",
+    # Accounts: lockout after failed logins, second factor (TOTP and recovery codes).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -82,11 +91,19 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Accounts (web/account_middleware.py): the verified second factor, staff must have one;
+    # idle sessions end; no page is kept in a cache; the login lockout answers last.
+    "django_otp.middleware.OTPMiddleware",
+    "cajas.web.account_middleware.IdleSessionMiddleware",
+    "cajas.web.account_middleware.SecondFactorMiddleware",
+    "cajas.web.account_middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     # One-time form tokens (core/once.py): needs the user and messages, claims after CSRF.
     "cajas.core.once.OnceMiddleware",
     # Input a view cannot read (core/parsing.py) is a 400 page in the user's language.
     "cajas.web.errors.InputErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cajas.urls"
@@ -143,9 +160,42 @@ def database_from_env() -> dict[str, Any]:
 DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Accounts: passwords, lockout, second factor, sessions (docs/architecture.md) -----------
+# Validators run on what people type (the change-password page), not on set_password in code.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 for new passwords; PBKDF2 hashes already stored still check (and are upgraded at login).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: after N failures for a username, or from an address, logins wait the cool-off.
+AXES_FAILURE_LIMIT = envint("CAJAS_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("CAJAS_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cajas.web.account_views.locked_out"
+AXES_VERBOSE = False
+# django-otp: the issuer shown in the authenticator app.
+OTP_TOTP_ISSUER = "Cajas"
+# Idle sessions end: members and officers after CAJAS_SESSION_IDLE_MINUTES, program staff
+# (who see thousands of people) after CAJAS_STAFF_SESSION_IDLE_MINUTES; each request restarts it.
+CAJAS_SESSION_IDLE_MINUTES = envint("CAJAS_SESSION_IDLE_MINUTES", 60)
+CAJAS_STAFF_SESSION_IDLE_MINUTES = envint("CAJAS_STAFF_SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = max(CAJAS_SESSION_IDLE_MINUTES, CAJAS_STAFF_SESSION_IDLE_MINUTES) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = envbool("CAJAS_SESSION_BROWSER_CLOSE", "False")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -177,6 +227,45 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+
+def https_settings(enabled: bool) -> dict[str, Any]:
+    """What ``CAJAS_HTTPS=1`` turns on: served only over HTTPS (behind a proxy that sets
+    X-Forwarded-Proto), HSTS for a year, cookies never sent in clear. Off for the demo on
+    http://127.0.0.1:8000."""
+    if not enabled:
+        return {
+            "SECURE_HSTS_SECONDS": 0,
+            "SESSION_COOKIE_SECURE": False,
+            "CSRF_COOKIE_SECURE": False,
+        }
+    return {
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31_536_000,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+    }
+
+
+globals().update(https_settings(envbool("CAJAS_HTTPS", "False")))
+
+# Content-Security-Policy (django-csp): everything from this site only; no inline script, no
+# eval; no inline style either (the charts use classes). The HTML preview of a printable
+# document keeps its print stylesheet inline: web/document_views.py allows that one response.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -20,3 +20,4 @@ urlpatterns = [
 handler400 = "cajas.web.errors.bad_request"
 handler403 = "cajas.web.errors.permission_denied"
 handler404 = "cajas.web.errors.page_not_found"
+handler500 = "cajas.web.errors.server_error"

@@ -16,6 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from axes.models import AccessAttempt as AxesAccessAttempt
+from axes.models import AccessFailureLog as AxesAccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
 from django.db import transaction
 from django.utils import timezone
 
@@ -73,6 +76,7 @@ def person_erase(*, person_id: int, reason: str, by: Any = None, ip: str | None 
     person.erased_at = timezone.now()
     person.save()
     if user is not None:
+        old_username = user.username
         user.username = f"eliminada-{person.code}"
         user.first_name = user.last_name = user.email = ""
         user.is_active = False
@@ -80,5 +84,8 @@ def person_erase(*, person_id: int, reason: str, by: Any = None, ip: str | None 
         user.save()
         # Her old username (often her name) is copied into the access log rows of her reads.
         AccessLog.objects.filter(user=user).update(username=user.username)
+        # So is it into the login records (django-axes: attempts, failures, logins).
+        for model in (AxesAccessAttempt, AxesAccessFailureLog, AxesAccessLog):
+            model.objects.filter(username=old_username).update(username=user.username)
     access_log_write(user=by, what=AccessWhat.ERASURE, person=person, detail=reason, ip=ip)
     return person

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import get_language
+from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 
 from cajas.access.selectors import caja_get_for_user
@@ -79,3 +81,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     When the POST repeats a one-time token this user already used, it is the friendly repeat
     ("ya se registró"), not an error."""
     return once_replay_for(request) or _error(request, "403_csrf.html", 403)
+
+
+# The 500 page carries its own small stylesheet (it must not depend on static files): the
+# Content-Security-Policy allows that inline style on this page only.
+server_error = csp_update({"style-src": ["'unsafe-inline'"]})(defaults.server_error)

@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 
 from cajas.core.parsing import InputInvalid, parse_id
 from cajas.web import (
+    account_views,
     correction_views,
     dashboard_views,
     document_views,
@@ -40,6 +41,18 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", account_views.account_view, name="account"),
+    path("accounts/password/", account_views.password_change_view, name="password_change"),
+    path(
+        "accounts/two-factor/setup/",
+        account_views.second_factor_setup_view,
+        name="second_factor_setup",
+    ),
+    path(
+        "accounts/two-factor/verify/",
+        account_views.second_factor_verify_view,
+        name="second_factor_verify",
+    ),
     path("cajas/<id:caja_id>/", views.caja_detail, name="caja"),
     path("cajas/<id:caja_id>/meetings/open/", meeting_views.meeting_open_view, name="meeting_open"),
     path("cajas/<id:caja_id>/meetings/<id:number>/", meeting_views.meeting_detail, name="meeting"),
