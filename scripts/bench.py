@@ -1,4 +1,4 @@
-"""`make bench`: the median server time to close the standard meeting (DESIGN.md §11) and its
+"""`make bench`: the median server time to close the standard meeting (docs/domain.md §11) and its
 ratio to the raw-SQL floor, on whatever database DATABASE_URL selects (SQLite by default).
 
 The standard meeting: 40 members each buy shares worth 5.00 and pay 1.00 to the social fund,

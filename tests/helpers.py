@@ -44,7 +44,7 @@ def run_meeting(
     )
 
 
-# Browser tests: Debian's Chromium driven by Playwright at a phone's width (DESIGN.md §12).
+# Browser tests: Debian's Chromium driven by Playwright at a phone's width (docs/domain.md §12).
 CHROMIUM = os.environ.get("CAJAS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -1,5 +1,5 @@
 """Every rule violation of the foundation gives a specific error in both languages and writes
-nothing (DESIGN.md §6; issue #2 point 6)."""
+nothing (docs/domain.md §6; issue #2 point 6)."""
 
 from __future__ import annotations
 

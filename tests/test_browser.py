@@ -1,4 +1,4 @@
-"""A treasurer records a whole meeting on a phone in real headless Chromium (DESIGN.md §12)."""
+"""A treasurer records a whole meeting on a phone in real headless Chromium (docs/domain.md §12)."""
 
 from __future__ import annotations
 

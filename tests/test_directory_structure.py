@@ -52,3 +52,21 @@ def test_every_listed_path_exists() -> None:
         elif not (ROOT / path).exists():
             gone.append(path)
     assert gone == [], f"remove or fix these lines of {DOC.name}"
+
+
+def test_the_docs_cite_only_files_inside_the_repository() -> None:
+    """Every `docs/…`, `src/…`, `tests/…` or `scripts/…` path the README and the docs name is
+    in the tree, and none points outside it (the design notes live in docs/domain.md)."""
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    missing, outside = [], []
+    for doc in texts:
+        text = doc.read_text()
+        outside += [
+            f"{doc.name}: {m}" for m in re.findall(r"\.\./shared|DESIGN\.md|STYLE\.md", text)
+        ]
+        for path in re.findall(r"`((?:docs|src|tests|scripts)/[\w./-]+)`", text):
+            candidates = [ROOT / path, ROOT / "src" / "cajas" / path]
+            if not any(c.exists() for c in candidates):
+                missing.append(f"{doc.relative_to(ROOT)}: {path}")
+    assert outside == []
+    assert missing == []

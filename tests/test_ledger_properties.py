@@ -1,5 +1,5 @@
 """Stateful property tests: random sequences of meetings, entries and reversals keep every
-ledger invariant (DESIGN.md §5) after every step."""
+ledger invariant (docs/domain.md §5) after every step."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Loan schedules and TEA (DESIGN.md §7): the worked table, numpy-financial as an independent
+"""Loan schedules and TEA (docs/domain.md §7): the worked table, numpy-financial as an independent
 oracle for French schedules and IRR, and exact sums for every method."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from cajas.org.terms import InterestMethod, LoanFrequency
 
 D = Decimal
 
-# DESIGN.md §7 reference values: (principal, monthly rate, method, n) → installments, interest, TEA
+# docs/domain.md §7 reference values: (principal, monthly rate, method, n) → installments, interest, TEA
 REFERENCE = [
     (100_000, "0.05", "flat", 3, [38333, 38333, 38334], 15000, "133.63"),
     (100_000, "0.05", "french", 3, [36721] * 3, 10163, "79.59"),

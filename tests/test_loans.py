@@ -1,5 +1,5 @@
 """Loans end to end through the services, the rule violations, and worked examples of
-allocation, arrears aging, late fees and PAR (DESIGN.md §6–§7)."""
+allocation, arrears aging, late fees and PAR (docs/domain.md §6–§7)."""
 
 from __future__ import annotations
 

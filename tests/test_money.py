@@ -65,7 +65,7 @@ def test_formatting() -> None:
 
 
 def test_allocate_worked_example_from_design() -> None:
-    # DESIGN.md §8: 1,700.00 over 60/40/30/20 shares.
+    # docs/domain.md §8: 1,700.00 over 60/40/30/20 shares.
     assert allocate(170000, [60, 40, 30, 20]) == [68000, 45333, 34000, 22667]
 
 

@@ -1,4 +1,4 @@
-"""Share-out (DESIGN.md §8): the worked examples exactly, properties over random cycles, and
+"""Share-out (docs/domain.md §8): the worked examples exactly, properties over random cycles, and
 execution through the ledger (once, all or nothing)."""
 
 from __future__ import annotations

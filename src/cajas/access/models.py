@@ -1,4 +1,4 @@
-"""Staff roles and their scope (DESIGN.md §10).
+"""Staff roles and their scope (docs/domain.md §10).
 
 Caja officers and members get their access from their ``Membership`` (through ``Person.user``);
 program and partner staff get it from a ``StaffAssignment``:

@@ -1,4 +1,4 @@
-"""Money as integer cents (DESIGN.md §4).
+"""Money as integer cents (docs/domain.md §4).
 
 Stored as integers, handled as ``Decimal`` in Python, never ``float``. One rounding mode:
 half-up to the cent. ``allocate()`` splits an amount by weights with the largest-remainder rule so

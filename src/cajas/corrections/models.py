@@ -1,4 +1,4 @@
-"""Corrections of closed meetings, with maker-checker (DESIGN.md §5: a correction is a new entry
+"""Corrections of closed meetings, with maker-checker (docs/domain.md §5: a correction is a new entry
 that reverses an earlier one and points at it, with a reason and who made it).
 
 An officer proposes the right amount for one posted entry of a closed meeting; a different

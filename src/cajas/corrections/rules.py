@@ -139,7 +139,7 @@ class AlreadyDecided(RuleViolation):
 
 
 class CorrectionBalanceNegative(RuleViolation):
-    """DESIGN.md §5: the cash box and member savings never go below zero."""
+    """docs/domain.md §5: the cash box and member savings never go below zero."""
 
     code = "correction.negative_balance"
     message_es = (

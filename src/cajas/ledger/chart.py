@@ -1,4 +1,4 @@
-"""The per-caja chart of accounts (DESIGN.md §5). Codes are stable: they go into the hash chain
+"""The per-caja chart of accounts (docs/domain.md §5). Codes are stable: they go into the hash chain
 and the book export."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def account_name(code: str) -> str:
 
 def must_stay_non_negative(code: str) -> bool:
     """Cash box, member savings, each loan's receivable and the fines members owe never go below
-    zero (DESIGN.md §5): no one can be paid back more principal than they borrowed, nor pay a
+    zero (docs/domain.md §5): no one can be paid back more principal than they borrowed, nor pay a
     fine nobody owes."""
     return (
         code in (CASH, FINES_RECEIVABLE)

@@ -1,4 +1,4 @@
-"""The caja's double-entry journal (DESIGN.md §5).
+"""The caja's double-entry journal (docs/domain.md §5).
 
 Design overview — the invariants every change must keep (``cajas verify`` re-checks them all):
 

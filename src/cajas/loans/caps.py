@@ -1,4 +1,4 @@
-"""Ecuador's legal maximum effective annual rates (TEA) per credit segment (DESIGN.md §7).
+"""Ecuador's legal maximum effective annual rates (TEA) per credit segment (docs/domain.md §7).
 
 These are the seed values: the database keeps them as ``RateCap`` rows with effective dates,
 which the program admin edits when the Junta de Política y Regulación Financiera publishes new

@@ -1,4 +1,4 @@
-"""Loans (DESIGN.md §7): application, votes, disbursement, schedule, repayments, arrears,
+"""Loans (docs/domain.md §7): application, votes, disbursement, schedule, repayments, arrears,
 restructuring and write-off.
 
 Money moves only through the journal: disbursements and repayments are meeting items posted when

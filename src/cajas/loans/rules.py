@@ -1,4 +1,4 @@
-"""Loan rules (DESIGN.md §6 LOAN-001…005, GOV-001; §7 allocation), pure functions over plain
+"""Loan rules (docs/domain.md §6 LOAN-001…005, GOV-001; §7 allocation), pure functions over plain
 values. Services load the state, call these, and write what they return."""
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def allocate_repayment(
     period_rate: Decimal,
     loan_number: int,
 ) -> Allocation:
-    """Apply a repayment: late fees, then interest, then principal (DESIGN.md §7) — first of the
+    """Apply a repayment: late fees, then interest, then principal (docs/domain.md §7) — first of the
     installments already due, oldest first, then of the current one. Anything beyond what is due now is a prepayment of principal, allowed only
     when ``prepay``: it pays the last installments first (the loan ends sooner), an installment
     whose principal is paid ahead owes no interest, and on a declining balance the interest of

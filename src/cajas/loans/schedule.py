@@ -1,4 +1,4 @@
-"""Loan schedules and their true cost (DESIGN.md §7). Pure computation: no database.
+"""Loan schedules and their true cost (docs/domain.md §7). Pure computation: no database.
 
 Amounts are integer cents; rates are ``Decimal`` fractions (``Decimal("0.02")`` = 2 % a month).
 Rounding is half-up to the cent. In every method the last installment takes whatever principal

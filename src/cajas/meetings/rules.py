@@ -1,4 +1,4 @@
-"""Meeting rules (DESIGN.md §6), pure functions over plain values."""
+"""Meeting rules (docs/domain.md §6), pure functions over plain values."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ def proposed_fines(
 
 
 class ExpensesExceedCash(RuleViolation):
-    """The box cannot pay out more than it holds (DESIGN.md §5: cash never below zero)."""
+    """The box cannot pay out more than it holds (docs/domain.md §5: cash never below zero)."""
 
     code = "meeting.cash_negative"
     message_es = (
@@ -232,7 +232,7 @@ def check_expected_cash(expected: int, *, item_es: str, item_en: str) -> None:
 
 def cash_order(cash_effects: Sequence[int]) -> list[int]:
     """The order in which a close posts its entries so that the cash box never goes below zero
-    on the way (DESIGN.md §5): every entry that brings cash in (or leaves it untouched) first,
+    on the way (docs/domain.md §5): every entry that brings cash in (or leaves it untouched) first,
     in the order recorded, then every entry that pays cash out. Returns the indexes."""
     ins = [i for i, effect in enumerate(cash_effects) if effect >= 0]
     outs = [i for i, effect in enumerate(cash_effects) if effect < 0]

@@ -1,4 +1,4 @@
-"""Membership rules (DESIGN.md §6), pure functions over plain values."""
+"""Membership rules (docs/domain.md §6), pure functions over plain values."""
 
 from __future__ import annotations
 

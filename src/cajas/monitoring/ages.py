@@ -1,4 +1,4 @@
-"""Age bands (DESIGN.md §9): a member's band on a date follows from the birth date alone."""
+"""Age bands (docs/domain.md §9): a member's band on a date follows from the birth date alone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Program indicators (DESIGN.md §9), computed with SQL aggregates over the cajas, their
+"""Program indicators (docs/domain.md §9), computed with SQL aggregates over the cajas, their
 meetings and the figures each caja keeps (``cajas.monitoring.figures``: a few rows per caja,
 refreshed from the records when stale) — never by looping over transactions, so the cost grows
 with the number of cajas, not with members, loans or the journal.

@@ -189,7 +189,7 @@ class FigureRisk(FigureCell):
 
 class FigureCycle(models.Model):
     """One caja's financial figures in its current cycle, whole (not split by cell), as the
-    SAVIX MIS defines them (DESIGN.md §9). Balances are the accounts' kept balances."""
+    SAVIX MIS defines them (docs/domain.md §9). Balances are the accounts' kept balances."""
 
     caja = models.OneToOneField(Caja, on_delete=models.CASCADE, related_name="+")
     started_on = models.DateField()

@@ -1,4 +1,4 @@
-"""More of the program's picture (DESIGN.md §9): who the members are (age bands, nationality),
+"""More of the program's picture (docs/domain.md §9): who the members are (age bands, nationality),
 attendance, dropouts and retention, crédito digno, and how many cajas survive. SQL aggregates."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A SAVIX-compatible quarterly group record per caja (DESIGN.md §9), as CSV columns in the
+"""A SAVIX-compatible quarterly group record per caja (docs/domain.md §9), as CSV columns in the
 order SAVIX's MIS collects them. Fields Cajas does not keep are left at their neutral value
 (no external linkage, no property)."""
 

@@ -132,7 +132,7 @@ INTEREST_METHODS = [
 
 
 class Bylaws(models.Model):
-    """The caja's rules as data (DESIGN.md §6), versioned: a change is a new version.
+    """The caja's rules as data (docs/domain.md §6), versioned: a change is a new version.
 
     Money in cents; percentages as Decimals (``Decimal("5")`` = 5 %); ``None`` switches an
     optional regulatory rule off.

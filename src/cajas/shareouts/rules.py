@@ -1,4 +1,4 @@
-"""Share-out arithmetic (DESIGN.md §8), pure: no database.
+"""Share-out arithmetic (docs/domain.md §8), pure: no database.
 
 Every member gets back their savings plus a share of what the caja earned (interest, fines and
 fees less expenses and losses, after the reserve), in proportion to their shares or to shares ×

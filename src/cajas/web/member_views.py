@@ -1,6 +1,6 @@
 """The member's own passbook on her phone, and the same page for an officer looking at one
 member. A plain member reaches only her own: any other member's number is a 404, exactly as
-if it did not exist (DESIGN.md §10).
+if it did not exist (docs/domain.md §10).
 
 Both pages show her consents (LOPDP): she gives or withdraws them herself on her page; an
 officer of the caja records them on the member's page only by ticking that she is present
