@@ -11,21 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+import pytest
 from django.contrib.auth.models import User
 
 from cajas.access.models import StaffAssignment, StaffRole
+from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.ledger.models import JournalEntry
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan
 from cajas.meetings.close import meeting_close
-from cajas.meetings.items import item_record
+from cajas.meetings.items import disbursement_record, item_record
 from cajas.meetings.models import Meeting
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja, user_for
+from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja, user_for
 
 M1 = FOUNDED  # 2025-01-06
 M2 = FOUNDED + dt.timedelta(days=35)  # 2025-02-10
@@ -152,3 +154,69 @@ def entry_of(meeting: Meeting, kind: str, member: int | None = None) -> JournalE
     if member is not None:
         entries = entries.filter(membership__number=member)
     return entries.get()
+
+
+def loan_caja(**bylaws: object) -> Caja:
+    """For the loan tests: president 1, treasurer 2, secretary 3, members 4–6; each saved
+    50.00 (5 shares of 5.00 and the social fund) at two meetings, M1 and M2."""
+    caja = make_caja(bylaws=bylaws or None)
+    enrol(caja, role="president")
+    enrol(caja, role="treasurer")
+    enrol(caja, role="secretary")
+    for _ in range(3):
+        enrol(caja)
+    for day in (M1, M2):
+        rows = [SheetRow(member=n, shares=5, social_fund=True) for n in range(1, 7)]
+        loan_meeting(caja, day, rows)
+    return caja
+
+
+def loan_meeting(caja: Caja, day: dt.date, rows: list[SheetRow] | None = None, *, loans=()):  # type: ignore[no-untyped-def]
+    meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesorera")
+    meeting_sheet_save(
+        meeting_id=meeting.pk, rows=rows or [SheetRow(member=n) for n in range(1, 7)]
+    )
+    for action in loans:
+        action(meeting.pk)
+    expected = meeting_expected_cash(meeting=meeting)
+    return meeting_close(
+        meeting_id=meeting.pk, counted_cash=decimal_string(expected), closed_by="tesorera"
+    )
+
+
+def approved_loan(caja: Caja, amount: str = "120", term: int = 3, **kw: object) -> Loan:
+    """Member 4 applies on APPLY; president and treasurer vote yes; approved."""
+    loan = loan_apply(
+        caja_id=caja.pk,
+        member=4,
+        amount=amount,
+        term=term,
+        purpose="business",
+        on=APPLY,
+        **kw,
+        cash_available=cash_for_lending(caja_id=caja.pk),
+    )
+    loan_vote(loan_id=loan.pk, member=1, vote="yes", on=APPLY)
+    loan_vote(loan_id=loan.pk, member=2, vote="yes", on=APPLY)
+    return loan_decide(
+        loan_id=loan.pk, on=APPLY, cash_available=cash_for_lending(caja_id=loan.caja_id)
+    )
+
+
+def disbursed_loan(caja: Caja, **kw: object) -> Loan:
+    """``approved_loan``, handed over at a meeting on APPLY."""
+    loan = approved_loan(caja, **kw)
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    loan.refresh_from_db()
+    return loan
+
+
+def assert_rejected(exc_type: type[RuleViolation], call, *, es: str, en: str) -> RuleViolation:  # type: ignore[no-untyped-def]
+    """``call`` is refused with ``exc_type``, saying ``es`` and ``en``, and writes nothing."""
+    before = db_snapshot()
+    with pytest.raises(exc_type) as raised:
+        call()
+    assert raised.value.es == es
+    assert raised.value.en == en
+    assert db_snapshot() == before
+    return raised.value

@@ -33,8 +33,8 @@ from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
 from cajas.org.models import Caja
 from tests.conftest import enrol, make_caja
+from tests.factories import APPLY, loan_caja, loan_meeting
 from tests.helpers import PHONE, log_in, run_meeting
-from tests.test_loans import APPLY, _caja, _meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,7 +86,7 @@ def book() -> Book:
     one waived), an expense,
     a repayment recorded and loan #1 still to collect. A second caja and a program admin
     (`ana`) give the dashboard two territories to compare."""
-    caja = _caja()
+    caja = loan_caja()
     _user(caja, 2, "alice")
     _user(caja, 5, "maria")
     first = _approve(
@@ -100,7 +100,7 @@ def book() -> Book:
             cash_available=cash_for_lending(caja_id=caja.pk),
         )
     )
-    closed = _meeting(
+    closed = loan_meeting(
         caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=first.pk)]
     )
     _approve(

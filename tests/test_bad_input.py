@@ -20,20 +20,11 @@ from cajas.meetings.sheet import shares_record
 from cajas.members.rules import CajaFull, MemberUnderage, PersonActiveElsewhere
 from cajas.members.services import membership_create
 from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja
+from tests.factories import assert_rejected
 
 pytestmark = pytest.mark.django_db
 
 DAY = FOUNDED + dt.timedelta(days=7)
-
-
-def assert_rejected(exc_type: type[RuleViolation], call, *, es: str, en: str) -> RuleViolation:  # type: ignore[no-untyped-def]
-    before = db_snapshot()
-    with pytest.raises(exc_type) as raised:
-        call()
-    assert raised.value.es == es
-    assert raised.value.en == en
-    assert db_snapshot() == before
-    return raised.value
 
 
 def test_it_rejects_the_41st_member() -> None:

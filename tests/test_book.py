@@ -137,12 +137,12 @@ def test_loans_round_trip_with_votes_schedules_and_restructurings(tmp_path: Path
     from cajas.loans.application import loan_apply, loan_vote
     from cajas.loans.recovery import loan_restructure
     from cajas.meetings.items import repayment_record
-    from tests.test_loans import APPLY, _caja, _disbursed, _meeting
+    from tests.factories import APPLY, disbursed_loan, loan_caja, loan_meeting
 
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     late = dt.date(2025, 4, 30)  # installment 1 late: a late fee is charged and paid
-    _meeting(
+    loan_meeting(
         caja,
         late,
         loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="41.62")],
@@ -196,9 +196,9 @@ def test_a_book_with_a_repayment_of_an_unknown_loan_is_refused(caja: Caja) -> No
 def test_a_book_with_a_share_out_round_trips(tmp_path: Path) -> None:
     from cajas.meetings.opening import meeting_open
     from cajas.shareouts.services import shareout_execute
-    from tests.test_loans import APPLY, _caja
+    from tests.factories import APPLY, loan_caja
 
-    caja = _caja()
+    caja = loan_caja()
     assembly = meeting_open(caja_id=caja.pk, date=APPLY, opened_by="t", kind="assembly")
     shareout_execute(meeting_id=assembly.pk, executed_by="tesorera", reinvest={3: 500})
     first = book_export(caja=caja)

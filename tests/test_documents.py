@@ -23,8 +23,16 @@ from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Consent, Membership
 from cajas.org.models import Caja
 from cajas.shareouts.services import shareout_execute
-from tests.factories import M2, caja_with_savings, run, voted_loan
-from tests.test_loans import APPLY, _approved, _caja, _meeting
+from tests.factories import (
+    APPLY,
+    M2,
+    approved_loan,
+    caja_with_savings,
+    loan_caja,
+    loan_meeting,
+    run,
+    voted_loan,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +42,10 @@ ON = dt.date(2025, 6, 1)
 
 @pytest.fixture
 def caja() -> Caja:
-    caja = _caja()
-    loan = _approved(caja, amount="60", term=3)
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
-    _meeting(
+    caja = loan_caja()
+    loan = approved_loan(caja, amount="60", term=3)
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    loan_meeting(
         caja,
         dt.date(2025, 4, 15),
         loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="20.60")],
@@ -51,7 +59,7 @@ def caja() -> Caja:
         counted_cash=decimal_string(meeting_expected_cash(meeting=assembly)),
         closed_by="tesorera",
     )
-    _meeting(caja, dt.date(2025, 5, 20))
+    loan_meeting(caja, dt.date(2025, 5, 20))
     return caja
 
 

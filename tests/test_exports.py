@@ -17,17 +17,17 @@ from cajas.exports.book_tables import book_tables, statements_tables
 from cajas.exports.tables import to_xlsx
 from cajas.meetings.items import disbursement_record
 from cajas.org.models import Caja
+from tests.factories import APPLY, approved_loan, loan_caja, loan_meeting
 from tests.helpers import force_login
-from tests.test_loans import APPLY, _approved, _caja, _meeting
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def caja() -> Caja:
-    caja = _caja()
-    loan = _approved(caja, amount="60", term=3)
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    caja = loan_caja()
+    loan = approved_loan(caja, amount="60", term=3)
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
     return caja
 
 

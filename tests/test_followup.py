@@ -17,8 +17,8 @@ from cajas.monitoring.models import HealthRule, VisitAction
 from cajas.monitoring.services import VisitActionsPending, visit_close, visit_record
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja
+from tests.factories import assert_rejected
 from tests.helpers import force_login, run_meeting
-from tests.test_bad_input import assert_rejected
 
 pytestmark = pytest.mark.django_db
 
@@ -166,8 +166,8 @@ def test_informal_credit_at_joining_and_now(caja_a: Caja, alice: User) -> None:
 
 def test_health_flags_concentrated_savings_and_a_late_portfolio() -> None:
     from tests.conftest import enrol, make_caja
-    from tests.test_loans import _caja as caja_with_savings
-    from tests.test_loans import _disbursed
+    from tests.factories import disbursed_loan
+    from tests.factories import loan_caja as caja_with_savings
 
     concentrated = make_caja(code="concentrada", bylaws={"max_shares_per_meeting": 10})
     for role in ("president", "treasurer", "secretary", *["member"] * 5):
@@ -178,7 +178,7 @@ def test_health_flags_concentrated_savings_and_a_late_portfolio() -> None:
         [SheetRow(member=n, shares=10 if n <= 3 else 1) for n in range(1, 9)],
     )
     lender = caja_with_savings()
-    _disbursed(lender)  # 120.00 to member 4; the first installment falls due on 2025-04-17
+    disbursed_loan(lender)  # 120.00 to member 4; the first installment falls due on 2025-04-17
 
     def health(on: dt.date) -> dict[str, list[str]]:
         return {h.caja.code: h.codes for h in evaluate(Caja.objects.all(), on)}

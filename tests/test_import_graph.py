@@ -162,3 +162,14 @@ def test_no_module_imports_itself_round_a_circle():
 # Modules that still import each other round a circle (none: issue 13 broke the last one, in
 # books, by moving the format and the import errors to books/format.py).
 KNOWN_CYCLES: list[list[str]] = []
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared builders live in tests/factories.py (and tests/helpers.py for the browser); a
+    test module never borrows from another one."""
+    borrowed = []
+    for path in sorted((SRC.parent / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_"):
+                borrowed.append(f"{path.name}: {node.module}")
+    assert borrowed == []

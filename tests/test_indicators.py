@@ -22,8 +22,8 @@ from cajas.members.models import Membership
 from cajas.monitoring.indicators import Filters, indicators
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, enrol, make_caja
+from tests.factories import APPLY, approved_loan, loan_meeting
 from tests.helpers import run_meeting
-from tests.test_loans import APPLY, _approved, _meeting
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -47,8 +47,8 @@ def test_a_hand_checked_program() -> None:
         quito, FOUNDED + dt.timedelta(days=35), [SheetRow(member=n, shares=5) for n in range(1, 5)]
     )
     run_meeting(loja, FOUNDED, [SheetRow(member=n, shares=2) for n in (1, 2)])
-    loan = _approved(quito, amount="60", term=3)  # member 4, after 70 days
-    _meeting(
+    loan = approved_loan(quito, amount="60", term=3)  # member 4, after 70 days
+    loan_meeting(
         quito,
         APPLY,
         [SheetRow(member=n) for n in range(1, 5)],
@@ -279,8 +279,8 @@ def test_kept_figures_go_stale_with_every_change_and_are_refreshed_before_readin
     membership_end(caja_id=caja.pk, number=5, left_on=on, reason="moved")
     assert stale()
     assert indicators(Caja.objects.all(), Filters(), on)["members"] == 4
-    loan = _approved(caja, amount="60", term=3)
-    _meeting(
+    loan = approved_loan(caja, amount="60", term=3)
+    loan_meeting(
         caja,
         APPLY,
         [SheetRow(member=n) for n in range(1, 5)],
@@ -382,12 +382,12 @@ def test_financial_performance_of_the_cycle_by_hand() -> None:
     from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
     from cajas.meetings.items import repayment_record
     from cajas.members.services import member_enrol
-    from tests.test_loans import _caja, _disbursed
+    from tests.factories import disbursed_loan, loan_caja
 
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     first_due = dt.date(2025, 4, 17)
-    _meeting(
+    loan_meeting(
         caja,
         first_due,
         loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="41.21")],

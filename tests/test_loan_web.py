@@ -13,8 +13,8 @@ from cajas.meetings.selectors import cash_for_lending
 from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
+from tests.factories import APPLY
 from tests.helpers import force_login, run_meeting
-from tests.test_loans import APPLY
 
 pytestmark = pytest.mark.django_db
 

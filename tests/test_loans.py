@@ -10,12 +10,11 @@ import numpy_financial as npf
 import pytest
 
 from cajas.core.errors import AmountNotPositive
-from cajas.core.money import decimal_string
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances, trial_balance
 from cajas.ledger.verify import verify_caja
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
-from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.models import Installment, LoanStatus
 from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_write_off_request
 from cajas.loans.rules import (
     ApplicantCannotVote,
@@ -33,79 +32,29 @@ from cajas.loans.rules import (
     late_fees_to_charge,
     par,
 )
-from cajas.meetings.close import meeting_close
 from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.opening import meeting_open
-from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
-from cajas.meetings.sheet import SheetRow, meeting_sheet_save
-from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja
-from tests.test_bad_input import assert_rejected
+from cajas.meetings.selectors import cash_for_lending
+from tests.conftest import make_caja
+from tests.factories import (
+    APPLY,
+    M2,
+    approved_loan,
+    assert_rejected,
+    disbursed_loan,
+    loan_caja,
+    loan_meeting,
+)
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
-M1 = FOUNDED  # 2025-01-06
-M2 = FOUNDED + dt.timedelta(days=35)
-APPLY = FOUNDED + dt.timedelta(days=70)  # past the 60 days of membership
-
-
-def _caja(**bylaws: object) -> Caja:
-    """President 1, treasurer 2, secretary 3, members 4–6; each saved 50.00 over two meetings."""
-    caja = make_caja(bylaws=bylaws or None)
-    enrol(caja, role="president")
-    enrol(caja, role="treasurer")
-    enrol(caja, role="secretary")
-    for _ in range(3):
-        enrol(caja)
-    for day in (M1, M2):
-        rows = [SheetRow(member=n, shares=5, social_fund=True) for n in range(1, 7)]
-        _meeting(caja, day, rows)
-    return caja
-
-
-def _meeting(caja: Caja, day: dt.date, rows: list[SheetRow] | None = None, *, loans=()):  # type: ignore[no-untyped-def]
-    meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesorera")
-    meeting_sheet_save(
-        meeting_id=meeting.pk, rows=rows or [SheetRow(member=n) for n in range(1, 7)]
-    )
-    for action in loans:
-        action(meeting.pk)
-    expected = meeting_expected_cash(meeting=meeting)
-    return meeting_close(
-        meeting_id=meeting.pk, counted_cash=decimal_string(expected), closed_by="tesorera"
-    )
-
-
-def _approved(caja: Caja, amount: str = "120", term: int = 3, **kw: object) -> Loan:
-    loan = loan_apply(
-        caja_id=caja.pk,
-        member=4,
-        amount=amount,
-        term=term,
-        purpose="business",
-        on=APPLY,
-        **kw,
-        cash_available=cash_for_lending(caja_id=caja.pk),
-    )
-    loan_vote(loan_id=loan.pk, member=1, vote="yes", on=APPLY)
-    loan_vote(loan_id=loan.pk, member=2, vote="yes", on=APPLY)
-    return loan_decide(
-        loan_id=loan.pk, on=APPLY, cash_available=cash_for_lending(caja_id=loan.caja_id)
-    )
-
-
-def _disbursed(caja: Caja, **kw: object) -> Loan:
-    loan = _approved(caja, **kw)
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
-    loan.refresh_from_db()
-    return loan
 
 
 def test_apply_vote_disburse_and_repay_over_two_meetings() -> None:
-    caja = _caja()
+    caja = loan_caja()
     cash_before = account_balances(caja=caja)[chart.CASH]
-    loan = _approved(caja)
+    loan = approved_loan(caja)
     assert loan.status == LoanStatus.APPROVED
     # crédito digno, shown from the application on: 1.5 % a month declining is 19.56 % TEA;
     # the real cash flows (−120.00, 41.21, 41.21, 41.20) are a little dearer once rounded to the cent
@@ -115,7 +64,7 @@ def test_apply_vote_disburse_and_repay_over_two_meetings() -> None:
     assert loan.cap_percent == D("28.23")
     assert not loan.above_cap
     assert loan.informal_cost_cents == 12000 * 20 * 3 // 100  # 20 % a month flat, 3 months
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
     loan.refresh_from_db()
     assert loan.status == LoanStatus.DISBURSED and loan.disbursed_on == APPLY
     balances = account_balances(caja=caja)
@@ -134,12 +83,12 @@ def test_apply_vote_disburse_and_repay_over_two_meetings() -> None:
         (4059, 61),
     ]
     first, second = dt.date(2025, 4, 15), dt.date(2025, 5, 20)
-    _meeting(
+    loan_meeting(
         caja,
         first,
         loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="41.21")],
     )
-    _meeting(
+    loan_meeting(
         caja,
         second,
         loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="41.21")],
@@ -152,11 +101,11 @@ def test_apply_vote_disburse_and_repay_over_two_meetings() -> None:
 
 
 def test_prepayment_pays_off_the_loan_and_drops_future_interest() -> None:
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     on = dt.date(2025, 4, 15)
     # installment 1 (41.21) now, plus the 80.59 of principal still to come
-    _meeting(
+    loan_meeting(
         caja,
         on,
         loans=[
@@ -172,11 +121,11 @@ def test_prepayment_pays_off_the_loan_and_drops_future_interest() -> None:
 
 
 def test_late_installment_pays_a_late_fee_first() -> None:
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     # due 2025-04-17, grace 5 days, 1 % of the late 41.21 = 0.41
     late = dt.date(2025, 4, 30)
-    _meeting(
+    loan_meeting(
         caja,
         late,
         loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="41.62")],
@@ -189,8 +138,8 @@ def test_late_installment_pays_a_late_fee_first() -> None:
 
 
 def test_restructuring_keeps_the_old_schedule() -> None:
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     loan_restructure(
         loan_id=loan.pk,
         term=6,
@@ -207,8 +156,8 @@ def test_restructuring_keeps_the_old_schedule() -> None:
 
 
 def test_write_off_needs_a_second_officer_then_recovery() -> None:
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     loan_write_off_request(
         loan_id=loan.pk, member=1, reason="se fue del país", on=M2 + dt.timedelta(days=200)
     )
@@ -227,7 +176,7 @@ def test_write_off_needs_a_second_officer_then_recovery() -> None:
     assert loan.status == LoanStatus.WRITTEN_OFF and loan.written_off_cents == 12000
     balances = account_balances(caja=caja)
     assert balances[chart.LOAN_LOSSES] == 12000 and balances[chart.loan_account_code(1)] == 0
-    _meeting(
+    loan_meeting(
         caja,
         APPLY + dt.timedelta(days=230),
         loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="20")],
@@ -240,7 +189,7 @@ def test_write_off_needs_a_second_officer_then_recovery() -> None:
 
 
 def test_it_rejects_a_loan_over_the_savings_multiple() -> None:
-    caja = _caja()
+    caja = loan_caja()
     assert_rejected(
         LoanOverSavingsMultiple,
         lambda: loan_apply(
@@ -260,7 +209,7 @@ def test_it_rejects_a_loan_over_the_savings_multiple() -> None:
 
 
 def test_it_rejects_a_loan_over_the_cash_available() -> None:
-    caja = _caja(loan_savings_multiple=D("10"), loan_guarantor_above_cents=10**9)
+    caja = loan_caja(loan_savings_multiple=D("10"), loan_guarantor_above_cents=10**9)
     # cash: 6 members × 2 meetings × (25.00 + 1.00) = 312.00
     assert_rejected(
         LoanOverCashAvailable,
@@ -279,7 +228,7 @@ def test_it_rejects_a_loan_over_the_cash_available() -> None:
 
 
 def test_it_rejects_a_loan_without_the_guarantor_it_needs() -> None:
-    caja = _caja(loan_guarantor_above_cents=10000)
+    caja = loan_caja(loan_guarantor_above_cents=10000)
     assert_rejected(
         LoanGuarantorRequired,
         lambda: loan_apply(
@@ -308,7 +257,7 @@ def test_it_rejects_a_loan_without_the_guarantor_it_needs() -> None:
 
 
 def test_the_applicant_never_votes_on_their_own_loan() -> None:
-    caja = _caja()
+    caja = loan_caja()
     loan = loan_apply(
         caja_id=caja.pk,
         member=1,
@@ -327,7 +276,7 @@ def test_the_applicant_never_votes_on_their_own_loan() -> None:
 
 
 def test_it_rejects_an_approval_without_quorum() -> None:
-    caja = _caja()
+    caja = loan_caja()
     loan = loan_apply(
         caja_id=caja.pk,
         member=4,
@@ -349,8 +298,8 @@ def test_it_rejects_an_approval_without_quorum() -> None:
 
 
 def test_it_rejects_repaying_more_than_is_due_without_prepayment() -> None:
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     meeting = meeting_open(caja_id=caja.pk, date=dt.date(2025, 4, 15), opened_by="t")
     assert_rejected(
         RepaymentExceedsDue,
@@ -363,8 +312,8 @@ def test_it_rejects_repaying_more_than_is_due_without_prepayment() -> None:
 
 
 def test_it_rejects_disbursing_twice() -> None:
-    caja = _caja()
-    loan = _approved(caja)
+    caja = loan_caja()
+    loan = approved_loan(caja)
     meeting = meeting_open(caja_id=caja.pk, date=APPLY, opened_by="t")
     disbursement_record(meeting_id=meeting.pk, loan_id=loan.pk)
     assert_rejected(
@@ -377,7 +326,7 @@ def test_it_rejects_disbursing_twice() -> None:
 
 @pytest.mark.parametrize("amount", ["0", "-10"])
 def test_it_rejects_zero_and_negative_loan_amounts(amount: str) -> None:
-    caja = _caja()
+    caja = loan_caja()
     assert_rejected(
         AmountNotPositive,
         lambda: loan_apply(
@@ -395,8 +344,8 @@ def test_it_rejects_zero_and_negative_loan_amounts(amount: str) -> None:
 
 
 def test_it_rejects_zero_repayments() -> None:
-    caja = _caja()
-    loan = _disbursed(caja)
+    caja = loan_caja()
+    loan = disbursed_loan(caja)
     meeting = meeting_open(caja_id=caja.pk, date=dt.date(2025, 4, 15), opened_by="t")
     assert_rejected(
         AmountNotPositive,

@@ -29,8 +29,7 @@ from cajas.shareouts.rules import (
 )
 from cajas.shareouts.services import shareout_execute, shareout_preview
 from tests.conftest import db_snapshot, make_caja
-from tests.test_bad_input import assert_rejected
-from tests.test_loans import APPLY, _approved, _caja, _meeting
+from tests.factories import APPLY, approved_loan, assert_rejected, loan_caja, loan_meeting
 
 D = Decimal
 
@@ -163,11 +162,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_execution_pays_everyone_closes_the_cycle_and_never_pays_twice() -> None:
-    caja = _caja(reserve_percent=D("10"))  # six members saved 50.00 each, social fund 12.00
-    loan = _approved(caja, amount="60", term=3)
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    caja = loan_caja(reserve_percent=D("10"))  # six members saved 50.00 each, social fund 12.00
+    loan = approved_loan(caja, amount="60", term=3)
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
     day = dt.date(2025, 4, 15)
-    _meeting(
+    loan_meeting(
         caja, day, loans=[lambda m: repayment_record(meeting_id=m, loan_id=loan.pk, amount="20.60")]
     )
     assembly = meeting_open(
@@ -214,9 +213,9 @@ def test_execution_pays_everyone_closes_the_cycle_and_never_pays_twice() -> None
 
 
 def test_collect_first_bylaws_refuse_a_share_out_with_loans_owed() -> None:
-    caja = _caja(shareout_loans="collect")
-    loan = _approved(caja, amount="60", term=3)
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    caja = loan_caja(shareout_loans="collect")
+    loan = approved_loan(caja, amount="60", term=3)
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
     assembly = meeting_open(caja_id=caja.pk, date=APPLY + dt.timedelta(days=30), opened_by="t")
     assert_rejected(
         LoansToCollectFirst,
@@ -229,9 +228,9 @@ def test_collect_first_bylaws_refuse_a_share_out_with_loans_owed() -> None:
 
 
 def test_a_debt_larger_than_the_payout_blocks_the_share_out() -> None:
-    caja = _caja(loan_savings_multiple=D("3"))
-    loan = _approved(caja, amount="150", term=3)  # member 4 saved 50.00
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    caja = loan_caja(loan_savings_multiple=D("3"))
+    loan = approved_loan(caja, amount="150", term=3)  # member 4 saved 50.00
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
     assembly = meeting_open(caja_id=caja.pk, date=APPLY + dt.timedelta(days=5), opened_by="t")
     error = assert_rejected(
         DebtAbovePayout,
@@ -274,7 +273,7 @@ def test_any_cycle_history_shares_out_exactly(
             if k < len(fines) and fines[k]:
                 item_record(meeting_id=m, kind="fine", amount=str(fines[k] / 100), member=1)
 
-        _meeting(
+        loan_meeting(
             caja,
             day + dt.timedelta(days=30 * k),
             [SheetRow(member=n + 1, shares=s, social_fund=True) for n, s in enumerate(shares)],
@@ -301,7 +300,7 @@ def test_cli_preview_json_and_execute() -> None:
 
     from django.core.management import CommandError, call_command
 
-    caja = _caja()
+    caja = loan_caja()
     out = StringIO()
     call_command("shareout", "preview", "--caja", str(caja.pk), "--json", stdout=out)
     data = json.loads(out.getvalue())
@@ -330,9 +329,9 @@ def test_a_member_leaving_gets_savings_back_less_loans_and_the_books_show_it() -
     from cajas.members.models import Membership
     from cajas.shareouts.services import member_exit
 
-    caja = _caja()
-    loan = _approved(caja, amount="30", term=3)  # member 4
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    caja = loan_caja()
+    loan = approved_loan(caja, amount="30", term=3)  # member 4
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
     meeting = meeting_open(caja_id=caja.pk, date=APPLY + dt.timedelta(days=10), opened_by="t")
     cash = account_balances(caja=caja)[chart.CASH]
     row = member_exit(meeting_id=meeting.pk, member=4, reason="withdrawal", recorded_by="t")
@@ -361,7 +360,7 @@ def test_after_a_death_the_social_fund_may_help_the_family() -> None:
     from cajas.shareouts.rules import SocialFundHelpOnlyForDeath, SocialFundHelpTooHigh
     from cajas.shareouts.services import member_exit
 
-    caja = _caja()  # social fund 12.00
+    caja = loan_caja()  # social fund 12.00
     meeting = meeting_open(caja_id=caja.pk, date=APPLY, opened_by="t")
     assert_rejected(
         SocialFundHelpOnlyForDeath,
@@ -394,9 +393,9 @@ def test_a_debt_above_the_savings_is_never_hidden_at_exit() -> None:
     from cajas.shareouts.rules import DebtAboveSavings
     from cajas.shareouts.services import member_exit
 
-    caja = _caja()
-    loan = _approved(caja, amount="120", term=3)
-    _meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
+    caja = loan_caja()
+    loan = approved_loan(caja, amount="120", term=3)
+    loan_meeting(caja, APPLY, loans=[lambda m: disbursement_record(meeting_id=m, loan_id=loan.pk)])
     meeting = meeting_open(caja_id=caja.pk, date=APPLY + dt.timedelta(days=3), opened_by="t")
     assert_rejected(
         DebtAboveSavings,
