@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from cajas.members.models import PERSON_DATA_FIELDS
 from cajas.org.models import Bylaws
 
 FORMAT = "cajas-book"
@@ -23,18 +24,7 @@ BYLAWS_FIELDS = [
     for f in Bylaws._meta.concrete_fields
     if f.name not in {"id", "caja", "version", "effective_from", "approved_on"}
 ]
-PERSON_FIELDS = [
-    "code",
-    "given_names",
-    "family_names",
-    "gender",
-    "birth_date",
-    "nationality",
-    "phone",
-    "document_type",
-    "document_number",
-    "mobility_status",
-]
+PERSON_FIELDS = PERSON_DATA_FIELDS
 # A book written before consents were records carries these dates on the person instead of a
 # ``consents`` list; the importer reads them as consents "recorded" that day.
 LEGACY_CONSENT_DATES = ("sensitive_data_consent_on", "credit_letter_consent_on")

@@ -46,6 +46,21 @@ class MobilityStatus(models.TextChoices):
     HOST_COMMUNITY = "host_community", _("Host community (not in human mobility)")
 
 
+# A person's own data, as a book carries it and the data-subject export shows it.
+PERSON_DATA_FIELDS = [
+    "code",
+    "given_names",
+    "family_names",
+    "gender",
+    "birth_date",
+    "nationality",
+    "phone",
+    "document_type",
+    "document_number",
+    "mobility_status",
+]
+
+
 class Person(models.Model):
     code = models.CharField(max_length=12, unique=True)
     given_names = models.CharField(max_length=100)

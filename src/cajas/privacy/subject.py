@@ -21,25 +21,13 @@ from cajas.documents.render import render_pdf
 from cajas.ledger.models import JournalEntry, JournalLine
 from cajas.loans.models import Installment, Loan
 from cajas.meetings.models import Attendance, MeetingItem
-from cajas.members.models import Membership, Person
+from cajas.members.models import PERSON_DATA_FIELDS, Membership, Person
 from cajas.members.selectors import consents_of
 
 FORMAT = "cajas-data-subject"
 VERSION = 1
 
-PERSON_FIELDS = [
-    "code",
-    "given_names",
-    "family_names",
-    "gender",
-    "birth_date",
-    "nationality",
-    "phone",
-    "document_type",
-    "document_number",
-    "mobility_status",
-    "erased_at",
-]
+PERSON_FIELDS = [*PERSON_DATA_FIELDS, "erased_at"]
 
 
 def _plain(value: Any) -> Any:

@@ -9,6 +9,7 @@ page is written to the access log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -104,16 +105,19 @@ def _back(membership: Membership, own: bool) -> HttpResponse:
     return redirect(f"/cajas/{membership.caja_id}/members/{membership.number}/passbook/#consents")
 
 
-@login_required
-@require_POST
-def consent_give_view(
-    request: HttpRequest, caja_id: int, number: int, purpose: str
+def _consent_change(
+    request: HttpRequest,
+    caja_id: int,
+    number: int,
+    purpose: str,
+    change: Callable[..., object],
+    done: str,
 ) -> HttpResponse:
     if purpose not in ConsentPurpose.values:
         raise Http404
     membership, own = _member(request, caja_id, number)
     try:
-        consent_give(
+        change(
             person_id=membership.person_id,
             purpose=purpose,
             by=request.user,
@@ -122,8 +126,17 @@ def consent_give_view(
     except RuleViolation as exc:
         _rule_error(request, exc)
     else:
-        messages.success(request, _("Consent recorded."))
+        messages.success(request, done)
     return _back(membership, own)
+
+
+@login_required
+@require_POST
+def consent_give_view(
+    request: HttpRequest, caja_id: int, number: int, purpose: str
+) -> HttpResponse:
+    """The member gives a consent, or an officer records it with her present."""
+    return _consent_change(request, caja_id, number, purpose, consent_give, _("Consent recorded."))
 
 
 @login_required
@@ -131,18 +144,7 @@ def consent_give_view(
 def consent_withdraw_view(
     request: HttpRequest, caja_id: int, number: int, purpose: str
 ) -> HttpResponse:
-    if purpose not in ConsentPurpose.values:
-        raise Http404
-    membership, own = _member(request, caja_id, number)
-    try:
-        consent_withdraw(
-            person_id=membership.person_id,
-            purpose=purpose,
-            by=request.user,
-            attested=request.POST.get("attested") == "on",
-        )
-    except RuleViolation as exc:
-        _rule_error(request, exc)
-    else:
-        messages.success(request, _("Consent withdrawn."))
-    return _back(membership, own)
+    """The member withdraws a consent, or an officer records it with her present."""
+    return _consent_change(
+        request, caja_id, number, purpose, consent_withdraw, _("Consent withdrawn.")
+    )
