@@ -365,3 +365,14 @@ def test_the_server_error_page_keeps_its_inline_style_and_no_other_page_does(
     assert response.status_code == 500
     assert "style-src 'self' 'unsafe-inline'" in response["Content-Security-Policy"]
     assert "no-store" in response["Cache-Control"]
+
+
+def test_an_over_long_username_is_refused_at_the_form_not_by_the_database(db: None) -> None:
+    """PostgreSQL refused the lockout's record of a 300-character name (a 500): the form now
+    says how long a username may be, and nothing is tried or recorded."""
+    from axes.models import AccessAttempt
+
+    response = Client().post("/accounts/login/", {"username": "x" * 300, "password": "p"})
+    assert response.status_code == 200
+    assert "Un nombre de usuario tiene como máximo 150 caracteres." in response.content.decode()
+    assert AccessAttempt.objects.count() == 0

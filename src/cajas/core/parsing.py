@@ -74,6 +74,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "action": ("acción acordada", "agreed action"),
     "description": ("descripción", "description"),
     "source": ("resolución", "resolution"),
+    "person": ("código de la persona", "person's code"),
+    "user": ("usuario", "user"),
+    "username": ("usuario", "username"),
 }
 
 

@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -190,3 +192,18 @@ def parse_sheet(data: QueryDict, members: list[int]) -> list[SheetRow]:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the username's length checked before anyone tries it: Django
+    sets the limit on the field after building it, so it is not validated, and the lockout
+    (django-axes) would store an over-long name, which PostgreSQL refuses."""
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data.get("username", "")
+        limit = User._meta.get_field("username").max_length or 150
+        if len(username) > limit:
+            raise forms.ValidationError(
+                _("A username has at most %(n)s characters.") % {"n": limit}, code="max_length"
+            )
+        return username

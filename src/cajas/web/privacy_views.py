@@ -19,6 +19,7 @@ from cajas.access.selectors import (
     person_for_admin,
     user_is_program_admin,
 )
+from cajas.core.parsing import parse_text
 from cajas.members.models import Person
 from cajas.privacy.subject import subject_export, subject_export_pdf
 from cajas.web.audit import log_read
@@ -66,8 +67,8 @@ def access_log_view(request: HttpRequest) -> HttpResponse:
     """Who read or exported personal data: the program admin's page, by person or user."""
     if not user_is_program_admin(user=request.user):
         raise PermissionDenied
-    person = request.GET.get("person", "").strip()[:12]
-    username = request.GET.get("user", "").strip()[:150]
+    person = parse_text(request.GET.get("person"), field="person", max_length=12)
+    username = parse_text(request.GET.get("user"), field="user", max_length=150)
     rows = access_log_for_admin(user=request.user, person_code=person, username=username)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(

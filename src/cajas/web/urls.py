@@ -8,6 +8,7 @@ from cajas.web import (
     dashboard_views,
     document_views,
     followup_views,
+    forms,
     loan_views,
     meeting_views,
     member_views,
@@ -39,7 +40,11 @@ MEETING = "cajas/<id:caja_id>/meetings/<id:number>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=forms.LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", account_views.account_view, name="account"),
     path("accounts/password/", account_views.password_change_view, name="password_change"),
