@@ -181,3 +181,47 @@ class MeetingItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_cents}"
+
+
+class ChangeKind(models.TextChoices):
+    """What a change sent from a phone does to an open meeting (meetings/sync.py)."""
+
+    ROW = "row", _("A member's line")
+    USUAL = "usual", _("Everything as usual")
+    ITEM_ADD = "item_add", _("Item added")
+    ITEM_REMOVE = "item_remove", _("Item removed")
+    ITEM_AMOUNT = "item_amount", _("Item amount changed")
+    FINE_PAY = "fine_pay", _("Fine owed paid")
+    FINE_WAIVE = "fine_waive", _("Fine owed waived")
+    DISBURSE = "disburse", _("Loan handed over")
+    REPAY = "repay", _("Loan repayment")
+    CLOSE = "close", _("Close")
+
+
+class MeetingChange(models.Model):
+    """A change to an open meeting made on a phone (possibly with no signal) and applied once.
+
+    The phone gives each change a random key when it is made; applying a key a second time
+    (a retry after a lost answer, a reload, a second sync) returns what the first one did and
+    writes nothing. It is also the meeting's record of who changed what, from which device.
+    """
+
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="changes")
+    key = models.CharField(max_length=64)
+    kind = models.CharField(max_length=12, choices=ChangeKind.choices)
+    member = models.PositiveIntegerField(null=True, blank=True)
+    device = models.CharField(max_length=64, blank=True)
+    recorded_by = models.CharField(max_length=150)
+    recorded_at = models.DateTimeField()
+    # What it did: the fields written, the conflicts left for the treasurer, the line after.
+    outcome = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "key"], name="meeting_change_key_unique")
+        ]
+        ordering = ["meeting", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} {self.kind} {self.key}"
