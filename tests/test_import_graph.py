@@ -32,6 +32,7 @@ LAYERS = [
     "books",
     "backup",
     "demo",
+    "api",
     "web",
     "cli",
 ]

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "cajas.documents",
     "cajas.monitoring",
     "cajas.backup",
+    "cajas.api",
     "cajas.web",
     "cajas.privacy",
     # Accounts: lockout after failed logins, second factor (TOTP and recovery codes).
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The REST API (api/): django-ninja, whose Swagger UI files are served from /static/.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("cajas.api.urls")),
     path("", include("cajas.web.urls")),
 ]
 

@@ -1,18 +1,23 @@
 """Reading meetings: the items a close posts, the cash a meeting expects, and the cash the
-caja can lend from now (what loans are checked against)."""
+caja can lend from now (what loans are checked against); the caja page's figures (the home
+list's rows, the members' lines, the recent meetings), read by the web and the API."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from cajas.ledger import chart
-from cajas.ledger.selectors import account_balance
+from cajas.ledger.models import JournalLine
+from cajas.ledger.selectors import account_balance, account_balances
 from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import fine_is_owed
 from cajas.members.models import Membership
+from cajas.org.models import Caja, Cycle, CycleStatus
 
 
 class ItemRow(NamedTuple):
@@ -85,3 +90,83 @@ def cash_for_lending(*, caja_id: int) -> int:
     if meeting is None:
         return account_balance(caja=caja_id, code=chart.CASH)
     return meeting_expected_cash(meeting=meeting)
+
+
+@dataclass
+class MemberLine:
+    membership: Membership
+    savings: int
+    shares: int
+
+
+def caja_rows(*, cajas: QuerySet[Caja]) -> list[dict[str, Any]]:
+    """One row per caja for the home list: members, savings, cash, last meeting."""
+    annotated = cajas.select_related("territory", "partner").annotate(
+        members=Count("memberships", filter=Q(memberships__left_on__isnull=True), distinct=True),
+        last_meeting=Max("meetings__date"),
+    )
+    savings = dict(
+        JournalLine.objects.filter(
+            entry__caja__in=cajas, account__code__startswith=chart.MEMBER_SAVINGS + "."
+        )
+        .values("entry__caja")
+        .annotate(s=Sum("credit") - Sum("debit"))
+        .values_list("entry__caja", "s")
+    )
+    cash = dict(
+        JournalLine.objects.filter(entry__caja__in=cajas, account__code=chart.CASH)
+        .values("entry__caja")
+        .annotate(s=Sum("debit") - Sum("credit"))
+        .values_list("entry__caja", "s")
+    )
+    return [
+        {
+            "caja": c,
+            "members": c.members,
+            "last_meeting": c.last_meeting,
+            "savings": savings.get(c.pk, 0) or 0,
+            "cash": cash.get(c.pk, 0) or 0,
+        }
+        for c in annotated.order_by("territory__name", "name")
+    ]
+
+
+def member_lines(*, caja: Caja, only: Membership | None = None) -> list[MemberLine]:
+    """Active members with their savings and the shares they bought this cycle (a share-out
+    pays the shares out: the next cycle counts from zero)."""
+    balances = account_balances(caja=caja)
+    bought = MeetingItem.objects.filter(
+        meeting__caja=caja, meeting__status="closed", kind="shares", waived=False
+    )
+    started = (
+        Cycle.objects.filter(caja=caja, status=CycleStatus.OPEN)
+        .values_list("started_on", flat=True)
+        .first()
+    )
+    if started is not None:
+        bought = bought.filter(meeting__date__gte=started)
+    shares = dict(
+        bought.values("membership").annotate(s=Sum("shares")).values_list("membership", "s")
+    )
+    members = Membership.objects.filter(caja=caja, left_on__isnull=True).select_related("person")
+    if only is not None:
+        members = members.filter(pk=only.pk)
+    return [
+        MemberLine(
+            m, balances.get(chart.savings_account_code(m.number), 0), shares.get(m.pk, 0) or 0
+        )
+        for m in members.order_by("number")
+    ]
+
+
+def recent_meetings(*, caja: Caja, limit: int = 12) -> list[Meeting]:
+    return list(
+        Meeting.objects.filter(caja=caja)
+        .annotate(
+            present=Count(
+                "attendance", filter=Q(attendance__status__in=["present", "represented"])
+            ),
+            listed=Count("attendance"),
+        )
+        .order_by("-number")[:limit]
+    )

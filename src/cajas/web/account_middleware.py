@@ -32,6 +32,9 @@ OPEN_PAGES = {
     "set_language",
 }
 OPEN_PATHS = {"/favicon.ico"}
+# The API (api/auth.py) answers its own 401s in its error shape and applies the same rule:
+# a session whose second factor is required and not verified is refused.
+API_PREFIX = "/api/"
 LAST_SEEN = "_cajas_last_seen"
 REFRESH_SECONDS = 60
 
@@ -44,8 +47,12 @@ def is_inplace(request: HttpRequest) -> bool:
     ) == "1" or "application/json" in request.headers.get("Accept", "")
 
 
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
 def _is_open(request: HttpRequest) -> bool:
-    if request.path_info in OPEN_PATHS:
+    if request.path_info in OPEN_PATHS or is_api(request):
         return True
     try:
         return resolve(request.path_info).url_name in OPEN_PAGES
@@ -102,7 +109,7 @@ class IdleSessionMiddleware:
                     )
                     % {"minutes": minutes},
                 )
-                if is_inplace(request) or request.method != "GET":
+                if (is_inplace(request) or request.method != "GET") and not is_api(request):
                     return _send_to(
                         request,
                         "login",
@@ -117,7 +124,8 @@ class IdleSessionMiddleware:
 class SecondFactorMiddleware:
     """Program staff (and anyone who turned the second factor on) reach nothing but the login,
     logout and second-factor pages until they verify a code in this session. An in-place
-    request with no session at all is told to log in (JSON), not sent to an HTML page."""
+    request with no session at all is told to log in (JSON), not sent to an HTML page. The API
+    (``/api/``) checks the same itself (``api/auth.py``), answering in its error shape."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response

@@ -1,0 +1,39 @@
+"""The API, version 1: one ``NinjaAPI`` at ``/api/v1/`` with one router per area.
+
+Each area's module holds its router; adding an area is one line in ``ROUTERS``.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI, Router
+
+from cajas.api import cajas_api, errors
+from cajas.api.auth import AUTH
+
+VERSION = "1"
+
+api = NinjaAPI(
+    title="Cajas API",
+    version=VERSION,
+    description=str(
+        _(
+            "Cajas de ahorro: cajas, members, meetings, loans, balances, indicators and the "
+            "book. Errors are {code, message, field}; every write takes an Idempotency-Key. "
+            "See docs/api.md."
+        )
+    ),
+    urls_namespace="api-v1",
+    auth=AUTH,
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+errors.install(api)
+
+# (prefix, router): one line per area.
+ROUTERS: list[tuple[str, Router]] = [
+    ("/cajas", cajas_api.router),
+]
+
+for prefix, router in ROUTERS:
+    api.add_router(prefix, router)
