@@ -5,13 +5,18 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export CAJAS_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install install-python install-node system-deps demo test test-sqlite test-postgres check fmt bench messages clean
+.PHONY: install install-python install-node frontend system-deps demo test test-sqlite test-postgres check fmt bench messages clean
 
-# Python packages (.venv) and the npm packages of package.json (node_modules; axe-core for the
-# accessibility tests). `make demo` needs only the Python ones.
+# Python packages (.venv), the npm packages of package.json (node_modules: idb and esbuild for
+# the meeting screen, axe-core for the accessibility tests) and the built front end
+# (src/cajas/web/static/cajas/build/, not in git).
 install: install-python install-node
 install-python: $(VENV)/.installed
-install-node: node_modules/.installed
+install-node: node_modules/.installed frontend
+
+# The one front-end build: the offline-first meeting screen bundled with idb (esbuild, ~20 ms).
+frontend: node_modules/.installed
+	npm run --silent build
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +35,7 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 system-deps:
 	bash scripts/system-deps.sh
 
-demo: install-python
+demo: install
 	$(BIN)/cajas demo
 
 test: system-deps install

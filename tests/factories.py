@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
@@ -220,3 +221,64 @@ def assert_rejected(exc_type: type[RuleViolation], call, *, es: str, en: str) ->
     assert raised.value.en == en
     assert db_snapshot() == before
     return raised.value
+
+
+TODAY = dt.date.today()
+LAST_MONTH = TODAY - dt.timedelta(days=31)
+
+
+def caja_of_40() -> tuple[Caja, Loan, Loan]:
+    """Alice (member 2) is the treasurer of a caja of 40 with two meetings behind it, Rosa
+    (member 3) its secretary: member 5 owes a loan handed over last month, member 6 has one
+    approved and waiting. The meetings were a month apart; the next is today."""
+    caja = make_caja(
+        code="caja-40",
+        bylaws={"loan_savings_multiple": Decimal("5"), "loan_min_membership_days": 0},
+    )
+    enrol(caja, role="president")
+    user_for(enrol(caja, role="treasurer", given_names="Alice"), "alice")
+    user_for(enrol(caja, role="secretary", given_names="Rosa"), "rosa")
+    for _ in range(37):
+        enrol(caja)
+    first = meeting_open(caja_id=caja.pk, date=FOUNDED, opened_by="t")
+    meeting_sheet_save(
+        meeting_id=first.pk,
+        rows=[SheetRow(member=n, shares=1 + n % 3, social_fund=True) for n in range(1, 41)],
+    )
+    meeting_close(
+        meeting_id=first.pk,
+        counted_cash=decimal_string(meeting_expected_cash(meeting=first)),
+        closed_by="t",
+    )
+    loans = []
+    for member in (5, 6):
+        loan = loan_apply(
+            caja_id=caja.pk,
+            member=member,
+            amount="20",
+            term=3,
+            purpose="business",
+            on=LAST_MONTH,
+            cash_available=cash_for_lending(caja_id=caja.pk),
+        )
+        loan_vote(loan_id=loan.pk, member=1, vote="yes", on=LAST_MONTH)
+        loan_vote(loan_id=loan.pk, member=3, vote="yes", on=LAST_MONTH)
+        loans.append(
+            loan_decide(
+                loan_id=loan.pk,
+                on=LAST_MONTH,
+                cash_available=cash_for_lending(caja_id=loan.caja_id),
+            )
+        )
+    second = meeting_open(caja_id=caja.pk, date=LAST_MONTH, opened_by="t")
+    meeting_sheet_save(
+        meeting_id=second.pk,
+        rows=[SheetRow(member=n, shares=1 + n % 3, social_fund=True) for n in range(1, 41)],
+    )
+    disbursement_record(meeting_id=second.pk, loan_id=loans[0].pk)
+    meeting_close(
+        meeting_id=second.pk,
+        counted_cash=decimal_string(meeting_expected_cash(meeting=second)),
+        closed_by="t",
+    )
+    return caja, loans[0], loans[1]

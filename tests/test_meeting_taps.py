@@ -12,23 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from cajas.core.money import decimal_string
 from cajas.ledger.verify import verify_caja
-from cajas.loans.application import loan_apply, loan_decide, loan_vote
-from cajas.loans.models import Loan
-from cajas.meetings.close import meeting_close
-from cajas.meetings.items import disbursement_record
 from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
-from cajas.meetings.opening import meeting_open
-from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
-from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja, user_for
+from tests.factories import caja_of_40
 from tests.helpers import PHONE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,62 +79,6 @@ def _meeting_opened(browser: Browser, base: str, caja: Caja) -> Page:
     return page
 
 
-def _caja_of_40() -> tuple[Caja, Loan, Loan]:
-    """Alice (member 2) is the treasurer of a caja of 40 with two meetings behind it: member 5
-    owes a loan handed over last month, member 6 has one approved and waiting."""
-    caja = make_caja(
-        code="caja-40",
-        bylaws={"loan_savings_multiple": Decimal("5"), "loan_min_membership_days": 0},
-    )
-    enrol(caja, role="president")
-    user_for(enrol(caja, role="treasurer", given_names="Alice"), "alice")
-    enrol(caja, role="secretary")
-    for _ in range(37):
-        enrol(caja)
-    first = meeting_open(caja_id=caja.pk, date=FOUNDED, opened_by="t")
-    meeting_sheet_save(
-        meeting_id=first.pk,
-        rows=[SheetRow(member=n, shares=1 + n % 3, social_fund=True) for n in range(1, 41)],
-    )
-    meeting_close(
-        meeting_id=first.pk,
-        counted_cash=decimal_string(meeting_expected_cash(meeting=first)),
-        closed_by="t",
-    )
-    loans = []
-    for member in (5, 6):
-        loan = loan_apply(
-            caja_id=caja.pk,
-            member=member,
-            amount="20",
-            term=3,
-            purpose="business",
-            on=LAST_MONTH,
-            cash_available=cash_for_lending(caja_id=caja.pk),
-        )
-        loan_vote(loan_id=loan.pk, member=1, vote="yes", on=LAST_MONTH)
-        loan_vote(loan_id=loan.pk, member=3, vote="yes", on=LAST_MONTH)
-        loans.append(
-            loan_decide(
-                loan_id=loan.pk,
-                on=LAST_MONTH,
-                cash_available=cash_for_lending(caja_id=loan.caja_id),
-            )
-        )
-    second = meeting_open(caja_id=caja.pk, date=LAST_MONTH, opened_by="t")
-    meeting_sheet_save(
-        meeting_id=second.pk,
-        rows=[SheetRow(member=n, shares=1 + n % 3, social_fund=True) for n in range(1, 41)],
-    )
-    disbursement_record(meeting_id=second.pk, loan_id=loans[0].pk)
-    meeting_close(
-        meeting_id=second.pk,
-        counted_cash=decimal_string(meeting_expected_cash(meeting=second)),
-        closed_by="t",
-    )
-    return caja, loans[0], loans[1]
-
-
 def _open_and_close(taps: Taps, base: str, caja: Caja, exceptions: bool) -> dict[str, int]:
     page = taps.page
     page.goto(f"{base}/cajas/{caja.pk}/")
@@ -191,7 +126,7 @@ def test_the_standard_meeting_of_40_members_takes_at_most_15_taps(
     live_server,  # type: ignore[no-untyped-def]
     browser: Browser,
 ) -> None:
-    caja, _owed, _approved = _caja_of_40()
+    caja, _owed, _approved = caja_of_40()
     page = browser.new_page(viewport=PHONE)
     log_in(page, live_server.url, "alice")
     taps = Taps(page)
@@ -212,7 +147,7 @@ def test_the_standard_meeting_of_40_members_takes_at_most_15_taps(
 
 
 def test_each_exception_adds_at_most_2_taps(live_server, browser: Browser) -> None:  # type: ignore[no-untyped-def]
-    caja, owed, approved = _caja_of_40()
+    caja, owed, approved = caja_of_40()
     page = browser.new_page(viewport=PHONE)
     log_in(page, live_server.url, "alice")
     taps = Taps(page)
@@ -237,7 +172,7 @@ def test_an_edit_far_down_the_sheet_leaves_the_screen_where_it_was(
     live_server,  # type: ignore[no-untyped-def]
     browser: Browser,
 ) -> None:
-    caja, _owed, _approved = _caja_of_40()
+    caja, _owed, _approved = caja_of_40()
     page = _meeting_opened(browser, live_server.url, caja)
     row = page.locator("#row-33")
     row.scroll_into_view_if_needed()
@@ -259,7 +194,7 @@ def test_a_wrong_amount_is_explained_next_to_the_field_and_kept(
     live_server,  # type: ignore[no-untyped-def]
     browser: Browser,
 ) -> None:
-    caja, _owed, _approved = _caja_of_40()
+    caja, _owed, _approved = caja_of_40()
     page = _meeting_opened(browser, live_server.url, caja)
     repay = page.locator("form[data-repay='1']")
     repay.locator("input[name=amount]").fill("12,345")
@@ -274,7 +209,7 @@ def test_a_double_tap_on_a_repayment_and_on_the_close_posts_once(
     live_server,  # type: ignore[no-untyped-def]
     browser: Browser,
 ) -> None:
-    caja, owed, _approved = _caja_of_40()
+    caja, owed, _approved = caja_of_40()
     page = _meeting_opened(browser, live_server.url, caja)
     page.locator("form[data-repay='1']").get_by_role("button", name="Registrar el pago").dblclick()
     expect(page.locator("#live")).to_contain_text("Pago registrado")
@@ -298,20 +233,20 @@ def test_changes_made_without_signal_are_sent_once_when_the_signal_returns(
     live_server,  # type: ignore[no-untyped-def]
     browser: Browser,
 ) -> None:
-    """The hall loses its signal: each change says, next to it, that it is not saved yet and
-    keeps what was chosen; when the phone is back online they go, in order, exactly once."""
-    caja, owed, _approved = _caja_of_40()
+    """The hall loses its signal: each change is kept on the phone, marked next to it and
+    counted at the foot of the screen; when the phone is back online they go, in order,
+    exactly once (docs/offline.md)."""
+    caja, owed, _approved = caja_of_40()
     page = _meeting_opened(browser, live_server.url, caja)
-    expect(page.locator("h1")).to_contain_text("Reunión n.º 3")
-    page.wait_for_load_state("load")  # the screen's script is bound before the signal goes
+    expect(page.locator("#meeting-app")).to_have_attribute("data-ready", "1")
     page.context.set_offline(True)
     page.locator("select[name=shares_12]").select_option("5")
-    expect(page.locator("#row-12 .field-error")).to_contain_text("Sin conexión")
+    expect(page.locator("#row-12 .unsent-note")).to_contain_text("En este teléfono")
     repay = page.locator("form[data-repay='1']")
     repay.get_by_role("button", name="Registrar el pago").click()
-    expect(repay.locator(".field-error")).to_contain_text("Sin conexión")
-    expect(repay.get_by_role("button", name="Reintentar ahora")).to_be_visible()
-    _settled(page)
+    expect(page.get_by_test_id("unsent-repay")).to_be_visible()
+    status = page.get_by_test_id("sync-status")
+    expect(status).to_have_text("Sin conexión · 2 cambios guardados en este teléfono")
     expect(page.locator("select[name=shares_12]")).to_have_value("5")
     shares = MeetingItem.objects.filter(meeting__number=3, kind=ItemKind.SHARES)
     assert shares.get(membership__number=12).shares == 1  # as proposed: nothing reached us
@@ -320,18 +255,19 @@ def test_changes_made_without_signal_are_sent_once_when_the_signal_returns(
     page.context.set_offline(False)
     expect(page.locator("#live")).to_contain_text("Pago registrado")
     _settled(page)
-    expect(page.locator("#row-12 .field-error")).to_have_count(0)
+    expect(status).to_have_text("Todo sincronizado hace un momento")
+    expect(page.locator("#row-12 .unsent-note")).to_have_count(0)
     assert shares.get(membership__number=12).shares == 5
     assert MeetingItem.objects.filter(loan=owed, meeting__number=3).count() == 1
-    # A second tap on «Reintentar» now has nothing left to send.
-    assert page.locator("button.retry").count() == 0
+    # «Enviar ahora» is offered only while something waits.
+    expect(page.get_by_role("button", name="Enviar ahora")).to_be_hidden()
 
 
 def test_back_after_the_close_and_closing_again_changes_nothing(
     live_server,  # type: ignore[no-untyped-def]
     browser: Browser,
 ) -> None:
-    caja, _owed, _approved = _caja_of_40()
+    caja, _owed, _approved = caja_of_40()
     page = _meeting_opened(browser, live_server.url, caja)
     page.get_by_test_id("usual").click()
     expect(page.get_by_test_id("sheet-confirmed")).to_be_visible()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Router
 
-from cajas.api import cajas_api, errors
+from cajas.api import cajas_api, errors, meeting_sync
 from cajas.api.auth import AUTH
 
 VERSION = "1"
@@ -33,6 +33,7 @@ errors.install(api)
 # (prefix, router): one line per area.
 ROUTERS: list[tuple[str, Router]] = [
     ("/cajas", cajas_api.router),
+    ("/cajas", meeting_sync.router),
 ]
 
 for prefix, router in ROUTERS:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, QueryDict
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from cajas.access.selectors import user_can_record_meetings
@@ -26,7 +27,7 @@ from cajas.meetings.models import (
     MeetingKind,
     SheetState,
 )
-from cajas.meetings.rules import fine_is_owed
+from cajas.meetings.rules import SheetZeroShares, fine_is_owed
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.members.models import ConsentPurpose, LeaveReason
 from cajas.members.selectors import persons_consenting
@@ -248,6 +249,8 @@ def page_context(page: MeetingPage, **extra: Any) -> dict[str, Any]:
             corrections_for_meeting(meeting=page.meeting) if not page.meeting.is_open else []
         ),
         "leave_reasons": [(r.value, r.label) for r in LeaveReason if r != LeaveReason.TRANSFER],
+        "rendered_at": timezone.now().isoformat(),
+        "zero_shares_code": SheetZeroShares.code,
     }
     context.update(extra)
     return context

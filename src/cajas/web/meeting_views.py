@@ -18,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from cajas.access.selectors import user_can_record_meetings, user_sees_all_members
 from cajas.core.errors import RuleViolation
@@ -39,6 +40,7 @@ from cajas.meetings.models import Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.opening import meeting_start
 from cajas.meetings.rules import MeetingClosed, SheetZeroShares
 from cajas.meetings.sheet import meeting_sheet_confirm, meeting_sheet_save
+from cajas.meetings.sync import sheet_now
 from cajas.members.models import LeaveReason
 from cajas.org.models import Caja
 from cajas.shareouts.services import member_exit
@@ -171,6 +173,25 @@ def meeting_detail(request: HttpRequest, caja_id: int, number: int) -> HttpRespo
     meeting = _meeting(caja, number)
     page = meeting_page(request=request, caja=caja, meeting=meeting)
     return render(request, "web/meeting.html", page_context(page))
+
+
+@login_required
+@require_GET
+def meeting_fragments_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
+    """The parts of the screen the server computes (totals, items, loans, the sheet's state)
+    and every member's line, for the offline-first screen after it syncs (docs/offline.md)."""
+    caja, meeting = _recording(request, caja_id, number)
+    if not meeting.is_open:
+        return JsonResponse({"redirect": _here(caja, meeting)})
+    page = meeting_page(request=request, caja=caja, meeting=meeting)
+    names = ["summary", "items", "loans", "sheet-state"]
+    return JsonResponse(
+        {
+            "fragments": fragments(page, request, names),
+            "sheet": {str(n): line for n, line in sheet_now(meeting).items()},
+            "at": timezone.now().isoformat(),
+        }
+    )
 
 
 @login_required

@@ -12,6 +12,7 @@ from cajas.web import (
     loan_views,
     meeting_views,
     member_views,
+    offline_views,
     privacy_views,
     shareout_views,
     views,
@@ -40,6 +41,8 @@ MEETING = "cajas/<id:caja_id>/meetings/<id:number>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sw.js", offline_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline_views.manifest, name="manifest"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=forms.LoginForm),
@@ -62,6 +65,7 @@ urlpatterns = [
     path("cajas/<id:caja_id>/meetings/open/", meeting_views.meeting_open_view, name="meeting_open"),
     path("cajas/<id:caja_id>/meetings/<id:number>/", meeting_views.meeting_detail, name="meeting"),
     path(f"{MEETING}sheet/", meeting_views.sheet_save_view, name="meeting_sheet"),
+    path(f"{MEETING}fragments/", meeting_views.meeting_fragments_view, name="meeting_fragments"),
     path(f"{MEETING}usual/", meeting_views.sheet_confirm_view, name="meeting_usual"),
     path(f"{MEETING}rows/<id:member>/", meeting_views.row_save_view, name="meeting_row"),
     path(f"{MEETING}items/", meeting_views.item_add_view, name="meeting_item_add"),
