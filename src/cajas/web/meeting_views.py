@@ -16,9 +16,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cajas.access.selectors import user_can_record_meetings, user_sees_all_members

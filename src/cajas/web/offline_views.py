@@ -9,8 +9,9 @@ import hashlib
 import json
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.templatetags.static import static
 from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -30,10 +31,11 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     assets = [static(name) for name in ASSETS]
     version = hashlib.sha256(json.dumps(assets).encode()).hexdigest()[:12]
     offline = "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-    offline += "<p>%s</p>" % _(
+    message = _(
         "No connection, and this page was not opened on this phone before. Open the meeting "
         "screen once with signal; after that it opens without it."
     )
+    offline += f"<p>{escape(message)}</p>"
     body = render_to_string(
         "web/offline/sw.js",
         {"version": version, "assets": json.dumps(assets), "offline": json.dumps(offline)},
