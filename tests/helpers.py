@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
@@ -105,3 +107,79 @@ def log_in(page: Page, base: str, username: str) -> None:
         page.wait_for_url("**/accounts/two-factor/verify/**")
         page.fill("input[name=token]", totp_code(device))
         page.click("button.primary")
+
+
+class HallSignal:
+    """The community hall's signal between the phone and the server: a TCP relay in front of
+    the test server that can be cut and restored. Cut, every connection the browser holds is
+    closed and new ones are refused, for the page and for its service worker alike (the
+    browser's own offline switch does not reach the worker's requests)."""
+
+    def __init__(self, server_url: str) -> None:
+        import socket
+        import threading
+        from urllib.parse import urlsplit
+
+        target = urlsplit(server_url)
+        self._target = (target.hostname or "localhost", target.port or 80)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://localhost:{self._listener.getsockname()[1]}"
+        self._cut = False
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _address = self._listener.accept()
+            except OSError:
+                return
+            if self._cut:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self._target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: Any, sink: Any) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                self._close(s)
+
+    def _close(self, sock: Any) -> None:
+        import socket
+
+        with self._lock:
+            self._open.discard(sock)
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+    def lost(self) -> None:
+        self._cut = True
+        with self._lock:
+            held = list(self._open)
+        for sock in held:
+            self._close(sock)
+
+    def back(self) -> None:
+        self._cut = False
+
+    def close(self) -> None:
+        self.lost()
+        self._listener.close()
