@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.core.signals import request_finished, request_started
 from django.test import override_settings
 
 from cajas.access.models import StaffAssignment, StaffRole
@@ -161,12 +164,36 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+class _Requests:
+    """Requests the test server is answering (the live server answers in its own threads)."""
+
+    lock = threading.Lock()
+    running = 0
+
+    @classmethod
+    def started(cls, **_kwargs: Any) -> None:
+        with cls.lock:
+            cls.running += 1
+
+    @classmethod
+    def finished(cls, **_kwargs: Any) -> None:
+        with cls.lock:
+            cls.running -= 1
+
+
+request_started.connect(_Requests.started, dispatch_uid="tests-requests-started")
+request_finished.connect(_Requests.finished, dispatch_uid="tests-requests-finished")
+
+
 @pytest.fixture(autouse=True)
 def _pages_closed_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A browser test's pages are closed when it ends: the meeting screen keeps talking to the
-    server (it syncs and fetches what another phone recorded), and the next test's server and
-    database are not its."""
+    """A browser test's pages are closed when it ends, and the server is let finish what they
+    asked: the meeting screen keeps talking to the server (it syncs, its service worker keeps
+    the screen), and the test's database goes away after this."""
     yield
     if "browser" in request.fixturenames:
         for context in request.getfixturevalue("browser").contexts:
             context.close()
+        deadline = time.monotonic() + 5
+        while _Requests.running > 0 and time.monotonic() < deadline:
+            time.sleep(0.02)

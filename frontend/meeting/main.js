@@ -291,8 +291,8 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
     return chain;
   }
 
-  async function queue(kind, payload, target) {
-    const change = { key: randomKey(), sheet: SHEET, kind: kind, payload: payload, target: target, made: Date.now(), user: USER };
+  async function queue(kind, payload, target, done) {
+    const change = { key: randomKey(), sheet: SHEET, kind: kind, payload: payload, target: target, made: Date.now(), user: USER, done: done || "" };
     change.seq = await store.changeAdd(change);
     state.changes.push(change);
     delete state.sheet.refused[target];
@@ -331,7 +331,7 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
   function absorbOne(change, result) {
     const n = change.kind === "row" ? String(change.payload.member) : null;
     if (result.status === "applied" || result.status === "repeated") {
-      if (!n && change.kind !== "close") say(T[camel("done", change.kind)] || T.saved);
+      if (!n && change.kind !== "close") say(change.done || T[camel("done", change.kind)] || T.saved);
       if (n && result.outcome && result.outcome.row) {
         state.sheet.known[n] = result.outcome.row;
         const fresh = (result.outcome.conflicts || []);
@@ -377,7 +377,7 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
     return fetch(T.syncUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept-Language": document.documentElement.lang || "es" },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify({
         device: device(),
         changes: batch.map(function (c) { return Object.assign({ key: c.key, kind: c.kind }, c.payload); }),
@@ -399,7 +399,12 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
         let res;
         try { res = await post(batch); } catch (e) { state.online = false; return; }
         state.online = true;
-        if (res.status === 401 || res.status === 403) { state.signedOut = true; return; }
+        if (res.status === 401) {
+          // The session ended: to the login and back here; the changes wait on the phone.
+          window.location.assign(T.loginUrl + "?next=" + encodeURIComponent(window.location.pathname));
+          return;
+        }
+        if (res.status === 403) { state.signedOut = true; return; }
         if (!res.ok) { state.failed = res.status; return; }
         const data = await res.json();
         reached = true;
@@ -504,7 +509,7 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
           note(form, "field-error", T.countCash);
           return;
         }
-        ready.then(function () { return serial(function () { return queue(form.dataset.change, payload, targetOf(form)); }); });
+        ready.then(function () { return serial(function () { return queue(form.dataset.change, payload, targetOf(form), form.dataset.done); }); });
         if (!navigator.onLine) say(T.savedHere);
       });
     });
