@@ -143,9 +143,10 @@ def database_from_env() -> dict[str, Any]:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
             },
-            "TEST": {"NAME": os.getenv("CAJAS_TEST_SQLITE", "")}
-            if os.getenv("CAJAS_TEST_SQLITE")
-            else {},
+            # The tests' database is a file too, not SQLite's shared in-memory one: with WAL a
+            # page read while the meeting screen syncs waits for nobody, as in production
+            # (the in-memory database answers "table is locked" to the second connection).
+            "TEST": {"NAME": os.getenv("CAJAS_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")},
         }
     parts = urlparse(url)
     if parts.scheme not in {"postgres", "postgresql"}:

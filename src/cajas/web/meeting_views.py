@@ -1,9 +1,9 @@
 """The meeting screen: one URL and one view per action.
 
-Every action works as a plain form post (the page reloads at the place it was changed) and,
-with JavaScript, in place (``static/cajas/meeting.js`` sends ``X-Cajas-Inplace: 1`` and gets
-back JSON with the fragments of the screen that changed, or the error to show next to the
-field, so nothing typed is lost and the screen does not move).
+Every action works as a plain form post (the page reloads at the place it was changed). With
+JavaScript the screen is offline first (docs/offline.md): its changes go through the API
+(``api/meeting_sync.py``) and it fetches its computed parts from ``meeting_fragments_view``;
+the member-exit form is still posted in place (``X-Cajas-Inplace: 1``, JSON back).
 """
 
 from __future__ import annotations
