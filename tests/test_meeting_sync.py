@@ -23,10 +23,13 @@ from cajas.meetings.rules import SharesOutOfRange, SheetNotConfirmed
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sync import (
     CloseChange,
+    ItemAmountChange,
     ItemRemoveChange,
+    Keyed,
     RowChange,
     UsualChange,
     change_apply,
+    changes_apply,
     sheet_now,
 )
 from tests.factories import M2, assert_rejected, caja_with_savings
@@ -165,3 +168,74 @@ def test_the_close_is_checked_again_on_the_server(meeting):
         send(meeting, CloseChange(counted_cash="100"))
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.OPEN
+
+
+# A phone back from an hour without signal sends its lines together.
+
+
+def send_all(meeting, changes):  # type: ignore[no-untyped-def]
+    return changes_apply(
+        meeting_id=meeting.pk,
+        changes=[Keyed(key=uuid.uuid4().hex, change=c) for c in changes],
+        device="phone-1",
+        recorded_by="tesorera",
+        now=timezone.now(),
+    )
+
+
+def test_lines_sent_together_are_each_applied_once_and_the_sheet_stays_proposed(meeting):
+    lines = [RowChange(member=n, values={"shares": 4}, base={"shares": 3}) for n in range(1, 7)]
+    results = send_all(meeting, lines)
+    assert [r.status for r in results] == ["applied"] * 6
+    assert {n: line["shares"] for n, line in sheet_now(meeting).items()} == dict.fromkeys(
+        range(1, 7), 4
+    )
+    meeting.refresh_from_db()
+    assert meeting.sheet == "proposed"  # only «todo como de costumbre» confirms it
+    assert MeetingChange.objects.filter(meeting=meeting).count() == 6
+
+
+def test_one_refused_line_among_many_is_refused_alone(meeting):
+    before = sheet_now(meeting)
+    results = send_all(
+        meeting,
+        [
+            RowChange(member=1, values={"shares": 4}, base={"shares": 3}),
+            RowChange(member=2, values={"shares": 9}, base={"shares": 3}),
+            RowChange(member=3, values={"status": "absent"}, base={"status": "present"}),
+            CloseChange(counted_cash="1"),
+        ],
+    )
+    assert [r.status for r in results] == ["applied", "refused", "applied", "held"]
+    assert results[1].refusal is not None and results[1].refusal.rule_id == "SAV-001"
+    after = sheet_now(meeting)
+    assert after[1]["shares"] == 4 and after[3]["status"] == "absent"
+    assert after[2] == before[2]
+    assert not MeetingChange.objects.filter(meeting=meeting, member=2).exists()
+
+
+def test_the_same_lines_sent_together_again_are_repeated(meeting):
+    keyed = [
+        Keyed(
+            key=f"line-{n}", change=RowChange(member=n, values={"late": True}, base={"late": False})
+        )
+        for n in (4, 5)
+    ]
+    first = changes_apply(
+        meeting_id=meeting.pk, changes=keyed, device="a", recorded_by="t", now=timezone.now()
+    )
+    again = changes_apply(
+        meeting_id=meeting.pk, changes=keyed, device="a", recorded_by="t", now=timezone.now()
+    )
+    assert [r.status for r in again] == ["repeated", "repeated"]
+    assert [r.outcome for r in again] == [r.outcome for r in first]
+    assert MeetingChange.objects.filter(meeting=meeting).count() == 2
+
+
+def test_an_item_that_is_gone_is_refused_by_name(meeting):
+    results = send_all(meeting, [ItemAmountChange(item_id=999_999, amount="2")])
+    assert results[0].status == "refused"
+    assert results[0].refusal is not None
+    assert results[0].refusal.es == (
+        "Este cambio ya no se puede hacer en la reunión n.º 3: revise la partida."
+    )

@@ -146,7 +146,11 @@ def database_from_env() -> dict[str, Any]:
             # The tests' database is a file too, not SQLite's shared in-memory one: with WAL a
             # page read while the meeting screen syncs waits for nobody, as in production
             # (the in-memory database answers "table is locked" to the second connection).
-            "TEST": {"NAME": os.getenv("CAJAS_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")},
+            # One file per test run (two runs at once must not share it).
+            "TEST": {
+                "NAME": os.getenv("CAJAS_TEST_SQLITE")
+                or str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
+            },
         }
     parts = urlparse(url)
     if parts.scheme not in {"postgres", "postgresql"}:

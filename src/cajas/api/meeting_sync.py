@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -26,8 +25,6 @@ from ninja import Field, Router, Schema
 
 from cajas.access.selectors import caja_get_for_user, user_can_record_meetings
 from cajas.api.errors import errors, forbidden
-from cajas.core.errors import RuleViolation
-from cajas.core.parsing import parse_int
 from cajas.meetings.models import Meeting
 from cajas.meetings.sync import (
     Change,
@@ -37,10 +34,11 @@ from cajas.meetings.sync import (
     ItemAddChange,
     ItemAmountChange,
     ItemRemoveChange,
+    Keyed,
     RepayChange,
     RowChange,
     UsualChange,
-    change_apply,
+    changes_apply,
     sheet_now,
 )
 
@@ -181,11 +179,10 @@ def _change(item: Any) -> Change:
     if isinstance(item, UsualIn):
         return UsualChange(zero_shares_confirmed=item.zero_shares_confirmed)
     if isinstance(item, ItemAddIn):
-        member = item.member.strip()
         return ItemAddChange(
             kind=item.item_kind,
             amount=item.amount,
-            member=parse_int(member, field="member", minimum=1, maximum=9999) if member else None,
+            member=item.member,
             description=item.description,
         )
     if isinstance(item, ItemRemoveIn):
@@ -213,13 +210,6 @@ def _recorded_meeting(request: HttpRequest, caja_id: int, number: int) -> Meetin
     return get_object_or_404(Meeting, caja=caja, number=number)
 
 
-def _refusal(exc: Exception) -> ChangeError:
-    if isinstance(exc, RuleViolation):
-        return ChangeError(**exc.as_dict(get_language()))
-    # A service's own guard (an item that cannot be changed that way): refused, not a 500.
-    return ChangeError(code="change.invalid", message=_("This change cannot be made."))
-
-
 def _line_out(sheet: dict[int, dict[str, Any]]) -> dict[str, LineOut]:
     return {str(n): LineOut(**line) for n, line in sheet.items()}
 
@@ -234,38 +224,29 @@ def meeting_changes(
 ) -> ChangesOut:
     """Apply the phone's changes to an open meeting, in order, each key once."""
     meeting = _recorded_meeting(request, caja_id, number)
-    results: list[ChangeResult] = []
-    unsettled = False  # a change before this one was refused or left a conflict
-    redirect = None
-    for item in payload.changes:
-        if item.kind == "close" and unsettled:
-            results.append(ChangeResult(key=item.key, status="held"))
-            continue
-        try:
-            applied = change_apply(
-                meeting_id=meeting.pk,
-                key=item.key,
-                change=_change(item),
-                device=payload.device,
-                recorded_by=request.user.get_username(),
-                now=timezone.now(),
-            )
-        except (RuleViolation, ValueError, ObjectDoesNotExist) as exc:
-            unsettled = True
-            results.append(ChangeResult(key=item.key, status="refused", error=_refusal(exc)))
-            continue
-        unsettled = unsettled or bool(applied.conflicts)
-        results.append(
-            ChangeResult(
-                key=item.key,
-                status="repeated" if applied.repeated else "applied",
-                outcome=applied.outcome,
-            )
+    keyed = [Keyed(key=item.key, change=_change(item)) for item in payload.changes]
+    done = changes_apply(
+        meeting_id=meeting.pk,
+        changes=keyed,
+        device=payload.device,
+        recorded_by=request.user.get_username(),
+        now=timezone.now(),
+    )
+    results = [
+        ChangeResult(
+            key=r.key,
+            status=r.status,  # type: ignore[arg-type]
+            outcome=r.outcome,
+            error=ChangeError(**r.refusal.as_dict(get_language())) if r.refusal else None,
         )
-        if item.kind == "close":
+        for r in done
+    ]
+    redirect = None
+    for item, result in zip(payload.changes, done, strict=True):
+        if item.kind == "close" and result.status in ("applied", "repeated"):
             redirect = reverse("caja", kwargs={"caja_id": caja_id})
-            if not applied.repeated:
-                _closed_message(request, applied.outcome)
+            if result.status == "applied" and result.outcome is not None:
+                _closed_message(request, result.outcome)
     return ChangesOut(
         results=results,
         sheet=_line_out(sheet_now(meeting)),

@@ -70,3 +70,11 @@ def row_merge(
         values[name] = wanted
         written.append(name)
     return RowMerge(values, written, conflicts)
+
+
+def line_normal(values: Mapping[str, RowValue]) -> dict[str, RowValue]:
+    """A line as the sheet stores it: only a member who is present can be late."""
+    line = dict(values)
+    if line.get("status") != "present":
+        line["late"] = False
+    return line

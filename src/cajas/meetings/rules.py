@@ -15,6 +15,15 @@ class MeetingClosed(RuleViolation):
     message_en = "Meeting #{number} is already closed; it cannot be changed."
 
 
+class ChangeNotPossible(RuleViolation):
+    """A change sent from a phone that the meeting cannot take as it stands (an item that is
+    gone or of a kind that is recorded again instead, a loan not in this caja)."""
+
+    code = "change.not_possible"
+    message_es = "Este cambio ya no se puede hacer en la reunión n.º {number}: revise la partida."
+    message_en = "This change can no longer be made at meeting #{number}: check the item."
+
+
 class MeetingAlreadyOpen(RuleViolation):
     code = "meeting.already_open"
     message_es = "La reunión n.º {number} sigue abierta; ciérrela antes de abrir otra."

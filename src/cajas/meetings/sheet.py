@@ -213,18 +213,12 @@ def shares_record(*, meeting_id: int, member: int, shares: int) -> MeetingItem |
     return item
 
 
-@transaction.atomic
-def meeting_sheet_save(
-    *, meeting_id: int, rows: Sequence[SheetRow], zero_shares_confirmed: bool = True
-) -> Meeting:
-    """Save the whole meeting sheet at once, or some of its lines: attendance, lateness,
-    shares and social fund per member, and the absence and lateness fines they propose.
-
-    All or nothing: the first rule violation (naming the member) cancels the whole save.
-    A bounded number of queries whatever the number of members: everything is read once,
-    compared in memory and written in bulk. Saving the sheet confirms it.
-    """
-    meeting = open_meeting_locked(meeting_id)
+def _lines_write(
+    meeting: Meeting, rows: Sequence[SheetRow], zero_shares_confirmed: bool
+) -> dict[int, Attendance]:
+    """Check and write ``rows`` (attendance, lateness, shares, social fund, proposed fines) in a
+    bounded number of queries: everything is read once, compared in memory and written in
+    bulk. All or nothing: the first rule violation (naming the member) cancels the save."""
     bylaws = bylaws_in_force(meeting.caja, meeting.date)
     attendance = {
         a.membership.number: a
@@ -266,9 +260,35 @@ def meeting_sheet_save(
         Attendance.objects.bulk_update(changed_attendance, ["status", "late"])
     diff.write()
     _share_purchases_recheck(meeting, bylaws)
+    return attendance
+
+
+@transaction.atomic
+def meeting_sheet_save(
+    *, meeting_id: int, rows: Sequence[SheetRow], zero_shares_confirmed: bool = True
+) -> Meeting:
+    """Save the whole meeting sheet at once, or some of its lines: attendance, lateness,
+    shares and social fund per member, and the absence and lateness fines they propose.
+
+    All or nothing: the first rule violation (naming the member) cancels the whole save.
+    A bounded number of queries whatever the number of members. Saving the whole sheet
+    confirms it (the form's «Guardar»).
+    """
+    meeting = open_meeting_locked(meeting_id)
+    attendance = _lines_write(meeting, rows, zero_shares_confirmed)
     if meeting.sheet == SheetState.PROPOSED and len(rows) == len(attendance):
         meeting.sheet = SheetState.CONFIRMED
         meeting.save(update_fields=["sheet"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_lines_save(*, meeting_id: int, rows: Sequence[SheetRow]) -> Meeting:
+    """Save some members' lines as they were changed on a phone (``meetings/sync.py``): the
+    same checks and writes as ``meeting_sheet_save``, but a proposed sheet stays proposed
+    however many lines change: only «todo como de costumbre» confirms it."""
+    meeting = open_meeting_locked(meeting_id)
+    _lines_write(meeting, rows, zero_shares_confirmed=True)
     return meeting
 
 

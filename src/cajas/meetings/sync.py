@@ -15,11 +15,15 @@ fields changed by both to different values are conflicts, left for the treasurer
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
+from cajas.core.errors import RuleViolation
+from cajas.core.parsing import parse_int
 from cajas.meetings.close import meeting_close
 from cajas.meetings.items import (
     disbursement_record,
@@ -30,7 +34,7 @@ from cajas.meetings.items import (
     item_update_amount,
     repayment_record,
 )
-from cajas.meetings.merge import RowValue, row_merge
+from cajas.meetings.merge import RowValue, line_normal, row_merge
 from cajas.meetings.models import (
     Attendance,
     ChangeKind,
@@ -41,8 +45,8 @@ from cajas.meetings.models import (
     MeetingStatus,
 )
 from cajas.meetings.records import meeting_locked
-from cajas.meetings.rules import MeetingClosed
-from cajas.meetings.sheet import SheetRow, meeting_sheet_confirm, meeting_sheet_save
+from cajas.meetings.rules import ChangeNotPossible, MeetingClosed
+from cajas.meetings.sheet import SheetRow, meeting_lines_save, meeting_sheet_confirm
 from cajas.members.rules import MemberNotActive
 
 
@@ -64,7 +68,7 @@ class UsualChange:
 class ItemAddChange:
     kind: str
     amount: str
-    member: int | None
+    member: str  # as typed in the form ("" for none); read like the form reads it
     description: str
 
 
@@ -192,23 +196,22 @@ def sheet_now(meeting: Meeting) -> dict[int, dict[str, RowValue]]:
     return lines
 
 
+def _sheet_row(member: int, values: dict[str, RowValue]) -> SheetRow:
+    return SheetRow(
+        member=member,
+        status=str(values["status"]),
+        late=bool(values["late"]),
+        shares=int(values["shares"]),
+        social_fund=bool(values["fund"]),
+    )
+
+
 def _row_apply(meeting: Meeting, change: RowChange) -> dict[str, Any]:
     current = row_now(meeting, change.member)
     merged = row_merge(current=current, base=change.base, mine=change.values)
     if merged.changed:
         values = merged.values
-        meeting_sheet_save(
-            meeting_id=meeting.pk,
-            rows=[
-                SheetRow(
-                    member=change.member,
-                    status=str(values["status"]),
-                    late=bool(values["late"]),
-                    shares=int(values["shares"]),
-                    social_fund=bool(values["fund"]),
-                )
-            ],
-        )
+        meeting_lines_save(meeting_id=meeting.pk, rows=[_sheet_row(change.member, values)])
     return {
         "member": change.member,
         "written": merged.written,
@@ -233,11 +236,12 @@ def _apply(meeting: Meeting, change: Change, recorded_by: str) -> dict[str, Any]
         meeting_sheet_confirm(meeting_id=m, zero_shares_confirmed=change.zero_shares_confirmed)
         return {}
     if isinstance(change, ItemAddChange):
+        typed = change.member.strip()
         item = item_record(
             meeting_id=m,
             kind=change.kind,
             amount=change.amount,
-            member=change.member,
+            member=parse_int(typed, field="member", minimum=1, maximum=9999) if typed else None,
             description=change.description,
         )
         return {"item": item.pk}
@@ -271,8 +275,11 @@ def _apply(meeting: Meeting, change: Change, recorded_by: str) -> dict[str, Any]
 
 
 def _member_of(change: Change) -> int | None:
-    value = getattr(change, "member", None)
-    return int(value) if value is not None else None
+    if isinstance(change, RowChange | FineChange):
+        return change.member
+    if isinstance(change, ItemAddChange) and change.member.strip().isdigit():
+        return int(change.member)
+    return None
 
 
 @transaction.atomic
@@ -308,3 +315,152 @@ def change_apply(
         outcome=outcome,
     )
     return Applied(key, kind, outcome, repeated=False)
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A change as the phone sent it: its key and what it does."""
+
+    key: str
+    change: Change
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one change of a request: ``applied``; ``repeated`` (its key had been
+    applied: the first outcome, nothing written now); ``refused`` (``refusal`` says why;
+    nothing written); ``held`` (a close after a refusal or a conflict in the same request)."""
+
+    key: str
+    status: str
+    outcome: dict[str, Any] | None = None
+    refusal: RuleViolation | None = None
+
+
+def _refusal(meeting: Meeting, exc: Exception) -> RuleViolation:
+    if isinstance(exc, RuleViolation):
+        return exc
+    # A service's own guard (ValueError) or a row that is not there: refused, never a 500.
+    return ChangeNotPossible(number=meeting.number)
+
+
+def _one(meeting: Meeting, keyed: Keyed, device: str, recorded_by: str, now: dt.datetime) -> Result:
+    try:
+        with transaction.atomic():
+            applied = change_apply(
+                meeting_id=meeting.pk,
+                key=keyed.key,
+                change=keyed.change,
+                device=device,
+                recorded_by=recorded_by,
+                now=now,
+            )
+    except (RuleViolation, ValueError, ObjectDoesNotExist) as exc:
+        return Result(keyed.key, "refused", refusal=_refusal(meeting, exc))
+    return Result(keyed.key, "repeated" if applied.repeated else "applied", applied.outcome)
+
+
+def _lines_at_once(
+    meeting: Meeting,
+    caja_id: int,
+    run: Sequence[Keyed],
+    device: str,
+    recorded_by: str,
+    now: dt.datetime,
+) -> list[Result] | None:
+    """Consecutive line changes merged against the sheet read once and saved in one sheet
+    save, with their records in one insert: what a phone back from an hour without signal
+    sends. ``None`` when one of them is refused: the caller applies them one by one, so the
+    refusal is the one change's and the rest go through."""
+    keys = [k.key for k in run]
+    done = {c.key: c for c in MeetingChange.objects.filter(meeting=meeting, key__in=keys)}
+    lines = sheet_now(meeting)
+    merged: dict[int, dict[str, RowValue]] = {}
+    results: list[Result] = []
+    records: list[MeetingChange] = []
+    for keyed in run:
+        change = keyed.change
+        assert isinstance(change, RowChange)
+        if keyed.key in done:
+            results.append(Result(keyed.key, "repeated", done[keyed.key].outcome))
+            continue
+        current = merged.get(change.member) or lines.get(change.member)
+        if current is None:
+            return None
+        merge = row_merge(current=current, base=change.base, mine=change.values)
+        after = line_normal(merge.values)
+        if merge.changed:
+            merged[change.member] = after
+        outcome = {
+            "member": change.member,
+            "written": merge.written,
+            "conflicts": [c.as_dict() for c in merge.conflicts],
+            "row": after,
+        }
+        results.append(Result(keyed.key, "applied", outcome))
+        records.append(
+            MeetingChange(
+                caja_id=caja_id,
+                meeting=meeting,
+                key=keyed.key,
+                kind=ChangeKind.ROW,
+                member=change.member,
+                device=device,
+                recorded_by=recorded_by,
+                recorded_at=now,
+                outcome=outcome,
+            )
+        )
+    try:
+        with transaction.atomic():
+            if merged:
+                meeting_lines_save(
+                    meeting_id=meeting.pk,
+                    rows=[_sheet_row(n, values) for n, values in sorted(merged.items())],
+                )
+            MeetingChange.objects.bulk_create(records)
+    except RuleViolation:
+        return None
+    return results
+
+
+@transaction.atomic
+def changes_apply(
+    *,
+    meeting_id: int,
+    changes: Sequence[Keyed],
+    device: str,
+    recorded_by: str,
+    now: dt.datetime,
+) -> list[Result]:
+    """Apply a phone's changes in the order they were made, in one transaction (one commit
+    for the request; each change in its own savepoint, so a refused one writes nothing and the
+    rest go through). A close is held when a change before it in the request was refused or
+    left a conflict: the treasurer looks at those first."""
+    caja, meeting = meeting_locked(meeting_id)
+    results: list[Result] = []
+    unsettled = False
+    i = 0
+    while i < len(changes):
+        run: list[Keyed] = []
+        while i + len(run) < len(changes) and isinstance(changes[i + len(run)].change, RowChange):
+            run.append(changes[i + len(run)])
+        if len(run) > 1 and meeting.status == MeetingStatus.OPEN:
+            batch = _lines_at_once(meeting, caja.pk, run, device, recorded_by, now)
+            if batch is not None:
+                results.extend(batch)
+                unsettled = unsettled or any(r.outcome and r.outcome["conflicts"] for r in batch)
+                i += len(run)
+                continue
+        keyed = changes[i]
+        i += 1
+        if isinstance(keyed.change, CloseChange) and unsettled:
+            results.append(Result(keyed.key, "held"))
+            continue
+        result = _one(meeting, keyed, device, recorded_by, now)
+        unsettled = unsettled or result.status == "refused"
+        unsettled = unsettled or bool(result.outcome and result.outcome.get("conflicts"))
+        results.append(result)
+        if result.status == "applied" and isinstance(keyed.change, CloseChange):
+            meeting.status = MeetingStatus.CLOSED
+    return results
