@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,6 +25,9 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
+
+# Where browser tests leave their screenshots, to look at.
+SHOTS = Path(os.environ.get("CAJAS_SCREENSHOTS", "var/screenshots"))
 
 
 def run_meeting(

@@ -27,7 +27,7 @@ from cajas.meetings.models import (
 )
 from cajas.org.models import Caja
 from tests.factories import caja_of_40
-from tests.helpers import PHONE, HallSignal, log_in
+from tests.helpers import PHONE, SHOTS, HallSignal, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -118,6 +118,7 @@ def test_a_whole_meeting_recorded_offline_is_posted_once_when_the_signal_returns
     status = page.get_by_test_id("sync-status")
     expect(status).to_have_text("Sin conexión · 6 cambios guardados en este teléfono")
     expect(page.get_by_test_id("unsent-close")).to_contain_text(f"efectivo contado {expected}")
+    page.screenshot(path=str(SHOTS / "meeting-offline-close-prepared.png"), full_page=False)
 
     for _ in range(2):  # the treasurer reloads; the worker opens the screen from the phone
         page.reload()
@@ -215,6 +216,8 @@ def test_two_phones_merge_line_by_line_and_a_real_conflict_is_chosen(
     conflict = rosa.locator("#row-12 .conflict")
     expect(conflict).to_contain_text("Acciones: otro teléfono anotó 5; este, 4.")
     expect(rosa.get_by_test_id("sync-status")).to_contain_text("1 por decidir")
+    conflict.scroll_into_view_if_needed()
+    rosa.screenshot(path=str(SHOTS / "meeting-two-phones-conflict.png"), full_page=False)
     assert _line(caja, 13)[0] == "absent"  # her other line merged
     assert _line(caja, 12)[2] == 5  # the conflict waits: nothing overwritten
     expect(rosa.locator("input[name=late_14]")).to_be_checked()  # Alice's line reached her
