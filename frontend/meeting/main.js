@@ -422,7 +422,7 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
 
   // The parts of the screen the server computes (totals, items, loans): fetched again after
   // a sync. A line with a change still on its way keeps what the treasurer typed.
-  async function refresh() {
+  async function refresh(idle) {
     let res;
     try { res = await fetch(T.fragmentsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } }); }
     catch (e) { state.online = false; return; }
@@ -431,7 +431,7 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
     const data = await res.json();
     Object.keys(data.fragments || {}).forEach(function (id) {
       const old = document.getElementById(id);
-      if (!old) return;
+      if (!old || (idle && busy(old))) return; // a poll never swaps under her fingers
       const tpl = document.createElement("template");
       tpl.innerHTML = data.fragments[id].trim();
       const fresh = tpl.content.firstElementChild;
@@ -462,6 +462,16 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
         if (el && typed[k] !== undefined && el.type !== "hidden") el.value = typed[k];
       });
       if (scope.tagName === "DETAILS") scope.open = true;
+    });
+  }
+
+  // A part of the screen she is typing in (focus there, or a field changed and not sent).
+  function busy(root) {
+    if (root.contains(document.activeElement) && document.activeElement !== document.body) return true;
+    return Array.from(root.querySelectorAll("input, select, textarea")).some(function (el) {
+      if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+      if (el.tagName === "SELECT") return Array.from(el.options).some(function (o) { return o.selected !== o.defaultSelected; });
+      return el.type !== "hidden" && el.value !== el.defaultValue;
     });
   }
 
@@ -553,7 +563,7 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
     // Every 20 s: send what is waiting, or fetch what another phone recorded.
     setInterval(function () {
       if (state.changes.some(mine)) sync();
-      else if (!state.syncing && navigator.onLine) refresh().then(paint);
+      else if (!state.syncing && navigator.onLine) refresh(true).then(paint);
     }, 20000);
     registerWorker();
     app.dataset.ready = "1";
