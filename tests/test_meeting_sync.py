@@ -239,3 +239,13 @@ def test_an_item_that_is_gone_is_refused_by_name(meeting):
     assert results[0].refusal.es == (
         "Este cambio ya no se puede hacer en la reunión n.º 3: revise la partida."
     )
+
+
+def test_the_same_key_twice_in_one_request_counts_once(meeting):
+    change = RowChange(member=4, values={"shares": 4}, base={"shares": 3})
+    twice = [Keyed(key="same-key", change=change), Keyed(key="same-key", change=change)]
+    results = changes_apply(
+        meeting_id=meeting.pk, changes=twice, device="a", recorded_by="t", now=timezone.now()
+    )
+    assert [r.status for r in results] == ["applied", "repeated"]
+    assert MeetingChange.objects.filter(meeting=meeting, key="same-key").count() == 1

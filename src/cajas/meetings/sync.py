@@ -376,6 +376,7 @@ def _lines_at_once(
     done = {c.key: c for c in MeetingChange.objects.filter(meeting=meeting, key__in=keys)}
     lines = sheet_now(meeting)
     merged: dict[int, dict[str, RowValue]] = {}
+    fresh: dict[str, dict[str, Any]] = {}
     results: list[Result] = []
     records: list[MeetingChange] = []
     for keyed in run:
@@ -383,6 +384,9 @@ def _lines_at_once(
         assert isinstance(change, RowChange)
         if keyed.key in done:
             results.append(Result(keyed.key, "repeated", done[keyed.key].outcome))
+            continue
+        if keyed.key in fresh:  # the same key twice in one request: the first one counts
+            results.append(Result(keyed.key, "repeated", fresh[keyed.key]))
             continue
         current = merged.get(change.member) or lines.get(change.member)
         if current is None:
@@ -398,6 +402,7 @@ def _lines_at_once(
             "row": after,
         }
         results.append(Result(keyed.key, "applied", outcome))
+        fresh[keyed.key] = outcome
         records.append(
             MeetingChange(
                 caja_id=caja_id,
