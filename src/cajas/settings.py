@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "cajas.backup",
     "cajas.web",
     "cajas.privacy",
+    "cajas.imports",
     # Accounts: lockout after failed logins, second factor (TOTP and recovery codes).
     "axes",
     "django_otp",
