@@ -220,3 +220,20 @@ def assert_rejected(exc_type: type[RuleViolation], call, *, es: str, en: str) ->
     assert raised.value.en == en
     assert db_snapshot() == before
     return raised.value
+
+
+def xlsx_of(rows: Sequence[Sequence[object]]) -> bytes:
+    """An XLSX whose first sheet holds ``rows`` (the first is the header), as a person saves
+    it from Excel: for the member-import tests."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

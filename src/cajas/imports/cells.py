@@ -10,15 +10,17 @@ from typing import Any
 
 from django.utils import timezone
 
-from cajas.core.parsing import parse_bool, parse_date, parse_text
+from cajas.core.parsing import InputInvalid, parse_bool, parse_date, parse_text
 from cajas.imports.columns import BY_FIELD, CHOICES, COUNTRY_NAMES, code_lookup, plain
 from cajas.imports.rules import (
     CellChoice,
+    CellControl,
     CellDate,
     CellDocumentNumber,
     CellNationality,
     CellPhone,
     CellRequired,
+    CellTooLong,
     CellWrongType,
     check_formula,
 )
@@ -65,10 +67,22 @@ def text(value: Any, field: str, *, digits_ok: bool = False) -> str:
         return str(int(value))
     if not isinstance(value, str):
         raise _wrong("text", _kind(value))
+    return _clean(value, field)
+
+
+def _clean(value: str, field: str) -> str:
+    """``parse_text``'s checks (length, control characters), said as the import says them."""
     stripped = value.strip()
-    if stripped:
-        check_formula(stripped)
-    return parse_text(stripped, field=field, max_length=BY_FIELD[field].max_length)
+    maximum = BY_FIELD[field].max_length
+    if len(stripped) > maximum:
+        raise CellTooLong(length=len(stripped), maximum=maximum)
+    try:
+        cleaned = parse_text(stripped, field=field, max_length=maximum)
+    except InputInvalid:
+        raise CellControl() from None
+    if cleaned:
+        check_formula(cleaned)
+    return cleaned
 
 
 def required_text(value: Any, field: str) -> str:
@@ -109,7 +123,7 @@ def nationality(value: Any) -> str:
 def phone(value: Any) -> str:
     """Digits and spaces, a leading ``+`` allowed (the one cell where ``+`` is not a formula)."""
     if isinstance(value, str) and _PHONE.fullmatch(value.strip()):
-        return parse_text(value, field="phone", max_length=BY_FIELD["phone"].max_length)
+        return value.strip()  # digits, spaces and the «+» only, at most 19 characters
     found = text(value, "phone", digits_ok=True)
     if found and not _PHONE.fullmatch(found):
         raise CellPhone()

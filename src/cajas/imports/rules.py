@@ -148,6 +148,12 @@ class CellTooLong(RuleViolation):
     message_en = "The cell has {length} characters; at most {maximum} are accepted."
 
 
+class CellControl(RuleViolation):
+    code = "import.control_characters"
+    message_es = "La celda lleva caracteres de control (p. ej. un byte nulo); escríbala de nuevo."
+    message_en = "The cell contains control characters (e.g. a NUL byte); type it again."
+
+
 class CellChoice(RuleViolation):
     code = "import.choice"
     message_es = "«{value}» no es un código aceptado; use uno de: {codes}."

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from cajas.imports.check import Candidate
+
 from cajas.imports.models import MemberImport
 from cajas.imports.rules import document_key
-from cajas.members.models import Membership
+from cajas.members.models import Membership, Role
 
 
 def document_holders(*, program_id: int) -> dict[str, tuple[str, str]]:
@@ -27,3 +32,20 @@ def document_holders(*, program_id: int) -> dict[str, tuple[str, str]]:
 def import_of(*, import_id: int, caja_id: int, user_id: int) -> MemberImport | None:
     """An import of this caja by this user (nobody else sees what she uploaded)."""
     return MemberImport.objects.filter(pk=import_id, caja_id=caja_id, created_by_id=user_id).first()
+
+
+def preview_rows(job: MemberImport) -> list[dict[str, Any]]:
+    """The rows that will be enrolled, as the preview lists them (no document or status)."""
+    rows = []
+    for data in json.loads(job.candidates or "[]"):
+        c = Candidate.from_json(data)
+        rows.append(
+            {
+                "row": c.row,
+                "name": f"{c.given_names} {c.family_names}",
+                "birth_date": c.birth_date,
+                "role": Role(c.role).label,
+                "consents": len(c.consents),
+            }
+        )
+    return rows

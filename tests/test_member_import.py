@@ -1,0 +1,142 @@
+"""Importing members from a file (imports/): a KoboToolbox export, an XLSX with good and bad
+rows, the limits and hostile cells. Every refusal is listed by row (the spreadsheet's number,
+header = row 1) and column, in Spanish and English, and nothing is written: the whole file is
+enrolled through ``members.services`` in one transaction or not at all.
+
+The sample export ``tests/data/kobo_socias.csv`` (and its XLSX, ``make_kobo_xlsx.py``) holds six
+submissions of a Kobo form with groups (``datos_personales/nombres``…), Kobo's metadata
+(``start``, ``_uuid``, ``_submission_time``, ``_index``…) and select_one answers as codes;
+four are for the caja «caja-las-palmas», two for another caja.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from typing import Any
+
+import pytest
+
+from cajas.imports.models import ImportStatus, MemberImport
+from cajas.imports.rules import MAX_BYTES, MAX_ROWS, ImportFileTooLarge, ImportTooManyRows
+from cajas.imports.services import (
+    CHUNK,
+    ImportRefused,
+    import_check_all,
+    import_confirm,
+    import_start,
+    import_step,
+)
+from cajas.members.models import Consent, Membership
+from cajas.org.models import Caja
+from tests.conftest import db_snapshot, enrol, make_caja
+from tests.factories import facilitator, officer, xlsx_of
+
+DATA = pathlib.Path(__file__).parent / "data"
+TEN_YEARS_OLD = dt.date.today().replace(year=dt.date.today().year - 10, day=1)
+HEADER = ["nombres", "apellidos", "genero", "fecha_nacimiento", "nacionalidad", "tipo_documento",
+          "numero_documento"]  # fmt: skip
+
+
+@pytest.fixture
+def palmas(db: Any) -> Caja:
+    return make_caja(code="caja-las-palmas", members=2)
+
+
+def checked(caja: Caja, user: Any, name: str, content: bytes, attested: bool = True) -> MemberImport:
+    job = import_start(caja_id=caja.pk, by=user, filename=name, content=content, attested=attested)
+    return import_check_all(import_id=job.pk)
+
+
+def errors_of(job: MemberImport, language: str = "es") -> list[tuple[int, str, str]]:
+    return [(e["row"], e["column"], e[language]) for e in job.errors]
+
+
+@pytest.mark.parametrize("sample", ["kobo_socias.csv", "kobo_socias.xlsx"])
+def test_a_kobo_export_adds_this_cajas_members_with_their_consents(palmas: Caja, sample: str):
+    treasurer = officer(palmas, "treasurer", "tesorera")
+    job = checked(palmas, treasurer, sample, (DATA / sample).read_bytes())
+    assert job.status == ImportStatus.CHECKED and job.errors == []
+    assert (job.rows_total, job.rows_other) == (6, 2)  # two rows of «caja-el-recreo» left out
+    assert job.headers["given_names"] == "datos_personales/nombres"
+    assert job.ignored == []  # start, end, today, deviceid, _uuid… are Kobo's metadata
+    before = Membership.objects.filter(caja=palmas).count()
+
+    job = import_confirm(import_id=job.pk)
+
+    assert job.added == 4 and job.content == "" and job.candidates == ""
+    new = list(Membership.objects.filter(caja=palmas).order_by("number")[before:])
+    assert [m.person.full_name for m in new] == [
+        "María José Rivas Gómez",
+        "Yenny Carrasco",
+        "Rosa Elena Quishpe",
+        "Andreína Salazar Pérez",
+    ]
+    maria, yenny, rosa, andreina = (m.person for m in new)
+    assert (maria.gender, maria.birth_date, maria.nationality) == ("female", dt.date(1987, 4, 2), "VE")
+    assert (maria.document_type, maria.document_number) == ("foreign_id", "V18555321")
+    assert (yenny.birth_date, yenny.nationality, yenny.document_type) == (
+        dt.date(1979, 11, 2), "VE", "passport"  # 02/11/1979 is day/month/year; «venezuela»
+    )  # fmt: skip
+    assert andreina.phone == "+593 99 555 0101"
+    # The migratory status is kept only with the sensitive-data consent, attested by the
+    # treasurer as the member page records it (CONS-001/002/003).
+    assert (maria.mobility_status, andreina.mobility_status, yenny.mobility_status) == (
+        "in_process", "asylum_seeker", ""
+    )  # fmt: skip
+    consents = {
+        (c.person.given_names, c.purpose): (c.how, c.recorded_by_id, bool(c.attestation))
+        for c in Consent.objects.filter(person__in=[maria, yenny, rosa, andreina])
+    }
+    attested = ("attested", treasurer.pk, True)
+    assert consents == {
+        ("María José", "sensitive_data"): attested,
+        ("María José", "whatsapp_receipts"): attested,
+        ("Yenny", "whatsapp_receipts"): attested,
+        ("Andreína", "sensitive_data"): attested,
+        ("Andreína", "whatsapp_receipts"): attested,
+    }
+    assert all(m.joined_on == dt.date.today() and m.role == "member" for m in new)
+
+
+def _mixed() -> bytes:
+    """An XLSX as someone fills it by hand: good rows and bad ones."""
+    return xlsx_of(
+        [
+            HEADER + ["telefono", "condicion_migratoria"],
+            ["Ana", "Mena", "mujer", dt.date(1990, 1, 2), "VE", "pasaporte", "A1", "0991234567", ""],
+            ["Bea", "Soto", "x", "1990-13-01", "Marte", "pasaporte", "A2", "", ""],
+            ["=HYPERLINK(\"http://x\")", "Paz", "mujer", dt.date(1990, 1, 2), "VE", "", "", "", ""],
+            ["Cleo", "Nulo", "mujer", dt.date(1991, 1, 2), "CO", "pasaporte", "a-1", "", ""],
+            [12345, "Ruiz", "hombre", dt.date(1985, 6, 1), "EC", "pasaporte", "B7", "", ""],
+            ["Dora", "Lara" * 40, "mujer", dt.date(1980, 1, 1), "PE", "", "", "", ""],
+            ["Eva", "Gil", "mujer", TEN_YEARS_OLD, "EC", "", "", "", ""],
+            ["Fe", "Gil", "mujer", dt.date(1980, 1, 1), "EC", "", "", "", "regular"],
+            ["Gala", "Gil", "mujer", "17/03/1982", "ecuador", "cedula", 1712345678, 99123456, ""],
+        ]
+    )
+
+
+def test_an_xlsx_with_bad_rows_lists_each_error_by_row_and_column_and_writes_nothing(palmas: Caja):
+    treasurer = officer(palmas, "treasurer", "tesorera")
+    before = db_snapshot()
+    job = checked(palmas, treasurer, "socias.xlsx", _mixed())
+    assert db_snapshot() == before
+    assert job.status == ImportStatus.CHECKED
+    assert errors_of(job) == [
+        (3, "fecha_nacimiento", "«1990-13-01» no es una fecha; escríbala AAAA-MM-DD (2025-03-17) o DD/MM/AAAA."),
+        (3, "genero", "«x» no es un código aceptado; use uno de: mujer, hombre, otro, prefiere_no_decir."),
+        (3, "nacionalidad", "«Marte» no es un país: escriba el código de dos letras (VE, EC, CO…)."),
+        (4, "nombres", "La celda empieza con «=», como una fórmula; escriba el dato sin «=», «+», «-» ni «@» al inicio."),
+        (5, "numero_documento", "El mismo documento está también en la fila 2; cada persona va una vez."),
+        (6, "nombres", "Se esperaba un texto; la celda tiene un número."),
+        (7, "apellidos", "La celda tiene 160 caracteres; se aceptan hasta 100."),
+        (8, "fecha_nacimiento", "La persona tiene 10 años; el reglamento exige al menos 18 para ser socia."),
+        (9, "condicion_migratoria", "La condición migratoria solo se registra con el consentimiento explícito de la persona para sus datos sensibles."),
+    ]  # fmt: skip
+    assert errors_of(job, "en")[5] == (6, "nombres", "Expected text; the cell holds a number.")
+    with pytest.raises(Exception) as refused:
+        import_confirm(import_id=job.pk)
+    assert refused.value.code == "import.not_ready"  # type: ignore[attr-defined]
+    assert db_snapshot() == before
+
