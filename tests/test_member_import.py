@@ -140,3 +140,134 @@ def test_an_xlsx_with_bad_rows_lists_each_error_by_row_and_column_and_writes_not
     assert refused.value.code == "import.not_ready"  # type: ignore[attr-defined]
     assert db_snapshot() == before
 
+
+
+def _rows(n: int, *, start: int = 0, caja: str | None = None) -> list[list[object]]:
+    """``n`` good rows (distinct passports), with a caja column when ``caja`` is given."""
+    return [
+        ([caja] if caja else [])
+        + [f"Socia{i}", "Prueba", "mujer", dt.date(1980, 1, 1), "VE", "pasaporte", f"X{i:06d}"]
+        for i in range(start, start + n)
+    ]
+
+
+def test_the_cajas_capacity_counts_the_whole_file(db: Any):
+    """CAJA-001: 36 members and a file of 5; the fifth new member would be the 41st."""
+    caja = make_caja(code="llena", members=35)
+    treasurer = officer(caja, "treasurer", "tesorera")
+    before = db_snapshot()
+    job = checked(caja, treasurer, "socias.xlsx", xlsx_of([HEADER, *_rows(5)]))
+    message = "La caja ya tiene el máximo de 40 socios activos que permite su reglamento."
+    assert errors_of(job) == [(6, "", message)]
+    assert db_snapshot() == before
+
+
+def test_a_caja_column_picks_this_cajas_rows_out_of_a_program_file_read_in_chunks(db: Any):
+    """A program-wide export of 3,000 rows: 20 for this caja. The page checks it CHUNK rows
+    per step and shows how far it got; the other cajas' rows are left out and counted."""
+    caja = make_caja(code="caja-norte")
+    treasurer = officer(caja, "treasurer", "tesorera")
+    rows = _rows(2980, caja="caja-sur") + _rows(20, start=5000, caja="CAJA-NORTE")
+    content = xlsx_of([["caja", *HEADER], *rows])
+    job = import_start(caja_id=caja.pk, by=treasurer, filename="programa.xlsx", content=content, attested=False)
+    assert (job.rows_total, job.rows_read, job.percent) == (3000, 0, 0)
+    seen = []
+    while job.status == ImportStatus.READING:
+        job = import_step(import_id=job.pk)
+        seen.append(job.rows_read)
+    assert seen == list(range(CHUNK, 3000 + 1, CHUNK))
+    assert (job.errors, job.rows_other, job.percent) == ([], 2980, 100)
+    assert import_step(import_id=job.pk).rows_read == 3000  # a repeated step changes nothing
+    assert import_confirm(import_id=job.pk).added == 20
+    assert Membership.objects.filter(caja=caja).count() == 21
+
+
+def test_the_file_size_and_row_limits_are_refused_with_a_clear_message(palmas: Caja):
+    treasurer = officer(palmas, "treasurer", "tesorera")
+    big = b"nombres;apellidos\n" + b"a;b\n" * (MAX_BYTES // 4)
+    refused = pytest.raises(ImportFileTooLarge, import_start, caja_id=palmas.pk, by=treasurer, filename="x.csv", content=big, attested=False)  # fmt: skip
+    assert refused.value.es == "El archivo pesa 5.0 MB; se aceptan hasta 5 MB. Divídalo por caja o quite columnas que no se importan."  # fmt: skip
+    many = xlsx_of([HEADER, *_rows(MAX_ROWS + 1)])
+    before = db_snapshot()
+    refused = pytest.raises(ImportTooManyRows, import_start, caja_id=palmas.pk, by=treasurer, filename="x.xlsx", content=many, attested=False)  # fmt: skip
+    assert refused.value.es == "El archivo tiene más de 5000 filas de datos; se aceptan hasta 5000."
+    assert refused.value.en == "The file has more than 5000 data rows; at most 5000 are accepted."
+    assert db_snapshot() == before and MemberImport.objects.count() == 0
+
+
+def test_hostile_csv_cells_are_row_errors(palmas: Caja):
+    """A CSV as Excel saves it in Spanish (semicolons, Windows-1252), with a NUL byte, a formula
+    and a cell of 5,000 characters: row errors, never a server error."""
+    treasurer = officer(palmas, "treasurer", "tesorera")
+    lines = [
+        "nombres;apellidos;genero;fecha_nacimiento;nacionalidad",
+        "Peña;Ávila;mujer;1980-01-01;EC",
+        "Ana\x00;Mena;mujer;1980-01-01;EC",
+        "@SUM(1);Mena;mujer;1980-01-01;EC",
+        f"Ana;{'x' * 5000};mujer;1980-01-01;EC",
+        "Ana;Mena;mujer;;EC",
+    ]
+    content = "\r\n".join(lines).encode("cp1252")
+    job = checked(palmas, treasurer, "socias.csv", content)
+    assert [(row, column, es[:40]) for row, column, es in errors_of(job)] == [
+        (3, "nombres", "La celda lleva caracteres de control (p."),
+        (4, "nombres", "La celda empieza con «@», como una fórmu"),
+        (5, "apellidos", "La celda tiene 1001 caracteres; se acept"),
+        (6, "fecha_nacimiento", "Esta columna es obligatoria y la celda e"),
+    ]
+
+
+def test_documents_are_unique_in_the_file_and_in_the_program(palmas: Caja):
+    """The same passport already held by a member of another caja of the program."""
+    other = make_caja(code="otra")
+    held = enrol(other, document_type="passport", document_number="X000001")
+    treasurer = officer(palmas, "treasurer", "tesorera")
+    job = checked(palmas, treasurer, "socias.xlsx", xlsx_of([HEADER, *_rows(2)]))
+    assert errors_of(job, "en") == [
+        (3, "numero_documento", f"A person with that document is already in the program ({held.person.code}, caja “{other.name}”)."),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("who", "attested", "es"),
+    [
+        ("facilitator", True, "Solo la propia persona, o la presidenta, tesorera o secretaria de una caja donde ella es socia activa (con ella presente), puede registrar o retirar su consentimiento."),
+        ("treasurer", False, "Marque que la socia está presente y da (o retira) su consentimiento ella misma; sin eso no se registra."),
+    ],
+)  # fmt: skip
+def test_consents_are_recorded_only_as_the_member_page_would(palmas: Caja, who: str, attested: bool, es: str):
+    """CONS-001/002: a facilitator may import members but not record their consents; an officer
+    only when she ticks that each of them gave it herself, with her present."""
+    user = facilitator(palmas, "fabio") if who == "facilitator" else officer(palmas, who, "tesorera")
+    before = db_snapshot()
+    job = checked(palmas, user, "kobo.csv", (DATA / "kobo_socias.csv").read_bytes(), attested=attested)
+    assert {(row, column) for row, column, _ in errors_of(job)} == {
+        (2, "consentimiento/consentimiento_datos_sensibles"),
+        (3, "consentimiento/consentimiento_whatsapp"),
+        (6, "consentimiento/consentimiento_datos_sensibles"),
+    }
+    assert {m for _r, _c, m in errors_of(job)} == {es}
+    assert db_snapshot() == before
+
+
+def test_a_file_checked_then_overtaken_writes_nothing_and_a_repeat_is_refused(palmas: Caja):
+    """Between the check and the confirmation the caja filled up: the confirmation re-checks
+    every row, writes nothing and lists the new errors; a written import is never repeated."""
+    treasurer = officer(palmas, "treasurer", "tesorera")
+    job = checked(palmas, treasurer, "a.xlsx", xlsx_of([HEADER, *_rows(3)]))
+    for _ in range(36):
+        enrol(palmas)
+    before = db_snapshot()
+    with pytest.raises(ImportRefused) as refused:
+        import_confirm(import_id=job.pk)
+    assert refused.value.en == "No member was imported: 2 row(s) with errors. Fix them and upload again."
+    assert db_snapshot() == before
+    job.refresh_from_db()
+    assert [e["row"] for e in job.errors] == [3, 4]
+    again = checked(palmas, treasurer, "b.xlsx", xlsx_of([HEADER, *_rows(1, start=100)]))
+    import_confirm(import_id=again.pk)
+    before = db_snapshot()
+    with pytest.raises(Exception) as done:
+        import_confirm(import_id=again.pk)
+    assert done.value.code == "import.done"  # type: ignore[attr-defined]
+    assert db_snapshot() == before

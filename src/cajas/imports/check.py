@@ -68,6 +68,7 @@ class Candidate:
     role: str = Role.MEMBER
     joined_on: dt.date | None = None
     consents: list[str] = field(default_factory=list)
+    caja_blank: bool = False  # the file has a caja column and this row's cell is empty
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -123,7 +124,8 @@ def layout_of(header: list[str]) -> Layout:
 
 
 def row_caja(layout: Layout, number: int, values: list[Any]) -> str | RowError | None:
-    """The caja code the row names (plain), None without a caja column, or the error."""
+    """The caja code the row names (plain; "" when the cell is empty), None without a caja
+    column, or the error."""
     if "caja" not in layout.columns:
         return None
     index, title = layout.columns["caja"]
@@ -132,8 +134,6 @@ def row_caja(layout: Layout, number: int, values: list[Any]) -> str | RowError |
         code = cells.text(raw, "caja", digits_ok=True)
     except RuleViolation as exc:
         return RowError.of(number, title, exc)
-    if not code:
-        return RowError.of(number, title, CellCajaMissing())
     return plain(code)
 
 
@@ -185,6 +185,11 @@ def row_read(
         return errors
     consents = [purpose for name, purpose in CONSENT_COLUMNS.items() if found.pop(name, False)]
     return Candidate(row=number, consents=consents, **found)
+
+
+def caja_blank_errors(candidates: list[Candidate], layout_caja: str) -> list[RowError]:
+    """A row without a caja belongs to this caja only when no row names another one."""
+    return [RowError.of(c.row, layout_caja, CellCajaMissing()) for c in candidates if c.caja_blank]
 
 
 def messages_both(exc: Exception) -> tuple[str, str]:

@@ -33,6 +33,7 @@ from cajas.imports.check import (
     Candidate,
     Layout,
     RowError,
+    caja_blank_errors,
     layout_of,
     messages_both,
     row_caja,
@@ -124,13 +125,14 @@ def _read_chunk(job: MemberImport, caja_code: str) -> tuple[list[Candidate], lis
         if isinstance(caja, RowError):
             errors.append(caja)
             continue
-        if caja is not None and caja != caja_code:
+        if caja and caja != caja_code:
             job.rows_other += 1
             continue
         read_row = row_read(layout, number, values, today=today)
         if isinstance(read_row, list):
             errors.extend(read_row)
         else:
+            read_row.caja_blank = caja == ""
             found.append(read_row)
     return found, errors
 
@@ -158,6 +160,10 @@ def import_step(*, import_id: int) -> MemberImport:
 
 def _finish_check(job: MemberImport) -> None:
     candidates = _candidates(job)
+    if job.rows_other and any(c.caja_blank for c in candidates):
+        blank = caja_blank_errors(candidates, str(job.headers.get("caja", "")))
+        job.errors = job.errors + [asdict(e) for e in blank]
+        candidates = [c for c in candidates if not c.caja_blank]
     if not candidates and not job.errors:
         exc = ImportNoRows(caja=job.caja.name)
         job.errors = [asdict(RowError.of(0, "", exc))]
@@ -169,9 +175,8 @@ def _finish_check(job: MemberImport) -> None:
                 raise _Rollback
         except _Rollback:
             pass
-        job.errors = sorted(
-            job.errors + [asdict(e) for e in refused], key=lambda e: (e["row"], e["column"])
-        )[:MAX_ERRORS]
+        job.errors = job.errors + [asdict(e) for e in refused]
+    job.errors = sorted(job.errors, key=lambda e: (e["row"], e["column"]))[:MAX_ERRORS]
     job.status = ImportStatus.CHECKED
 
 
