@@ -12,6 +12,7 @@ four are for the caja «caja-las-palmas», two for another caja.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import pathlib
 from typing import Any
 
@@ -43,7 +44,9 @@ def palmas(db: Any) -> Caja:
     return make_caja(code="caja-las-palmas", members=2)
 
 
-def checked(caja: Caja, user: Any, name: str, content: bytes, attested: bool = True) -> MemberImport:
+def checked(
+    caja: Caja, user: Any, name: str, content: bytes, attested: bool = True
+) -> MemberImport:
     job = import_start(caja_id=caja.pk, by=user, filename=name, content=content, attested=attested)
     return import_check_all(import_id=job.pk)
 
@@ -73,7 +76,11 @@ def test_a_kobo_export_adds_this_cajas_members_with_their_consents(palmas: Caja,
         "Andreína Salazar Pérez",
     ]
     maria, yenny, rosa, andreina = (m.person for m in new)
-    assert (maria.gender, maria.birth_date, maria.nationality) == ("female", dt.date(1987, 4, 2), "VE")
+    assert (maria.gender, maria.birth_date, maria.nationality) == (
+        "female",
+        dt.date(1987, 4, 2),
+        "VE",
+    )
     assert (maria.document_type, maria.document_number) == ("foreign_id", "V18555321")
     assert (yenny.birth_date, yenny.nationality, yenny.document_type) == (
         dt.date(1979, 11, 2), "VE", "passport"  # 02/11/1979 is day/month/year; «venezuela»
@@ -103,10 +110,20 @@ def _mixed() -> bytes:
     """An XLSX as someone fills it by hand: good rows and bad ones."""
     return xlsx_of(
         [
-            HEADER + ["telefono", "condicion_migratoria"],
-            ["Ana", "Mena", "mujer", dt.date(1990, 1, 2), "VE", "pasaporte", "A1", "0991234567", ""],
+            [*HEADER, "telefono", "condicion_migratoria"],
+            [
+                "Ana",
+                "Mena",
+                "mujer",
+                dt.date(1990, 1, 2),
+                "VE",
+                "pasaporte",
+                "A1",
+                "0991234567",
+                "",
+            ],
             ["Bea", "Soto", "x", "1990-13-01", "Marte", "pasaporte", "A2", "", ""],
-            ["=HYPERLINK(\"http://x\")", "Paz", "mujer", dt.date(1990, 1, 2), "VE", "", "", "", ""],
+            ['=HYPERLINK("http://x")', "Paz", "mujer", dt.date(1990, 1, 2), "VE", "", "", "", ""],
             ["Cleo", "Nulo", "mujer", dt.date(1991, 1, 2), "CO", "pasaporte", "a-1", "", ""],
             [12345, "Ruiz", "hombre", dt.date(1985, 6, 1), "EC", "pasaporte", "B7", "", ""],
             ["Dora", "Lara" * 40, "mujer", dt.date(1980, 1, 1), "PE", "", "", "", ""],
@@ -141,7 +158,6 @@ def test_an_xlsx_with_bad_rows_lists_each_error_by_row_and_column_and_writes_not
     assert db_snapshot() == before
 
 
-
 def _rows(n: int, *, start: int = 0, caja: str | None = None) -> list[list[object]]:
     """``n`` good rows (distinct passports), with a caja column when ``caja`` is given."""
     return [
@@ -169,7 +185,9 @@ def test_a_caja_column_picks_this_cajas_rows_out_of_a_program_file_read_in_chunk
     treasurer = officer(caja, "treasurer", "tesorera")
     rows = _rows(2980, caja="caja-sur") + _rows(20, start=5000, caja="CAJA-NORTE")
     content = xlsx_of([["caja", *HEADER], *rows])
-    job = import_start(caja_id=caja.pk, by=treasurer, filename="programa.xlsx", content=content, attested=False)
+    job = import_start(
+        caja_id=caja.pk, by=treasurer, filename="programa.xlsx", content=content, attested=False
+    )
     assert (job.rows_total, job.rows_read, job.percent) == (3000, 0, 0)
     seen = []
     while job.status == ImportStatus.READING:
@@ -185,11 +203,13 @@ def test_a_caja_column_picks_this_cajas_rows_out_of_a_program_file_read_in_chunk
 def test_the_file_size_and_row_limits_are_refused_with_a_clear_message(palmas: Caja):
     treasurer = officer(palmas, "treasurer", "tesorera")
     big = b"nombres;apellidos\n" + b"a;b\n" * (MAX_BYTES // 4)
-    refused = pytest.raises(ImportFileTooLarge, import_start, caja_id=palmas.pk, by=treasurer, filename="x.csv", content=big, attested=False)  # fmt: skip
+    with pytest.raises(ImportFileTooLarge) as refused:
+        import_start(caja_id=palmas.pk, by=treasurer, filename="x.csv", content=big, attested=False)  # fmt: skip
     assert refused.value.es == "El archivo pesa 5.0 MB; se aceptan hasta 5 MB. Divídalo por caja o quite columnas que no se importan."  # fmt: skip
     many = xlsx_of([HEADER, *_rows(MAX_ROWS + 1)])
     before = db_snapshot()
-    refused = pytest.raises(ImportTooManyRows, import_start, caja_id=palmas.pk, by=treasurer, filename="x.xlsx", content=many, attested=False)  # fmt: skip
+    with pytest.raises(ImportTooManyRows) as refused:
+        import_start(caja_id=palmas.pk, by=treasurer, filename="x.xlsx", content=many, attested=False)  # fmt: skip
     assert refused.value.es == "El archivo tiene más de 5000 filas de datos; se aceptan hasta 5000."
     assert refused.value.en == "The file has more than 5000 data rows; at most 5000 are accepted."
     assert db_snapshot() == before and MemberImport.objects.count() == 0
@@ -235,12 +255,18 @@ def test_documents_are_unique_in_the_file_and_in_the_program(palmas: Caja):
         ("treasurer", False, "Marque que la socia está presente y da (o retira) su consentimiento ella misma; sin eso no se registra."),
     ],
 )  # fmt: skip
-def test_consents_are_recorded_only_as_the_member_page_would(palmas: Caja, who: str, attested: bool, es: str):
+def test_consents_are_recorded_only_as_the_member_page_would(
+    palmas: Caja, who: str, attested: bool, es: str
+):
     """CONS-001/002: a facilitator may import members but not record their consents; an officer
     only when she ticks that each of them gave it herself, with her present."""
-    user = facilitator(palmas, "fabio") if who == "facilitator" else officer(palmas, who, "tesorera")
+    user = (
+        facilitator(palmas, "fabio") if who == "facilitator" else officer(palmas, who, "tesorera")
+    )
     before = db_snapshot()
-    job = checked(palmas, user, "kobo.csv", (DATA / "kobo_socias.csv").read_bytes(), attested=attested)
+    job = checked(
+        palmas, user, "kobo.csv", (DATA / "kobo_socias.csv").read_bytes(), attested=attested
+    )
     assert {(row, column) for row, column, _ in errors_of(job)} == {
         (2, "consentimiento/consentimiento_datos_sensibles"),
         (3, "consentimiento/consentimiento_whatsapp"),
@@ -260,7 +286,10 @@ def test_a_file_checked_then_overtaken_writes_nothing_and_a_repeat_is_refused(pa
     before = db_snapshot()
     with pytest.raises(ImportRefused) as refused:
         import_confirm(import_id=job.pk)
-    assert refused.value.en == "No member was imported: 2 row(s) with errors. Fix them and upload again."
+    assert (
+        refused.value.en
+        == "No member was imported: 2 row(s) with errors. Fix them and upload again."
+    )
     assert db_snapshot() == before
     job.refresh_from_db()
     assert [e["row"] for e in job.errors] == [3, 4]
@@ -271,3 +300,26 @@ def test_a_file_checked_then_overtaken_writes_nothing_and_a_repeat_is_refused(pa
         import_confirm(import_id=again.pk)
     assert done.value.code == "import.done"  # type: ignore[attr-defined]
     assert db_snapshot() == before
+
+
+def test_the_same_import_from_the_console(palmas: Caja, tmp_path: pathlib.Path):
+    from django.core.management import CommandError, call_command
+
+    officer(palmas, "treasurer", "tesorera")
+    bad = tmp_path / "socias.xlsx"
+    bad.write_bytes(xlsx_of([HEADER, *_rows(1), ["Ana", "", "mujer", "1980-01-01", "VE"]]))
+    before = db_snapshot()
+    with pytest.raises(CommandError) as refused:
+        call_command("members", "import", "caja-las-palmas", str(bad), "--user", "tesorera")
+    assert str(refused.value) == (
+        "fila 3, columna «apellidos»: [import.required] Esta columna es obligatoria y la celda "
+        "está vacía. / This column is required and the cell is empty."
+    )
+    assert db_snapshot() == before
+    out = io.StringIO()
+    sample = str(DATA / "kobo_socias.csv")
+    call_command("members", "import", "caja-las-palmas", sample, "--user", "tesorera", "--attested", stdout=out)  # fmt: skip
+    assert out.getvalue().splitlines() == [
+        "4 socias agregadas a «Caja %s» / 4 members added to “Caja %s”" % ((palmas.name[5:],) * 2),
+        "2 filas de otras cajas / rows of other cajas left out",
+    ]

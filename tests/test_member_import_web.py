@@ -36,7 +36,12 @@ def once(client: Client, url: str) -> str:
 
 
 def upload(
-    client: Client, caja: Caja, content: bytes, name: str = "socias.xlsx", attested: bool = False, **extra: Any
+    client: Client,
+    caja: Caja,
+    content: bytes,
+    name: str = "socias.xlsx",
+    attested: bool = False,
+    **extra: Any,
 ):
     data = {"file": SimpleUploadedFile(name, content), "once": once(client, page(client, caja))}
     if attested:
@@ -73,7 +78,14 @@ def test_the_template_explains_its_columns_and_comes_back_in(caja_a: Caja, alice
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["Socias", "Columnas"]
     headers = [c.value for c in book["Socias"][1]]
-    assert headers[:6] == ["caja", "nombres", "apellidos", "genero", "fecha_nacimiento", "nacionalidad"]
+    assert headers[:6] == [
+        "caja",
+        "nombres",
+        "apellidos",
+        "genero",
+        "fecha_nacimiento",
+        "nacionalidad",
+    ]
     example = [c.value for c in book["Socias"][2]]
     assert example[:4] == ["caja-a", "María José", "Rivas Gómez", "mujer"]
     explained = {row[0].value: row[3].value for row in book["Columnas"].iter_rows(min_row=2)}
@@ -101,13 +113,18 @@ def test_the_template_explains_its_columns_and_comes_back_in(caja_a: Caja, alice
 def test_without_javascript_the_upload_answers_with_the_errors_by_row(caja_a: Caja, alice):
     client = force_login(Client(), alice)
     before = db_snapshot()
-    content = xlsx_of([HEADER, ["Ana", "Mena", "mujer", "1980-01-01", "VE"], ["Bea", "", "f", "1980-01-01", "VE"]])
+    content = xlsx_of(
+        [HEADER, ["Ana", "Mena", "mujer", "1980-01-01", "VE"], ["Bea", "", "f", "1980-01-01", "VE"]]
+    )
     response = upload(client, caja_a, content)
     assert response.status_code == 302
     html = client.get(response["Location"]).content.decode()
     assert "Nada se importará: 1 error." in html
-    assert "<td>3</td><td>apellidos</td><td>Esta columna es obligatoria y la celda está vacía.</td>" in html
-    assert "data-testid=\"import-confirm\"" not in html
+    assert (
+        "<td>3</td><td>apellidos</td><td>Esta columna es obligatoria y la celda está vacía.</td>"
+        in html
+    )
+    assert 'data-testid="import-confirm"' not in html
     assert db_snapshot() == before
 
 
@@ -117,14 +134,23 @@ def test_with_javascript_the_page_steps_the_check_and_reads_its_progress(caja_a:
     answer = upload(client, caja_a, content, headers={"X-Cajas-Inplace": "1"}).json()
     assert (answer["status"], answer["rows_read"], answer["rows_total"]) == ("reading", 0, 2)
     step = client.post(answer["step_url"], headers={"X-Cajas-Inplace": "1"}).json()
-    assert (step["status"], step["percent"], step["preview_url"]) == ("checked", 100, answer["preview_url"])
+    assert (step["status"], step["percent"], step["preview_url"]) == (
+        "checked",
+        100,
+        answer["preview_url"],
+    )
     assert "2 socias se agregarán." in client.get(step["preview_url"]).content.decode()
     refused = upload(client, caja_a, b"hola", name="socias.pdf", headers={"X-Cajas-Inplace": "1"})
     assert refused.status_code == 400
-    assert refused.json()["error"] == "Suba un archivo Excel (.xlsx) o CSV (.csv); «socias.pdf» no es ninguno de los dos."
+    assert (
+        refused.json()["error"]
+        == "Suba un archivo Excel (.xlsx) o CSV (.csv); «socias.pdf» no es ninguno de los dos."
+    )
 
 
-def test_a_file_refused_whole_says_why_and_an_import_is_seen_only_by_its_uploader(caja_a: Caja, alice):
+def test_a_file_refused_whole_says_why_and_an_import_is_seen_only_by_its_uploader(
+    caja_a: Caja, alice
+):
     client = force_login(Client(), alice)
     response = upload(client, caja_a, b"apodo;edad\nLa Flaca;30\n", name="socias.csv", follow=True)
     assert "La primera fila debe tener los nombres de las columnas" in response.content.decode()
@@ -139,6 +165,8 @@ def test_a_file_refused_whole_says_why_and_an_import_is_seen_only_by_its_uploade
 @pytest.mark.parametrize("name", ["socias.xlsx", "socias.csv"])
 def test_garbage_in_a_file_is_a_message_not_a_server_error(caja_a: Caja, alice, name: str):
     client = force_login(Client(), alice)
-    response = upload(client, caja_a, b"PK\x03\x04\x00\xff\xfe garbage \x00" * 50, name=name, follow=True)
+    response = upload(
+        client, caja_a, b"PK\x03\x04\x00\xff\xfe garbage \x00" * 50, name=name, follow=True
+    )
     assert response.status_code == 200
     assert MemberImport.objects.count() == 0

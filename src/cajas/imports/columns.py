@@ -27,11 +27,11 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("caja", "caja", "caja", ("codigo_caja", "caja_codigo", "caja_code", "cod_caja"), False, 40),
-    Column("given_names", "nombres", "given_names", ("nombre", "first_name", "names"), True),
     Column(
-        "family_names", "apellidos", "family_names", ("apellido", "last_name", "surname"), True
+        "caja", "caja", "caja", ("codigo_caja", "caja_codigo", "caja_code", "cod_caja"), False, 40
     ),
+    Column("given_names", "nombres", "given_names", ("nombre", "first_name", "names"), True),
+    Column("family_names", "apellidos", "family_names", ("apellido", "last_name", "surname"), True),
     Column("gender", "genero", "gender", ("sexo", "sex"), True, 40),
     Column(
         "birth_date",
@@ -42,7 +42,9 @@ COLUMNS: tuple[Column, ...] = (
         40,
     ),
     Column("nationality", "nacionalidad", "nationality", ("pais", "country"), True, 40),
-    Column("phone", "telefono", "phone", ("celular", "movil", "whatsapp", "phone_number"), False, 20),
+    Column(
+        "phone", "telefono", "phone", ("celular", "movil", "whatsapp", "phone_number"), False, 20
+    ),
     Column(
         "document_type",
         "tipo_documento",

@@ -66,7 +66,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
         book.close()
     except ImportFileUnreadable:
         raise
-    except Exception:  # noqa: BLE001 — openpyxl raises many kinds on a broken file
+    except Exception:
         raise ImportFileUnreadable(kind="Excel (.xlsx)") from None
 
 
@@ -101,9 +101,9 @@ def _blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def read(content: bytes, kind: str, *, start: int = 0, stop: int | None = None) -> tuple[
-    list[str], Iterator[Row]
-]:
+def read(
+    content: bytes, kind: str, *, start: int = 0, stop: int | None = None
+) -> tuple[list[str], Iterator[Row]]:
     """The header (row 1, as text) and the data rows from the ``start``-th to before the
     ``stop``-th (0 is row 2); blank rows are skipped (their numbers still count)."""
     check_size(size=len(content))

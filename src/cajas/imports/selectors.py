@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from cajas.imports.check import Candidate
-
 from cajas.imports.models import MemberImport
 from cajas.imports.rules import document_key
 from cajas.members.models import Membership, Role

@@ -113,9 +113,7 @@ def _layout(job: MemberImport, header: list[str]) -> Layout:
 
 
 def _read_chunk(job: MemberImport, caja_code: str) -> tuple[list[Candidate], list[RowError]]:
-    header, rows = read(
-        _content(job), job.kind, start=job.rows_read, stop=job.rows_read + CHUNK
-    )
+    header, rows = read(_content(job), job.kind, start=job.rows_read, stop=job.rows_read + CHUNK)
     layout = _layout(job, header)
     today = timezone.localdate()
     found: list[Candidate] = []

@@ -20,8 +20,18 @@ _ABOUT: dict[str, tuple[str, str, object, object]] = {
         None,
         None,
     ),
-    "given_names": ("Nombres (hasta 100 caracteres).", "Given names (up to 100).", "María José", "María José"),
-    "family_names": ("Apellidos (hasta 100 caracteres).", "Family names (up to 100).", "Rivas Gómez", "Rivas Gómez"),
+    "given_names": (
+        "Nombres (hasta 100 caracteres).",
+        "Given names (up to 100).",
+        "María José",
+        "María José",
+    ),
+    "family_names": (
+        "Apellidos (hasta 100 caracteres).",
+        "Family names (up to 100).",
+        "Rivas Gómez",
+        "Rivas Gómez",
+    ),
     "gender": ("Género: uno de los códigos.", "Gender: one of the codes.", "mujer", "female"),
     "birth_date": (
         "Fecha de nacimiento: celda de fecha, AAAA-MM-DD o DD/MM/AAAA. Mayor de edad según el "
@@ -36,8 +46,18 @@ _ABOUT: dict[str, tuple[str, str, object, object]] = {
         "VE",
         "VE",
     ),
-    "phone": ("Teléfono: cifras, espacios y un «+» inicial.", "Phone: digits, spaces and a leading “+”.", "0991234567", "0991234567"),
-    "document_type": ("Tipo de documento: uno de los códigos (vacío: ninguno).", "Document type: one of the codes (empty: none).", "pasaporte", "passport"),
+    "phone": (
+        "Teléfono: cifras, espacios y un «+» inicial.",
+        "Phone: digits, spaces and a leading “+”.",
+        "0991234567",
+        "0991234567",
+    ),
+    "document_type": (
+        "Tipo de documento: uno de los códigos (vacío: ninguno).",
+        "Document type: one of the codes (empty: none).",
+        "pasaporte",
+        "passport",
+    ),
     "document_number": (
         "Número de documento: letras y cifras. Una persona una sola vez en el programa.",
         "Document number: letters and digits. Each person once in the program.",
@@ -47,23 +67,35 @@ _ABOUT: dict[str, tuple[str, str, object, object]] = {
     "mobility_status": (
         "Condición migratoria: uno de los códigos. Solo con el consentimiento de datos "
         "sensibles en «si».",
-        "Migratory status: one of the codes. Only with the sensitive-data consent set to "
-        "“yes”.",
+        "Migratory status: one of the codes. Only with the sensitive-data consent set to “yes”.",
         "en_proceso",
         "in_process",
     ),
-    "role": ("Rol en la caja (vacío: socia). Una sola presidenta, tesorera y secretaria.", "Role in the caja (empty: member). One president, treasurer and secretary.", "socia", "member"),
+    "role": (
+        "Rol en la caja (vacío: socia). Una sola presidenta, tesorera y secretaria.",
+        "Role in the caja (empty: member). One president, treasurer and secretary.",
+        "socia",
+        "member",
+    ),
     "joined_on": ("Fecha de ingreso (vacío: hoy).", "Date joined (empty: today).", None, None),
     "consent_sensitive_data": (
-        "si/no: ella misma consintió, con usted presente, que se registre su condición "
-        "migratoria.",
-        "yes/no: she herself consented, with you present, to her migratory status being "
-        "recorded.",
+        "si/no: ella misma consintió, con usted presente, que se registre su condición migratoria.",
+        "yes/no: she herself consented, with you present, to her migratory status being recorded.",
         "si",
         "yes",
     ),
-    "consent_credit_letter": ("si/no: consiente la carta de historial crediticio.", "yes/no: she consents to the credit-history letter.", "no", "no"),
-    "consent_whatsapp_receipts": ("si/no: consiente recibir sus recibos por WhatsApp.", "yes/no: she consents to WhatsApp receipts.", "si", "yes"),
+    "consent_credit_letter": (
+        "si/no: consiente la carta de historial crediticio.",
+        "yes/no: she consents to the credit-history letter.",
+        "no",
+        "no",
+    ),
+    "consent_whatsapp_receipts": (
+        "si/no: consiente recibir sus recibos por WhatsApp.",
+        "yes/no: she consents to WhatsApp receipts.",
+        "si",
+        "yes",
+    ),
 }
 
 
@@ -75,7 +107,10 @@ def _codes(field: str, english: bool) -> str:
 
 def template_xlsx(*, caja_code: str, language: str | None) -> bytes:
     english = (language or "es").startswith("en")
-    headers = [(c.en if english else c.es, DATE if c.field in ("birth_date", "joined_on") else TEXT) for c in COLUMNS]
+    headers = [
+        (c.en if english else c.es, DATE if c.field in ("birth_date", "joined_on") else TEXT)
+        for c in COLUMNS
+    ]
     example = []
     for c in COLUMNS:
         about = _ABOUT[c.field]

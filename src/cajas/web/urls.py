@@ -100,9 +100,7 @@ urlpatterns = [
     path("cajas/<id:caja_id>/visits/<id:visit_id>/", followup_views.visit_view, name="visit"),
     path("cajas/<id:caja_id>/loans/", loan_views.loans_view, name="loans"),
     path("cajas/<id:caja_id>/passbook/", member_views.my_passbook_view, name="my_passbook"),
-    path(
-        "cajas/<id:caja_id>/members/import/", import_views.import_page_view, name="member_import"
-    ),
+    path("cajas/<id:caja_id>/members/import/", import_views.import_page_view, name="member_import"),
     path(
         "cajas/<id:caja_id>/members/import/template.xlsx",
         import_views.import_template_view,
