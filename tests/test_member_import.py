@@ -320,6 +320,6 @@ def test_the_same_import_from_the_console(palmas: Caja, tmp_path: pathlib.Path):
     sample = str(DATA / "kobo_socias.csv")
     call_command("members", "import", "caja-las-palmas", sample, "--user", "tesorera", "--attested", stdout=out)  # fmt: skip
     assert out.getvalue().splitlines() == [
-        "4 socias agregadas a «Caja %s» / 4 members added to “Caja %s”" % ((palmas.name[5:],) * 2),
+        f"4 socias agregadas a «{palmas.name}» / 4 members added to “{palmas.name}”",
         "2 filas de otras cajas / rows of other cajas left out",
     ]
