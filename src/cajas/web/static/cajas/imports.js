@@ -14,7 +14,7 @@
   var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
 
   function say(template, values) {
-    status.textContent = template.replace(/%\((\w+)\)s/g, function (_m, key) {
+    status.textContent = template.replace(/\{(\w+)\}/g, function (_m, key) {
       return String(values[key]);
     });
   }
