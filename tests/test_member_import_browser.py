@@ -47,7 +47,7 @@ def _export(path: Path, caja_code: str) -> None:
             "VE",
             f"uuid-{i}",
             i + 1,
-        ]  # fmt: skip
+        ]
         for i in range(2 * CHUNK + 100)
     ]
     path.write_bytes(xlsx_of([header, *rows]))
