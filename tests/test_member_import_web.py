@@ -162,7 +162,7 @@ def test_a_file_refused_whole_says_why_and_an_import_is_seen_only_by_its_uploade
     assert fabio.post(f"/cajas/{caja_a.pk}/members/import/{job.pk}/confirm/").status_code == 404
 
 
-@pytest.mark.parametrize("name", ["socias.xlsx", "socias.csv"])
+@pytest.mark.parametrize("name", ["socias.xlsx", "socias.csv", "soc\x00ias.csv"])
 def test_garbage_in_a_file_is_a_message_not_a_server_error(caja_a: Caja, alice, name: str):
     client = force_login(Client(), alice)
     response = upload(

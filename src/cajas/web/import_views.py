@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cajas.access.selectors import user_can_record_meetings
 from cajas.core.errors import RuleViolation
-from cajas.core.parsing import parse_bool
+from cajas.core.parsing import parse_bool, parse_text
 from cajas.imports.models import ImportStatus, MemberImport
 from cajas.imports.rules import MAX_BYTES, MAX_ROWS, ImportFileMissing, check_size
 from cajas.imports.selectors import import_of, preview_rows
@@ -122,7 +122,7 @@ def import_upload_view(request: HttpRequest, caja_id: int) -> HttpResponse:
         job = import_start(
             caja_id=caja.pk,
             by=request.user,
-            filename=upload.name or "",
+            filename=parse_text((upload.name or "")[-200:], field="file", max_length=200),
             content=upload.read(MAX_BYTES + 1),
             attested=parse_bool(request.POST.get("attested"), field="attested"),
         )
