@@ -323,3 +323,13 @@ def test_the_same_import_from_the_console(palmas: Caja, tmp_path: pathlib.Path):
         f"4 socias agregadas a «{palmas.name}» / 4 members added to “{palmas.name}”",
         "2 filas de otras cajas / rows of other cajas left out",
     ]
+
+
+def test_a_file_far_over_the_capacity_is_refused_row_by_row_without_trying_each(palmas: Caja):
+    """1,000 rows for a caja of 40: every row past the 37th is refused by CAJA-001; once the
+    caja is full the service's refusal stands for the rest (no thousand enrolments tried)."""
+    treasurer = officer(palmas, "treasurer", "tesorera")
+    job = checked(palmas, treasurer, "todas.xlsx", xlsx_of([HEADER, *_rows(1000)]))
+    assert len(job.errors) == 500  # MAX_ERRORS listed; the rows are 39 … 1001
+    assert {e["code"] for e in job.errors} == {"caja.full"}
+    assert job.errors[0]["row"] == 39

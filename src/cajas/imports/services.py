@@ -51,6 +51,7 @@ from cajas.imports.rules import (
 )
 from cajas.imports.selectors import document_holders
 from cajas.ledger.services import caja_lock
+from cajas.members.rules import CajaFull
 from cajas.members.services import consent_give, member_enrol, mobility_status_record
 from cajas.org.models import Caja
 
@@ -230,6 +231,7 @@ def _enrol_all(job: MemberImport, candidates: Iterable[Candidate]) -> list[RowEr
     holders = document_holders(program_id=caja.program_id)
     seen: dict[str, int] = {}
     errors: list[RowError] = []
+    full: CajaFull | None = None
     today = timezone.localdate()
     for candidate in candidates:
         if candidate.document_key:
@@ -240,9 +242,15 @@ def _enrol_all(job: MemberImport, candidates: Iterable[Candidate]) -> list[RowEr
             except RuleViolation as exc:
                 errors.append(RowError.of(candidate.row, _column(job, "document_number"), exc))
                 continue
+        if full is not None:  # once full, every later row is refused the same (CAJA-001 first)
+            errors.append(RowError.of(candidate.row, "", full))
+            continue
         try:
             with transaction.atomic():
                 _enrol_one(job, candidate, today)
+        except CajaFull as exc:
+            full = exc
+            errors.append(RowError.of(candidate.row, "", exc))
         except _RowRefused as exc:
             errors.append(RowError.of(candidate.row, _column(job, exc.column), exc.violation))
         except RuleViolation as exc:
