@@ -69,7 +69,10 @@ def test_a_treasurer_imports_a_kobo_export_watching_its_progress(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.set_input_files("#import-file", str(export))
     page.get_by_role("button", name="Subir y revisar").click()
-    expect(page.locator("[data-testid=import-ready]")).to_have_text("12 socias se agregarán.")
+    # The page steps through three chunks; on a loaded machine that takes a while.
+    expect(page.locator("[data-testid=import-ready]")).to_have_text(
+        "12 socias se agregarán.", timeout=90_000
+    )
     seen = page.evaluate("JSON.parse(sessionStorage.getItem('seen') || '[]')")
     assert "Subiendo: 100 %" in seen
     total = 2 * CHUNK + 100
