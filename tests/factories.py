@@ -282,3 +282,20 @@ def caja_of_40() -> tuple[Caja, Loan, Loan]:
         closed_by="t",
     )
     return caja, loans[0], loans[1]
+
+
+def xlsx_of(rows: Sequence[Sequence[object]]) -> bytes:
+    """An XLSX whose first sheet holds ``rows`` (the first is the header), as a person saves
+    it from Excel: for the member-import tests."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

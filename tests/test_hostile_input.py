@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cajas.corrections.services import correction_propose
+from cajas.imports.services import import_start
 from cajas.ledger.models import JournalEntry
 from cajas.loans.application import loan_apply, loan_decide, loan_vote, voters_for
 from cajas.meetings.items import item_record
@@ -234,8 +235,16 @@ def _build() -> World:
         findings="",
         actions=[("Revisar", today + dt.timedelta(days=7))],
     )
+    upload = import_start(
+        caja_id=caja.pk,
+        by=alice,
+        filename="socias.csv",
+        content=b"nombres;apellidos;genero;fecha_nacimiento;nacionalidad\nAna;Mena;mujer;1980-01-01;VE\n",
+        attested=False,
+    )
     real = {
         "caja_id": [str(caja.pk), str(other.pk)],
+        "import_id": [str(upload.pk)],
         "number": [str(closed.number), str(meeting.number), str(loan.number), "1"],
         "member": ["1", "6"],
         "item_id": [str(item.pk)],

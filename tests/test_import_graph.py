@@ -28,6 +28,7 @@ LAYERS = [
     "documents",
     "privacy",
     "exports",
+    "imports",
     "monitoring",
     "books",
     "backup",

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "cajas.api",
     "cajas.web",
     "cajas.privacy",
+    "cajas.imports",
     # Accounts: lockout after failed logins, second factor (TOTP and recovery codes).
     "axes",
     "django_otp",

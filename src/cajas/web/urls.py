@@ -9,6 +9,7 @@ from cajas.web import (
     document_views,
     followup_views,
     forms,
+    import_views,
     loan_views,
     meeting_views,
     member_views,
@@ -103,6 +104,32 @@ urlpatterns = [
     path("cajas/<id:caja_id>/visits/<id:visit_id>/", followup_views.visit_view, name="visit"),
     path("cajas/<id:caja_id>/loans/", loan_views.loans_view, name="loans"),
     path("cajas/<id:caja_id>/passbook/", member_views.my_passbook_view, name="my_passbook"),
+    path("cajas/<id:caja_id>/members/import/", import_views.import_page_view, name="member_import"),
+    path(
+        "cajas/<id:caja_id>/members/import/template.xlsx",
+        import_views.import_template_view,
+        name="member_import_template",
+    ),
+    path(
+        "cajas/<id:caja_id>/members/import/upload/",
+        import_views.import_upload_view,
+        name="member_import_upload",
+    ),
+    path(
+        "cajas/<id:caja_id>/members/import/<id:import_id>/",
+        import_views.import_preview_view,
+        name="member_import_preview",
+    ),
+    path(
+        "cajas/<id:caja_id>/members/import/<id:import_id>/step/",
+        import_views.import_step_view,
+        name="member_import_step",
+    ),
+    path(
+        "cajas/<id:caja_id>/members/import/<id:import_id>/confirm/",
+        import_views.import_confirm_view,
+        name="member_import_confirm",
+    ),
     path(
         "cajas/<id:caja_id>/members/<id:number>/passbook/",
         member_views.member_passbook_view,
