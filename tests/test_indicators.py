@@ -14,7 +14,7 @@ from django.db.models import Sum
 
 from cajas.ledger.models import EntryKind, JournalEntry, JournalLine
 from cajas.loans.models import Loan, LoanStatus
-from cajas.loans.rules import days_past_due
+from cajas.loans.repayment import days_past_due
 from cajas.loans.selectors import installment_states
 from cajas.meetings.items import disbursement_record
 from cajas.meetings.sheet import SheetRow

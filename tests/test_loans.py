@@ -16,9 +16,16 @@ from cajas.ledger.verify import verify_caja
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Installment, LoanStatus
 from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_write_off_request
+from cajas.loans.repayment import (
+    InstallmentState,
+    aging_bucket,
+    allocate_repayment,
+    days_past_due,
+    late_fees_to_charge,
+    par,
+)
 from cajas.loans.rules import (
     ApplicantCannotVote,
-    InstallmentState,
     LoanAlreadyDisbursed,
     LoanGuarantorRequired,
     LoanOverCashAvailable,
@@ -26,11 +33,6 @@ from cajas.loans.rules import (
     QuorumNotReached,
     RepaymentExceedsDue,
     WriteOffNeedsSecondOfficer,
-    aging_bucket,
-    allocate_repayment,
-    days_past_due,
-    late_fees_to_charge,
-    par,
 )
 from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.opening import meeting_open

@@ -18,11 +18,12 @@ from django.db import transaction
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
+from cajas.demo.followup import TODAY, TROUBLE, follow_up_visits, informal_credit_answers
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan, LoanGuarantor, LoanStatus
 from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
-from cajas.loans.rules import amount_due_now, amount_owed, days_past_due
+from cajas.loans.repayment import amount_due_now, amount_owed, days_past_due
 from cajas.loans.selectors import borrowing_limit, states_on
 from cajas.meetings.close import meeting_close
 from cajas.meetings.items import disbursement_record, item_record, repayment_record
@@ -32,7 +33,7 @@ from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
 from cajas.members.services import ConsentGiven, member_code_new, member_enrol
-from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
+from cajas.org.models import Bylaws, Caja, Partner, Program, Territory, bylaws_in_force
 from cajas.org.services import caja_create
 from cajas.shareouts.services import member_exit, shareout_execute, shareout_preview
 
@@ -46,10 +47,7 @@ PARTNERS = [
 ]
 CAJAS_PER_TERRITORY = 5
 MEETINGS = 12
-TODAY = dt.date(2026, 11, 20)
 
-# Cajas in visible trouble, by index: what goes wrong.
-TROUBLE = {3: "low_attendance", 11: "cash_shortages", 22: "stopped_meeting", 30: "low_attendance"}
 # Cajas whose bylaws still charge more than the legal cap (the rest were advised to comply).
 ABOVE_CAP = {6: ("2.5", "french"), 17: ("2", "flat")}
 # The first caja closed its first cycle with a share-out after its 9th meeting.
@@ -117,8 +115,8 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
         built.append(caja)
     result = DemoResult(program=program)
     _create_logins(result, program, partners, built)
-    _follow_up_visits(rng, built)
-    _informal_credit_answers(rng, built)
+    follow_up_visits(rng, built)
+    informal_credit_answers(rng, built)
     return result
 
 
@@ -243,34 +241,8 @@ def _hold_meetings(
                 for row in Attendance.objects.filter(meeting=meeting).select_related("membership")
                 if row.membership_id not in left
             ]
-            sheet: list[SheetRow] = []
-            room = bylaws.max_capital_cents - savings
-            for row in rows:
-                status = rng.choices(
-                    ["present", "absent", "excused", "represented"],
-                    [1 - absent_p - 0.05, absent_p, 0.03, 0.02],
-                )[0]
-                late = status == "present" and rng.random() < 0.08
-                shares = 0
-                if status in ("present", "represented"):
-                    shares = rng.randint(
-                        bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting
-                    )
-                    while shares and shares * bylaws.share_value_cents > room:
-                        shares -= 1
-                    if shares < bylaws.min_shares_per_meeting:
-                        shares = 0
-                    room -= shares * bylaws.share_value_cents
-                    savings += shares * bylaws.share_value_cents
-                sheet.append(
-                    SheetRow(
-                        member=row.membership.number,
-                        status=status,
-                        late=late,
-                        shares=shares,
-                        social_fund=status in ("present", "represented"),
-                    )
-                )
+            sheet, bought = _sheet(rows, rng, bylaws, absent_p, bylaws.max_capital_cents - savings)
+            savings += bought
             meeting_sheet_save(meeting_id=meeting.pk, rows=sheet)
             for row in rows:
                 if bylaws.entry_fee_cents and (n == 0 or row.membership_id in joined):
@@ -303,6 +275,40 @@ def _hold_meetings(
             )
         if share_out_after is not None and n + 1 == share_out_after:
             savings = _share_out(caja, rng, day + dt.timedelta(days=3))
+
+
+def _sheet(
+    rows: list[Attendance], rng: random.Random, bylaws: Bylaws, absent_p: float, room: int
+) -> tuple[list[SheetRow], int]:
+    """Who comes and what each buys, within the ``room`` left under the caja's capital cap.
+    Returns the sheet and the cents of shares bought."""
+    sheet: list[SheetRow] = []
+    bought = 0
+    for row in rows:
+        status = rng.choices(
+            ["present", "absent", "excused", "represented"],
+            [1 - absent_p - 0.05, absent_p, 0.03, 0.02],
+        )[0]
+        late = status == "present" and rng.random() < 0.08
+        shares = 0
+        if status in ("present", "represented"):
+            shares = rng.randint(bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting)
+            while shares and shares * bylaws.share_value_cents > room:
+                shares -= 1
+            if shares < bylaws.min_shares_per_meeting:
+                shares = 0
+            room -= shares * bylaws.share_value_cents
+            bought += shares * bylaws.share_value_cents
+        sheet.append(
+            SheetRow(
+                member=row.membership.number,
+                status=status,
+                late=late,
+                shares=shares,
+                social_fund=status in ("present", "represented"),
+            )
+        )
+    return sheet, bought
 
 
 PURPOSES = [
@@ -433,91 +439,6 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
             now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
         )
     return sum(reinvest.values())
-
-
-def _informal_credit_answers(rng: random.Random, cajas: list[Caja]) -> None:
-    """Asked on joining: about four in ten had borrowed from a "gota a gota". The first caja
-    asked again at its share-out: far fewer still do."""
-    from cajas.monitoring.models import InformalCreditAnswer, SurveyMoment
-    from cajas.shareouts.models import ShareOut
-
-    answers = []
-    for caja in cajas:
-        ended = ShareOut.objects.filter(caja=caja).first()
-        for m in Membership.objects.filter(caja=caja):
-            used = rng.random() < 0.42
-            answers.append(
-                InformalCreditAnswer(
-                    membership=m,
-                    moment=SurveyMoment.JOINING,
-                    asked_on=m.joined_on,
-                    used_informal_credit=used,
-                )
-            )
-            if ended is not None:
-                answers.append(
-                    InformalCreditAnswer(
-                        membership=m,
-                        moment=SurveyMoment.CYCLE_END,
-                        asked_on=ended.date,
-                        used_informal_credit=used and rng.random() < 0.3,
-                    )
-                )
-    InformalCreditAnswer.objects.bulk_create(answers)
-
-
-def _follow_up_visits(rng: random.Random, cajas: list[Caja]) -> None:
-    """The facilitators have visited the cajas in trouble: closed visits with their actions
-    done, and the latest one still open with an action due."""
-    from cajas.monitoring.models import VisitAction
-    from cajas.monitoring.services import visit_close, visit_record
-
-    facilitator = User.objects.get(username="facilitador")
-    for index, caja in enumerate(cajas):
-        if index not in TROUBLE:
-            continue
-        first = visit_record(
-            caja=caja,
-            visitor=facilitator,
-            date=TODAY - dt.timedelta(days=75),
-            reason="Seguimiento trimestral",
-            checklist={
-                "books": True,
-                "cash": True,
-                "minutes": True,
-                "bylaws": False,
-                "loans": index != 11,
-            },
-            findings="La directiva lleva los libros al día; algunos socios no conocen el "
-            "reglamento.",
-            actions=[("Leer el reglamento en la próxima reunión", TODAY - dt.timedelta(days=45))],
-        )
-        for action in VisitAction.objects.filter(visit=first):
-            action.done_on = TODAY - dt.timedelta(days=50)
-            action.save(update_fields=["done_on"])
-        visit_close(visit=first, on=TODAY - dt.timedelta(days=50))
-        visit_record(
-            caja=caja,
-            visitor=facilitator,
-            date=TODAY - dt.timedelta(days=10),
-            reason={
-                "low_attendance": "Asistencia baja",
-                "cash_shortages": "Faltantes de caja",
-                "stopped_meeting": "La caja dejó de reunirse",
-            }[TROUBLE[index]],
-            checklist={
-                "books": rng.random() < 0.5,
-                "cash": False,
-                "minutes": True,
-                "bylaws": True,
-                "loans": False,
-            },
-            findings="Se acordó un plan con la directiva.",
-            actions=[
-                ("Reunión con la directiva y la facilitadora", TODAY + dt.timedelta(days=7)),
-                ("Arqueo con dos testigos en cada reunión", TODAY + dt.timedelta(days=30)),
-            ],
-        )
 
 
 def _create_logins(

@@ -33,7 +33,7 @@ from cajas.ledger.models import (
 )
 from cajas.loans.models import Installment, Loan, LoanStatus, Restructuring
 from cajas.loans.rates import loan_terms_simulate
-from cajas.loans.rules import days_past_due
+from cajas.loans.repayment import days_past_due
 from cajas.loans.schedule import add_period
 from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem

@@ -26,7 +26,7 @@ from cajas.documents.memos import (
 from cajas.ledger import chart
 from cajas.ledger.models import EntryKind, JournalEntry, JournalLine
 from cajas.loans.models import Installment, Loan, LoanStatus
-from cajas.loans.rules import days_past_due
+from cajas.loans.repayment import days_past_due
 from cajas.loans.schedule import add_period
 from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Meeting, MeetingStatus

@@ -27,7 +27,7 @@ class AccountState(NamedTuple):
 
 def caja_accounts(*, caja: Caja | int) -> dict[str, AccountState]:
     """Every account of a caja by code, with its kept balance: one query. Read it inside the
-    posting transaction, after ``caja_lock``, and hand it to ``entries_post``."""
+    posting transaction, after ``caja_lock``, and hand it to ``entries_post_with_accounts``."""
     with connection.cursor() as cursor:  # plain SQL: this is on every close's path
         cursor.execute(
             f"SELECT code, id, kind, balance_cents FROM {Account._meta.db_table} "  # noqa: S608

@@ -12,7 +12,7 @@ from cajas.core.money import round_cents
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances
 from cajas.loans.models import Installment, Loan, LoanStatus
-from cajas.loans.rules import (
+from cajas.loans.repayment import (
     InstallmentState,
     aging_bucket,
     amount_due_now,
