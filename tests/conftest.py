@@ -19,10 +19,10 @@ from django.contrib.auth.models import User
 from django.test import override_settings
 
 from cajas.access.models import StaffAssignment, StaffRole
+from cajas.ledger.services import caja_found
 from cajas.members.models import Membership
 from cajas.members.services import ConsentGiven, member_enrol
 from cajas.org.models import Caja, Partner, Program, Territory
-from cajas.org.services import caja_create
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -53,7 +53,7 @@ def make_caja(
     )
     place, _ = Territory.objects.get_or_create(program=program, name=territory)
     n = next(_counter)
-    caja = caja_create(
+    caja = caja_found(
         partner=partner,
         territory=place,
         code=code or f"caja-{n}",

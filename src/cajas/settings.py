@@ -68,8 +68,11 @@ INSTALLED_APPS = [
     "cajas.shareouts",
     "cajas.corrections",
     "cajas.documents",
+    "cajas.exports",  # `cajas document` (PDF, HTML and the statements as XLSX/CSV)
     "cajas.monitoring",
+    "cajas.books",  # `cajas book`
     "cajas.backup",
+    "cajas.demo",  # `cajas demo`
     "cajas.web",
     "cajas.privacy",
     # Accounts: lockout after failed logins, second factor (TOTP and recovery codes).

@@ -20,6 +20,7 @@ from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.demo.followup import TODAY, TROUBLE, follow_up_visits, informal_credit_answers
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
+from cajas.ledger.services import caja_found
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan, LoanGuarantor, LoanStatus
 from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
@@ -34,7 +35,6 @@ from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
 from cajas.members.services import ConsentGiven, member_code_new, member_enrol
 from cajas.org.models import Bylaws, Caja, Partner, Program, Territory, bylaws_in_force
-from cajas.org.services import caja_create
 from cajas.shareouts.services import member_exit, shareout_execute, shareout_preview
 
 SEED = 2026
@@ -89,7 +89,7 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
         partner = partners[(index // len(places) + index) % len(partners)]
         founded = TODAY - dt.timedelta(days=30 * (meetings - 1) + 7 + rng.randint(1, 25))
         share_value = rng.choice([200, 300, 500, 500, 500])
-        caja = caja_create(
+        caja = caja_found(
             partner=partner,
             territory=place,
             code=f"{place.name.lower()}-{index // len(places) + 1:02d}",

@@ -39,7 +39,8 @@ from cajas.ledger.rules import (
     reversed_lines,
 )
 from cajas.ledger.selectors import AccountState
-from cajas.org.models import Caja
+from cajas.org.models import Caja, Partner, Territory
+from cajas.org.services import caja_create
 
 
 class _Numbered(Protocol):
@@ -111,6 +112,31 @@ def chart_create(*, caja: Caja) -> None:
     Account.objects.bulk_create(
         [Account(caja=caja, code=code, kind=kind) for code, kind in chart.CAJA_ACCOUNTS.items()]
     )
+
+
+@transaction.atomic
+def caja_found(
+    *,
+    partner: Partner,
+    territory: Territory,
+    code: str,
+    name: str,
+    founded_on: dt.date,
+    bylaws: dict[str, Any] | None = None,
+) -> Caja:
+    """A new caja ready for its first meeting: its own rows (``org.services.caja_create``:
+    the caja, bylaws version 1 with ``bylaws`` over the defaults, the first cycle) and its
+    chart of accounts."""
+    caja = caja_create(
+        partner=partner,
+        territory=territory,
+        code=code,
+        name=name,
+        founded_on=founded_on,
+        bylaws=bylaws,
+    )
+    chart_create(caja=caja)
+    return caja
 
 
 def account_open(*, caja: Caja, code: str) -> AccountState:

@@ -11,12 +11,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cajas.core.cli_support import caja_from_arg, id_arg
+from cajas.core.cli_support import id_arg
 from cajas.core.errors import RuleViolation
 from cajas.core.money import format_amount
 from cajas.core.parsing import parse_text
 from cajas.corrections.rules import REASON_MAX
 from cajas.corrections.services import entry_correct
+from cajas.org.cli_support import caja_from_arg
 
 
 class Command(BaseCommand):

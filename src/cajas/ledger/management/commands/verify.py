@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from cajas.core.cli_support import caja_from_arg
 from cajas.ledger.verify import verify
+from cajas.org.cli_support import caja_from_arg
 
 
 class Command(BaseCommand):
