@@ -181,7 +181,8 @@ def test_a_correction_moves_shares_to_the_right_member_with_a_replacement_entry(
     from django.db import transaction
 
     from cajas.ledger import chart
-    from cajas.ledger.services import EntryDraft, Line, caja_lock, entries_post, member_ref
+    from cajas.ledger.services import EntryDraft, Line, entries_post, member_ref
+    from cajas.org.services import caja_lock
 
     wrong = JournalEntry.objects.get(
         caja=caja, membership__number=4, kind=EntryKind.SHARE_PURCHASE, date=M2

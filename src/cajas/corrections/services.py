@@ -49,16 +49,12 @@ from cajas.ledger import chart
 from cajas.ledger.models import DEBIT_NORMAL, Account, EntryKind, JournalEntry
 from cajas.ledger.rules import AlreadyReversed, Line, ReversalOfReversal
 from cajas.ledger.selectors import member_savings
-from cajas.ledger.services import (
-    EntryDraft,
-    caja_lock,
-    entries_post,
-    member_ref,
-    reversal_draft,
-)
+from cajas.ledger.services import EntryDraft, entries_post, member_ref, reversal_draft
 from cajas.meetings.models import Meeting
 from cajas.meetings.rules import check_capital_cap, check_shares
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.org.models import Caja
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 
 Amount = str | int | Decimal
 

@@ -34,7 +34,8 @@ from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
 from cajas.members.services import ConsentGiven, member_code_new, member_enrol
-from cajas.org.models import Bylaws, Caja, Partner, Program, Territory, bylaws_in_force
+from cajas.org.models import Bylaws, Caja, Partner, Program, Territory
+from cajas.org.selectors import bylaws_in_force, bylaws_newest
 from cajas.shareouts.services import member_exit, shareout_execute, shareout_preview
 
 SEED = 2026
@@ -224,7 +225,7 @@ def _hold_meetings(
     writes_off: bool = False,
     share_out_after: int | None = None,
 ) -> None:
-    bylaws = bylaws_in_force(caja)
+    bylaws = bylaws_newest(caja)
     churn = random.Random(f"{SEED}:{caja.code}")  # members joining and leaving
     habits: dict[int, str] = {}  # loan id → "good", "late" or "default"
     savings = 0

@@ -39,7 +39,8 @@ from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
 from cajas.members.models import ConsentPurpose, Membership
 from cajas.members.selectors import consent_in_force
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.org.models import Caja
+from cajas.org.selectors import bylaws_in_force
 from cajas.shareouts.models import ShareOut
 
 __all__ = [

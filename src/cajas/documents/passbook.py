@@ -31,7 +31,8 @@ from cajas.loans.schedule import add_period
 from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.members.models import Membership
-from cajas.org.models import Caja, Cycle, CycleStatus, bylaws_in_force
+from cajas.org.models import Caja, Cycle, CycleStatus
+from cajas.org.selectors import bylaws_in_force
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Posting to the journal. Every write to the books goes through ``entries_post``.
 
-Callers open ``transaction.atomic()`` and lock the caja row first (``caja_lock``): the lock
+Callers open ``transaction.atomic()`` and lock the caja row first (``org.services.caja_lock``): the lock
 serialises all postings of one caja, so the hash chain has one head and two people closing
 meetings at once cannot both spend the same cash.
 """
@@ -40,7 +40,7 @@ from cajas.ledger.rules import (
 )
 from cajas.ledger.selectors import AccountState
 from cajas.org.models import Caja, Partner, Territory
-from cajas.org.services import caja_create
+from cajas.org.services import caja_create, caja_lock
 
 
 class _Numbered(Protocol):
@@ -87,17 +87,6 @@ class PostedEntry(NamedTuple):
 class PostResult:
     created: list[PostedEntry] = field(default_factory=list)
     already_posted: list[str] = field(default_factory=list)
-
-
-def caja_lock(*, caja_id: int) -> Caja:
-    """Lock the caja row for the rest of the transaction (no-op lock on SQLite, whose
-    IMMEDIATE transactions already serialise writers), and mark its dashboard figures stale:
-    whatever changes under the lock, the dashboard recomputes them before it reads."""
-    caja = Caja.objects.select_for_update().get(pk=caja_id)
-    if not caja.figures_stale:
-        Caja.objects.filter(pk=caja_id).update(figures_stale=True)
-        caja.figures_stale = True
-    return caja
 
 
 def _require_atomic() -> None:

@@ -22,7 +22,8 @@ from cajas.loans.repayment import (
     par,
 )
 from cajas.members.models import Membership
-from cajas.org.models import Bylaws, Caja, bylaws_in_force
+from cajas.org.models import Bylaws, Caja
+from cajas.org.selectors import bylaws_in_force
 
 OPEN_STATUSES = (LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED)
 

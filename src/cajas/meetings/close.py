@@ -33,7 +33,8 @@ from cajas.meetings.rules import (
 )
 from cajas.meetings.selectors import ItemRow, expected_cash, items_to_post
 from cajas.meetings.sheet import share_purchases_check
-from cajas.org.models import Bylaws, bylaws_in_force
+from cajas.org.models import Bylaws
+from cajas.org.selectors import bylaws_in_force
 
 # Settling fines owed from earlier meetings: (entry kind, debit, credit).
 _OWED: dict[str, tuple[str, str, str]] = {

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind
-from cajas.ledger.services import caja_lock
 from cajas.members.models import (
     OFFICER_ROLES,
     Consent,
@@ -35,7 +34,8 @@ from cajas.members.rules import (
     consent_how,
 )
 from cajas.members.selectors import consent_in_force
-from cajas.org.models import bylaws_in_force
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 

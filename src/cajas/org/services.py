@@ -1,4 +1,4 @@
-"""Creating a caja's own rows: the caja, its bylaws version 1 and its first cycle. Its chart of
+"""The caja lock every write takes first, and creating a caja's own rows: the caja, its bylaws version 1 and its first cycle. Its chart of
 accounts is the ledger's: ``ledger.services.caja_found`` does both, in one transaction."""
 
 from __future__ import annotations
@@ -35,4 +35,16 @@ def caja_create(
         caja=caja, version=1, effective_from=founded_on, approved_on=founded_on, **(bylaws or {})
     )
     Cycle.objects.create(caja=caja, number=1, started_on=founded_on)
+    return caja
+
+
+def caja_lock(*, caja_id: int) -> Caja:
+    """Lock the caja row for the rest of the transaction (no-op lock on SQLite, whose
+    IMMEDIATE transactions already serialise writers), and mark its dashboard figures stale:
+    whatever changes under the lock, the dashboard recomputes them before it reads
+    (``monitoring.figures``). Every service that writes a caja's records calls it first."""
+    caja = Caja.objects.select_for_update().get(pk=caja_id)
+    if not caja.figures_stale:
+        Caja.objects.filter(pk=caja_id).update(figures_stale=True)
+        caja.figures_stale = True
     return caja

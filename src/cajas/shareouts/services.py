@@ -15,27 +15,15 @@ from cajas.ledger import chart
 from cajas.ledger.models import AccountKind, EntryKind
 from cajas.ledger.rules import Line
 from cajas.ledger.selectors import AccountState, caja_accounts
-from cajas.ledger.services import (
-    BookRef,
-    EntryDraft,
-    caja_lock,
-    entries_post,
-    entries_post_with_accounts,
-)
+from cajas.ledger.services import BookRef, EntryDraft, entries_post, entries_post_with_accounts
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import MeetingClosed
 from cajas.members.models import LeaveReason, Membership
 from cajas.members.rules import MemberNotActive
-from cajas.org.models import (
-    Bylaws,
-    Caja,
-    Cycle,
-    CycleStatus,
-    ShareOutLoans,
-    ShareOutMethod,
-    bylaws_in_force,
-)
+from cajas.org.models import Bylaws, Caja, Cycle, CycleStatus, ShareOutLoans, ShareOutMethod
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 from cajas.shareouts.models import MemberExit, ShareOut, ShareOutPayout
 from cajas.shareouts.rules import (
     LoansToCollectFirst,

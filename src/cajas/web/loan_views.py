@@ -31,7 +31,8 @@ from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_
 from cajas.loans.selectors import borrowing_limit, loan_lines, portfolio, schedule_rows
 from cajas.meetings.selectors import cash_for_lending, open_meeting_of
 from cajas.members.models import Membership
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.org.models import Caja
+from cajas.org.selectors import bylaws_in_force
 from cajas.web.forms import (
     LoanApplyForm,
     RateCapForm,
