@@ -28,11 +28,18 @@ from cajas.loans.repayment import amount_due_now, amount_owed, days_past_due
 from cajas.loans.selectors import borrowing_limit, states_on
 from cajas.meetings.close import meeting_close
 from cajas.meetings.items import disbursement_record, item_record, repayment_record
-from cajas.meetings.models import Attendance, ItemKind, Meeting
+from cajas.meetings.models import (
+    ATTENDING,
+    Attendance,
+    AttendanceStatus,
+    ItemKind,
+    Meeting,
+    MeetingKind,
+)
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
-from cajas.members.models import Membership
+from cajas.members.models import Membership, Role
 from cajas.members.services import ConsentGiven, member_code_new, member_enrol
 from cajas.org.models import Bylaws, Caja, Partner, Program, Territory
 from cajas.org.selectors import bylaws_in_force, bylaws_newest
@@ -195,7 +202,7 @@ def _leavers(meeting: Meeting, churn: random.Random, n: int, trouble: str | None
     free = [
         m
         for m in Membership.objects.filter(
-            caja=meeting.caja_id, left_on__isnull=True, role="member"
+            caja=meeting.caja_id, left_on__isnull=True, role=Role.MEMBER
         ).order_by("number")
         if m.pk not in tied and m.joined_on < meeting.date
     ]
@@ -287,12 +294,17 @@ def _sheet(
     bought = 0
     for row in rows:
         status = rng.choices(
-            ["present", "absent", "excused", "represented"],
+            [
+                AttendanceStatus.PRESENT,
+                AttendanceStatus.ABSENT,
+                AttendanceStatus.EXCUSED,
+                AttendanceStatus.REPRESENTED,
+            ],
             [1 - absent_p - 0.05, absent_p, 0.03, 0.02],
         )[0]
-        late = status == "present" and rng.random() < 0.08
+        late = status == AttendanceStatus.PRESENT and rng.random() < 0.08
         shares = 0
-        if status in ("present", "represented"):
+        if status in ATTENDING:
             shares = rng.randint(bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting)
             while shares and shares * bylaws.share_value_cents > room:
                 shares -= 1
@@ -306,7 +318,7 @@ def _sheet(
                 status=status,
                 late=late,
                 shares=shares,
-                social_fund=status in ("present", "represented"),
+                social_fund=status in ATTENDING,
             )
         )
     return sheet, bought
@@ -406,7 +418,9 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
     """The end-of-cycle assembly: loans still owed are settled, everyone is paid out, some
     members leave part invested, and the next cycle opens. Returns the savings left in."""
     with transaction.atomic():
-        meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria", kind="assembly")
+        meeting = meeting_open(
+            caja_id=caja.pk, date=day, opened_by="tesoreria", kind=MeetingKind.ASSEMBLY
+        )
         for loan in Loan.objects.filter(caja=caja, status=LoanStatus.DISBURSED):
             owed = amount_owed(states_on(loan, day, bylaws_in_force(caja, day)), day)
             if owed:
@@ -422,7 +436,9 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
             closed_by="tesoreria",
             now=dt.datetime.combine(day, dt.time(18, 0), tzinfo=dt.UTC),
         )
-        assembly = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria", kind="assembly")
+        assembly = meeting_open(
+            caja_id=caja.pk, date=day, opened_by="tesoreria", kind=MeetingKind.ASSEMBLY
+        )
         plan = shareout_preview(caja=caja, on=day).plan
         reinvest = {
             p.member: min(2000, p.amount) for p in plan.payouts if p.amount and rng.random() < 0.3

@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from cajas.ledger import chart
 from cajas.ledger.models import JournalLine
 from cajas.ledger.selectors import account_balances
-from cajas.meetings.models import Meeting, MeetingItem
+from cajas.meetings.models import ATTENDING, ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.members.models import Membership
 from cajas.org.models import Caja, Cycle, CycleStatus
 
@@ -59,7 +59,10 @@ def member_lines(*, caja: Caja, only: Membership | None = None) -> list[MemberLi
     pays the shares out: the next cycle counts from zero)."""
     balances = account_balances(caja=caja)
     bought = MeetingItem.objects.filter(
-        meeting__caja=caja, meeting__status="closed", kind="shares", waived=False
+        meeting__caja=caja,
+        meeting__status=MeetingStatus.CLOSED,
+        kind=ItemKind.SHARES,
+        waived=False,
     )
     started = (
         Cycle.objects.filter(caja=caja, status=CycleStatus.OPEN)
@@ -86,9 +89,7 @@ def recent_meetings(*, caja: Caja, limit: int = 12) -> list[Meeting]:
     return list(
         Meeting.objects.filter(caja=caja)
         .annotate(
-            present=Count(
-                "attendance", filter=Q(attendance__status__in=["present", "represented"])
-            ),
+            present=Count("attendance", filter=Q(attendance__status__in=ATTENDING)),
             listed=Count("attendance"),
         )
         .order_by("-number")[:limit]
