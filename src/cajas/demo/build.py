@@ -40,6 +40,7 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership, Role
+from cajas.members.selectors import membership_by_number
 from cajas.members.services import ConsentGiven, member_code_new, member_enrol
 from cajas.org.models import Bylaws, Caja, Partner, Program, Territory
 from cajas.org.selectors import bylaws_in_force, bylaws_newest
@@ -379,7 +380,8 @@ def _loan_activity(
         if m.number not in busy and m.active_on(day)
     ]
     for number in rng.sample(candidates, k=min(len(candidates), rng.choice([0, 1, 1, 2, 3]))):
-        membership = Membership.objects.get(caja=caja, number=number)
+        membership = membership_by_number(caja.pk, number)
+        assert membership is not None
         limit = borrowing_limit(caja, membership, day, cash_for_lending(caja_id=caja.pk))
         cash = meeting_expected_cash(meeting=meeting)
         cents = min(

@@ -20,7 +20,8 @@ from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import MeetingClosed
 from cajas.members.models import LeaveReason, Membership
-from cajas.members.rules import MemberNotActive
+from cajas.members.selectors import active_membership
+from cajas.members.services import membership_end
 from cajas.org.models import Bylaws, Caja, Cycle, CycleStatus, ShareOutLoans, ShareOutMethod
 from cajas.org.selectors import bylaws_in_force
 from cajas.org.services import caja_lock
@@ -101,12 +102,27 @@ def shareout_preview(
     caja: Caja,
     on: dt.date,
     reinvest: dict[int, int] | None = None,
-    accounts: dict[str, AccountState] | None = None,
-    bylaws: Bylaws | None = None,
 ) -> Preview:
     """ "If we shared out today, you would receive…": the whole computation, nothing written."""
-    accounts = accounts or caja_accounts(caja=caja)
-    bylaws = bylaws or bylaws_in_force(caja, on)
+    return shareout_computed(
+        caja=caja,
+        on=on,
+        reinvest=reinvest,
+        accounts=caja_accounts(caja=caja),
+        bylaws=bylaws_in_force(caja, on),
+    )
+
+
+def shareout_computed(
+    *,
+    caja: Caja,
+    on: dt.date,
+    reinvest: dict[int, int] | None,
+    accounts: dict[str, AccountState],
+    bylaws: Bylaws,
+) -> Preview:
+    """The share-out from ``accounts`` (``caja_accounts()``) and ``bylaws`` as the caller read
+    them: the preview reads them itself; the execution reads them under the caja lock."""
     cycle = Cycle.objects.get(caja=caja, status=CycleStatus.OPEN)
     members = {
         m.number: m
@@ -172,7 +188,7 @@ def shareout_execute(
         on = meeting.date
         bylaws = bylaws_in_force(caja, on)
         accounts = caja_accounts(caja=caja)
-        preview = shareout_preview(
+        preview = shareout_computed(
             caja=caja, on=on, reinvest=reinvest, accounts=accounts, bylaws=bylaws
         )
         plan = preview.plan
@@ -418,9 +434,7 @@ def member_exit(
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if meeting.status != MeetingStatus.OPEN:
             raise MeetingClosed(number=meeting.number)
-        membership = Membership.objects.filter(caja=caja, number=member).first()
-        if membership is None or not membership.active_on(meeting.date):
-            raise MemberNotActive(number=member, field="member")
+        membership = active_membership(caja.pk, member, meeting.date)
         accounts = caja_accounts(caja=caja)
         savings = accounts[chart.savings_account_code(member)].balance_cents
         loans = [x for x in _open_loans(caja, accounts) if x.member == member]
@@ -460,9 +474,9 @@ def member_exit(
                 accounts=accounts,
             )
         _loans_settled(caja, loans, meeting.date)
-        membership.left_on = meeting.date
-        membership.left_reason = reason
-        membership.save(update_fields=["left_on", "left_reason"])
+        membership = membership_end(
+            caja_id=caja.pk, number=member, left_on=meeting.date, reason=reason
+        )
         return MemberExit.objects.create(
             membership=membership,
             meeting=meeting,

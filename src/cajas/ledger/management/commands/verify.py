@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from cajas.ledger.verify import verify
+from cajas.ledger.verify import verify, verify_caja
 from cajas.org.cli_support import caja_from_arg
 
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         caja = caja_from_arg(options["caja"]) if options["caja"] else None
-        problems = verify(caja)
+        problems = verify_caja(caja) if caja is not None else verify()
         if problems:
             for problem in problems:
                 self.stderr.write(f"FAIL {problem}")
