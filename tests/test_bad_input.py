@@ -20,8 +20,7 @@ from cajas.meetings.sheet import shares_record
 from cajas.members.rules import CajaFull, MemberUnderage, PersonActiveElsewhere
 from cajas.members.services import membership_create
 from cajas.org.services import caja_lock
-from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja
-from tests.factories import assert_rejected
+from tests.factories import FOUNDED, assert_rejected, db_snapshot, enrol, make_caja
 
 pytestmark = pytest.mark.django_db
 

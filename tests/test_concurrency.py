@@ -23,7 +23,7 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.services import caja_lock
-from tests.conftest import FOUNDED, make_caja
+from tests.factories import FOUNDED, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = [

@@ -160,10 +160,22 @@ KNOWN_CYCLES: list[list[str]] = []
 
 def test_no_test_module_imports_another() -> None:
     """Shared builders live in tests/factories.py (and tests/helpers.py for the browser); a
-    test module never borrows from another one."""
+    test module never borrows from another one, nor imports ``tests.conftest`` as a module
+    (its fixtures reach the tests by name)."""
     borrowed = []
-    for path in sorted((SRC.parent / "tests").glob("test_*.py")):
+    for path in sorted((SRC.parent / "tests").glob("*.py")):
+        if path.name == "conftest.py":
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_"):
-                borrowed.append(f"{path.name}: {node.module}")
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            borrowed += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.startswith("tests.test_") or name == "tests.conftest"
+            ]
     assert borrowed == []

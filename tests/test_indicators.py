@@ -21,8 +21,7 @@ from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Membership
 from cajas.monitoring.indicators import Filters, indicators
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja
-from tests.factories import APPLY, approved_loan, loan_meeting
+from tests.factories import APPLY, FOUNDED, approved_loan, enrol, loan_meeting, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = pytest.mark.django_db

@@ -37,7 +37,6 @@ from cajas.loans.rules import (
 from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending
-from tests.conftest import make_caja
 from tests.factories import (
     APPLY,
     M2,
@@ -46,6 +45,7 @@ from tests.factories import (
     disbursed_loan,
     loan_caja,
     loan_meeting,
+    make_caja,
 )
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja, user_for
+from tests.factories import FOUNDED, enrol, make_caja, user_for
 from tests.helpers import PHONE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

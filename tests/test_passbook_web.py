@@ -20,8 +20,7 @@ from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.opening import meeting_open
 from cajas.members.models import Membership
 from cajas.org.models import Caja
-from tests.conftest import user_for
-from tests.factories import APPLY, M2, caja_with_savings, run, voted_loan
+from tests.factories import APPLY, M2, caja_with_savings, run, user_for, voted_loan
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
