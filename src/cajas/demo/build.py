@@ -12,13 +12,12 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import User
 from django.db import transaction
 
-from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.demo.followup import TODAY, TROUBLE, follow_up_visits, informal_credit_answers
+from cajas.demo.logins import DemoLogin, logins_create
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
 from cajas.ledger.services import caja_found
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
@@ -47,7 +46,6 @@ from cajas.org.selectors import bylaws_in_force, bylaws_newest
 from cajas.shareouts.services import member_exit, shareout_execute, shareout_preview
 
 SEED = 2026
-PASSWORD = "cajas-demo-2026"
 TERRITORIES = ["Ambato", "Cuenca", "Guayaquil", "Latacunga", "Loja", "Manta", "Quito", "Riobamba"]
 PARTNERS = [
     ("manos-unidas", "Fundación Manos Unidas"),
@@ -61,13 +59,6 @@ MEETINGS = 12
 ABOVE_CAP = {6: ("2.5", "french"), 17: ("2", "flat")}
 # The first caja closed its first cycle with a share-out after its 9th meeting.
 SHARE_OUT_AFTER = 9
-
-
-@dataclass
-class DemoLogin:
-    username: str
-    role: str
-    scope: str
 
 
 @dataclass
@@ -122,8 +113,7 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
             share_out_after=SHARE_OUT_AFTER if index == 0 else None,
         )
         built.append(caja)
-    result = DemoResult(program=program)
-    _create_logins(result, program, partners, built)
+    result = DemoResult(program=program, logins=logins_create(program, partners, built))
     follow_up_visits(rng, built)
     informal_credit_answers(rng, built)
     return result
@@ -458,45 +448,3 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
             now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
         )
     return sum(reinvest.values())
-
-
-def _create_logins(
-    result: DemoResult, program: Program, partners: list[Partner], cajas: list[Caja]
-) -> None:
-    def user(username: str) -> User:
-        return User.objects.create_user(username=username, password=PASSWORD)
-
-    staff: list[tuple[str, StaffRole, dict[str, Partner], str]] = [
-        ("admin", StaffRole.PROGRAM_ADMIN, {}, program.name),
-        ("auditora", StaffRole.AUDITOR, {}, program.name),
-        ("supervisora", StaffRole.PARTNER_SUPERVISOR, {"partner": partners[0]}, partners[0].name),
-    ]
-    for username, role, scope, label in staff:
-        StaffAssignment.objects.create(user=user(username), role=role, program=program, **scope)
-        result.logins.append(DemoLogin(username, str(role.label), label))
-    facilitator = user("facilitador")
-    assigned = [c for c in cajas if c.partner_id == partners[0].pk][:5]
-    for caja in assigned:
-        StaffAssignment.objects.create(
-            user=facilitator, role=StaffRole.FACILITATOR, program=program, caja=caja
-        )
-    result.logins.append(
-        DemoLogin(
-            "facilitador", str(StaffRole.FACILITATOR.label), ", ".join(c.name for c in assigned)
-        )
-    )
-    first, second = cajas[0], cajas[1]
-    for username, caja, member_role in [
-        ("tesorera", first, "treasurer"),
-        ("presidente", first, "president"),
-        ("socia", first, "member"),
-        ("tesorero2", second, "treasurer"),
-    ]:
-        membership = (
-            Membership.objects.filter(caja=caja, role=member_role).select_related("person").first()
-        )
-        assert membership is not None
-        account = user(username)
-        membership.person.user = account
-        membership.person.save(update_fields=["user"])
-        result.logins.append(DemoLogin(username, membership.get_role_display(), caja.name))

@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 seq=options["seq"],
                 # the length is the rule's (ReasonTooLong); here only what cannot be stored
                 reason=parse_text(options["reason"], field="reason", max_length=10 * REASON_MAX),
-                amount=options["amount"],
+                amount=0 if options["amount"] is None else options["amount"],
                 by=options["by"],
             )
         except RuleViolation as exc:
