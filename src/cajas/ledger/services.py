@@ -40,7 +40,7 @@ from cajas.ledger.rules import (
 )
 from cajas.ledger.selectors import AccountState
 from cajas.org.models import Caja, Partner, Territory
-from cajas.org.services import caja_create, caja_lock
+from cajas.org.services import caja_lock, caja_rows_create
 
 
 class _Numbered(Protocol):
@@ -113,10 +113,10 @@ def caja_found(
     founded_on: dt.date,
     bylaws: dict[str, Any] | None = None,
 ) -> Caja:
-    """A new caja ready for its first meeting: its own rows (``org.services.caja_create``:
+    """A new caja ready for its first meeting: its own rows (``org.services.caja_rows_create``:
     the caja, bylaws version 1 with ``bylaws`` over the defaults, the first cycle) and its
     chart of accounts."""
-    caja = caja_create(
+    caja = caja_rows_create(
         partner=partner,
         territory=territory,
         code=code,

@@ -12,7 +12,7 @@ from cajas.org.models import Bylaws, Caja, Cycle, Partner, Territory
 
 
 @transaction.atomic
-def caja_create(
+def caja_rows_create(
     *,
     partner: Partner,
     territory: Territory,
