@@ -31,6 +31,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from cajas.core.money import decimal_string  # noqa: E402
 from cajas.ledger.models import JournalEntry, JournalLine  # noqa: E402
+from cajas.ledger.services import caja_found  # noqa: E402
 from cajas.loans.application import loan_apply, loan_decide, loan_vote  # noqa: E402
 from cajas.loans.models import Installment, Loan  # noqa: E402
 from cajas.loans.schedule import add_period  # noqa: E402
@@ -47,7 +48,6 @@ from cajas.meetings.sheet import SheetRow, meeting_sheet_save  # noqa: E402
 from cajas.members.models import Membership  # noqa: E402
 from cajas.members.services import member_enrol  # noqa: E402
 from cajas.org.models import Partner, Program, Territory  # noqa: E402
-from cajas.org.services import caja_create  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 START = dt.date(2025, 1, 6)
@@ -61,7 +61,7 @@ def build_caja() -> int:
     program = Program.objects.create(code=f"bench-{time.time_ns()}", name="Bench")
     partner = Partner.objects.create(program=program, code="p", name="P")
     place = Territory.objects.create(program=program, name="Quito")
-    caja = caja_create(
+    caja = caja_found(
         partner=partner,
         territory=place,
         code=program.code,

@@ -30,9 +30,9 @@ from openpyxl import Workbook, load_workbook  # noqa: E402
 from cajas.imports.models import ImportStatus  # noqa: E402
 from cajas.imports.rules import MAX_ROWS  # noqa: E402
 from cajas.imports.services import import_confirm, import_start, import_step  # noqa: E402
+from cajas.ledger.services import caja_found  # noqa: E402
 from cajas.members.services import member_enrol  # noqa: E402
 from cajas.org.models import Partner, Program, Territory  # noqa: E402
-from cajas.org.services import caja_create  # noqa: E402
 
 HEADER = ["start", "datos_caja/caja", "datos_personales/nombres", "datos_personales/apellidos",
           "datos_personales/genero", "datos_personales/fecha_nacimiento",
@@ -60,7 +60,7 @@ def cajas(n: int) -> list[int]:
     partner, _ = Partner.objects.get_or_create(program=program, code="p", defaults={"name": "P"})
     place, _ = Territory.objects.get_or_create(program=program, name="Quito")
     return [
-        caja_create(
+        caja_found(
             partner=partner,
             territory=place,
             code=f"imp-{k}",

@@ -21,21 +21,20 @@ import uuid
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
-import bench  # noqa: E402  (django.setup(), the caja of 40 with its loans)
+import bench
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from django.contrib.auth.models import User  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from cajas.core.money import decimal_string  # noqa: E402
-from cajas.loans.schedule import add_period  # noqa: E402
-from cajas.meetings.close import meeting_close  # noqa: E402
-from cajas.meetings.opening import meeting_start  # noqa: E402
-from cajas.meetings.selectors import meeting_expected_cash  # noqa: E402
-from cajas.meetings.sheet import SheetRow, meeting_sheet_confirm, meeting_sheet_save  # noqa: E402
-from cajas.meetings.sync import sheet_now  # noqa: E402
-from cajas.members.models import Membership  # noqa: E402
+from cajas.core.money import decimal_string
+from cajas.loans.schedule import add_period
+from cajas.meetings.close import meeting_close
+from cajas.meetings.opening import meeting_start
+from cajas.meetings.selectors import meeting_expected_cash
+from cajas.meetings.sheet import SheetRow, meeting_sheet_confirm, meeting_sheet_save
+from cajas.meetings.sync import sheet_now
+from cajas.members.models import Membership
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30")) // 3 or 1
 

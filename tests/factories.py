@@ -1,4 +1,5 @@
-"""Builders the tests share (personas and the basic caja are in ``conftest.py``).
+"""Builders the tests share: a program, a caja, a member, a login, the row counts that say
+"nothing was written" (``db_snapshot``); the personas (fixtures) are in ``conftest.py``.
 
 For the passbook and documents tests: a caja with officers and savings, meetings run through
 the services, a loan voted on by the committee. For the corrections tests: caja A's officers
@@ -9,16 +10,20 @@ Diana is its president, Fabio its facilitator, Marta a plain member.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
 from cajas.ledger.models import JournalEntry
+from cajas.ledger.services import caja_found
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan
 from cajas.meetings.close import meeting_close
@@ -27,8 +32,89 @@ from cajas.meetings.models import Meeting
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
-from cajas.org.models import Caja
-from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja, user_for
+from cajas.members.models import Membership
+from cajas.members.services import ConsentGiven, member_enrol
+from cajas.org.models import Caja, Partner, Program, Territory
+
+FOUNDED = dt.date(2025, 1, 6)
+_counter = itertools.count(1)
+
+
+def make_program(code: str = "oim-ec") -> Program:
+    program, _ = Program.objects.get_or_create(
+        code=code, defaults={"name": "OIM Ecuador", "target_members": 1500, "target_territories": 8}
+    )
+    return program
+
+
+def make_caja(
+    *,
+    members: int = 0,
+    code: str | None = None,
+    partner_code: str = "fudela",
+    territory: str = "Quito",
+    bylaws: dict[str, Any] | None = None,
+    program: Program | None = None,
+) -> Caja:
+    program = program or make_program()
+    partner, _ = Partner.objects.get_or_create(
+        program=program, code=partner_code, defaults={"name": partner_code.title()}
+    )
+    place, _ = Territory.objects.get_or_create(program=program, name=territory)
+    n = next(_counter)
+    caja = caja_found(
+        partner=partner,
+        territory=place,
+        code=code or f"caja-{n}",
+        name=f"Caja {n}",
+        founded_on=FOUNDED,
+        bylaws=bylaws,
+    )
+    for _ in range(members):
+        enrol(caja)
+    return caja
+
+
+def enrol(caja: Caja, *, role: str = "member", **overrides: Any) -> Membership:
+    n = next(_counter)
+    fields: dict[str, Any] = {
+        "given_names": f"Socia{n}",
+        "family_names": "Pérez",
+        "gender": "female" if n % 2 else "male",
+        "birth_date": dt.date(1990, 5, 17),
+        "nationality": "VE",
+        "phone": "0990000000",
+        "document_type": "passport",
+        "document_number": f"P{n:07d}",
+        "mobility_status": "in_process",
+        # Recorded on enrolment (members.services.person_create: no status without it).
+        "sensitive_data_consent": ConsentGiven(),
+    }
+    fields.update(overrides)
+    return member_enrol(caja_id=caja.pk, joined_on=FOUNDED, role=role, **fields)
+
+
+def db_snapshot() -> dict[str, int]:
+    """Row counts of every table of every Cajas app: 'writes nothing' means this does not
+    change. Two tables are left out, and only these: the access log (``access.AccessLog``),
+    because it records reads — a refused form's page is still read, and that read is logged;
+    and a member import's upload (``imports.MemberImport``), the file held while it is checked,
+    which exists before anything is refused. Their tests count those rows themselves."""
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_config is not None
+        and m._meta.app_config.name.startswith("cajas.")
+        and m._meta.label not in ("access.AccessLog", "imports.MemberImport")
+    }
+
+
+def user_for(membership: Membership, username: str) -> User:
+    user = User.objects.create_user(username=username, password="secreto-123")
+    membership.person.user = user
+    membership.person.save(update_fields=["user"])
+    return user
+
 
 M1 = FOUNDED  # 2025-01-06
 M2 = FOUNDED + dt.timedelta(days=35)  # 2025-02-10

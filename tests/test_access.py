@@ -8,7 +8,7 @@ from django.test import Client
 
 from cajas.access.selectors import caja_list_for_user, user_can_record_meetings
 from cajas.org.models import Caja
-from tests.conftest import enrol, user_for
+from tests.factories import enrol, user_for
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db

@@ -32,8 +32,7 @@ from cajas.meetings.selectors import cash_for_lending
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.members.models import Membership
 from cajas.org.models import Caja
-from tests.conftest import enrol, make_caja
-from tests.factories import APPLY, loan_caja, loan_meeting
+from tests.factories import APPLY, enrol, loan_caja, loan_meeting, make_caja
 from tests.helpers import PHONE, log_in, run_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.meetings.opening import meeting_open
-from tests.conftest import enrol, make_caja, user_for
+from tests.factories import enrol, make_caja, user_for
 from tests.helpers import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

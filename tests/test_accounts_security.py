@@ -22,7 +22,7 @@ from cajas.org.models import Caja
 from cajas.settings import https_settings
 from cajas.web import urls as web_urls
 from cajas.web.account_middleware import LAST_SEEN
-from tests.conftest import db_snapshot, enrol, user_for
+from tests.factories import db_snapshot, enrol, user_for
 from tests.helpers import force_login, phone_of, totp_code
 
 pytestmark = pytest.mark.django_db

@@ -21,8 +21,7 @@ from cajas.meetings.models import Meeting, MeetingChange, MeetingStatus
 from cajas.meetings.opening import meeting_start
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.org.models import Caja
-from tests.conftest import db_snapshot
-from tests.factories import plain_member
+from tests.factories import db_snapshot, plain_member
 from tests.helpers import force_login
 
 

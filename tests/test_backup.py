@@ -28,8 +28,7 @@ from cajas.backup.services import backup_create, sqlite_copy
 from cajas.books.export import book_export
 from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.org.models import Caja
-from tests.conftest import db_snapshot
-from tests.factories import APPLY, caja_with_savings, run, voted_loan
+from tests.factories import APPLY, caja_with_savings, db_snapshot, run, voted_loan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

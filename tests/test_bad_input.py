@@ -11,7 +11,7 @@ from django.db import transaction
 from cajas.core.errors import AmountNotPositive, AmountPrecision, RuleViolation
 from cajas.ledger import chart
 from cajas.ledger.rules import EntryUnbalanced, IdempotencyConflict, Line
-from cajas.ledger.services import EntryDraft, caja_lock, entries_post
+from cajas.ledger.services import EntryDraft, entries_post
 from cajas.meetings.close import meeting_close
 from cajas.meetings.items import item_record
 from cajas.meetings.opening import meeting_open
@@ -19,8 +19,8 @@ from cajas.meetings.rules import CapitalCapExceeded, MeetingClosed, SharesOutOfR
 from cajas.meetings.sheet import shares_record
 from cajas.members.rules import CajaFull, MemberUnderage, PersonActiveElsewhere
 from cajas.members.services import membership_create
-from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja
-from tests.factories import assert_rejected
+from cajas.org.services import caja_lock
+from tests.factories import FOUNDED, assert_rejected, db_snapshot, enrol, make_caja
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from cajas.ledger.services import entry_reverse
 from cajas.meetings.selectors import cash_for_lending
 from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, db_snapshot, make_caja
+from tests.factories import FOUNDED, db_snapshot, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = pytest.mark.django_db

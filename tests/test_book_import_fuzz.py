@@ -30,8 +30,7 @@ from cajas.meetings.items import disbursement_record
 from cajas.meetings.opening import meeting_open
 from cajas.org.models import Caja
 from cajas.shareouts.services import shareout_execute
-from tests.conftest import db_snapshot
-from tests.factories import APPLY, caja_with_savings, run, voted_loan
+from tests.factories import APPLY, caja_with_savings, db_snapshot, run, voted_loan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

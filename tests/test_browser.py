@@ -20,7 +20,7 @@ from cajas.loans.schedule import add_period
 from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
-from tests.conftest import FOUNDED, enrol, make_caja, user_for
+from tests.factories import FOUNDED, enrol, make_caja, user_for
 from tests.helpers import PHONE, log_in, run_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

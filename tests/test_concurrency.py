@@ -16,13 +16,14 @@ from cajas.ledger import chart
 from cajas.ledger.models import JournalEntry
 from cajas.ledger.rules import Line
 from cajas.ledger.selectors import account_balances
-from cajas.ledger.services import EntryDraft, caja_lock, entries_post
+from cajas.ledger.services import EntryDraft, entries_post
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.close import meeting_close
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
-from tests.conftest import FOUNDED, make_caja
+from cajas.org.services import caja_lock
+from tests.factories import FOUNDED, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = [

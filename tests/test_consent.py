@@ -28,8 +28,16 @@ from cajas.members.services import (
     mobility_status_record,
 )
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
-from tests.factories import caja_with_savings, facilitator, officer, program_admin
+from tests.factories import (
+    FOUNDED,
+    caja_with_savings,
+    db_snapshot,
+    enrol,
+    facilitator,
+    officer,
+    program_admin,
+    user_for,
+)
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from cajas.ledger.verify import verify_caja
 from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Membership
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja, user_for
+from tests.factories import FOUNDED, enrol, make_caja, user_for
 from tests.helpers import PHONE, log_in, run_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -51,12 +51,13 @@ from cajas.meetings.rules import CapitalCapExceeded, SharesOutOfRange
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
 from cajas.shareouts.services import member_exit
-from tests.conftest import db_snapshot, make_caja
 from tests.factories import (
     FIRST_MEETING,
     closed_meeting,
+    db_snapshot,
     entry_of,
     facilitator,
+    make_caja,
     officer,
     plain_member,
     program_admin,

@@ -15,8 +15,14 @@ from cajas.ledger.selectors import account_balances
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.models import Meeting
 from cajas.org.models import Caja
-from tests.conftest import db_snapshot
-from tests.factories import closed_meeting, entry_of, facilitator, officer, plain_member
+from tests.factories import (
+    closed_meeting,
+    db_snapshot,
+    entry_of,
+    facilitator,
+    officer,
+    plain_member,
+)
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja
+from tests.factories import FOUNDED, enrol, make_caja
 from tests.helpers import force_login, run_meeting
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_filters_change_the_figures(program: tuple[Caja, Caja, Caja]) -> None:
 
 
 def test_members_and_officers_have_no_dashboard(program: tuple[Caja, Caja, Caja]) -> None:
-    from tests.conftest import user_for
+    from tests.factories import user_for
 
     quito = program[0]
     client = Client()
@@ -115,7 +115,7 @@ def test_the_savix_quarterly_csv_is_scoped_and_complete(program: tuple[Caja, Caj
 
 
 def test_staff_of_two_programs_choose_one(program: tuple[Caja, Caja, Caja]) -> None:
-    from tests.conftest import make_program
+    from tests.factories import make_program
 
     quito, _manta, _loja = program
     other = make_caja(code="otro-1", program=make_program(code="otro"), members=2)

@@ -33,14 +33,16 @@ from cajas.org.models import Caja
 from cajas.privacy.erasure import person_erase
 from cajas.privacy.subject import subject_export
 from cajas.shareouts.services import member_exit
-from tests.conftest import db_snapshot, make_caja, user_for
 from tests.factories import (
     APPLY,
     M2,
     caja_with_savings,
+    db_snapshot,
     facilitator,
+    make_caja,
     program_admin,
     run,
+    user_for,
     voted_loan,
 )
 from tests.helpers import force_login

@@ -20,8 +20,7 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
-from tests.conftest import enrol
-from tests.factories import FIRST_MEETING, program_admin
+from tests.factories import FIRST_MEETING, enrol, program_admin
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db

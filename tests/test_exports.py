@@ -87,7 +87,7 @@ def test_statements_workbook_and_csv(caja: Caja, tmp_path: Path) -> None:
 
 
 def test_exports_on_the_web_are_for_staff_and_officers(caja: Caja) -> None:
-    from tests.conftest import enrol, user_for
+    from tests.factories import enrol, user_for
 
     treasurer = Client()
     force_login(treasurer, user_for(caja.memberships.get(number=2), "tesorera"))

@@ -16,7 +16,7 @@ from cajas.meetings.items import fine_owed_pay, fine_owed_waive
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
-from tests.conftest import db_snapshot, make_caja
+from tests.factories import db_snapshot, make_caja
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_it_refuses_to_settle_more_than_she_owes() -> None:
 def test_the_next_meeting_screen_offers_to_collect_or_waive_it() -> None:
     from django.test import Client
 
-    from tests.conftest import enrol, user_for
+    from tests.factories import enrol, user_for
 
     caja = _first_meeting_with_member_3_absent()
     alice = user_for(enrol(caja, role="treasurer", given_names="Alice"), "alice")

@@ -16,8 +16,7 @@ from cajas.monitoring.health import evaluate
 from cajas.monitoring.models import HealthRule, VisitAction
 from cajas.monitoring.services import VisitActionsPending, visit_close, visit_record
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja
-from tests.factories import assert_rejected
+from tests.factories import FOUNDED, assert_rejected, enrol, make_caja
 from tests.helpers import force_login, run_meeting
 
 pytestmark = pytest.mark.django_db
@@ -165,8 +164,7 @@ def test_informal_credit_at_joining_and_now(caja_a: Caja, alice: User) -> None:
 
 
 def test_health_flags_concentrated_savings_and_a_late_portfolio() -> None:
-    from tests.conftest import enrol, make_caja
-    from tests.factories import disbursed_loan
+    from tests.factories import disbursed_loan, enrol, make_caja
     from tests.factories import loan_caja as caja_with_savings
 
     concentrated = make_caja(code="concentrada", bylaws={"max_shares_per_meeting": 10})

@@ -47,8 +47,7 @@ from cajas.meetings.selectors import cash_for_lending
 from cajas.monitoring.services import visit_record
 from cajas.org.models import Caja
 from cajas.web import urls as web_urls
-from tests.conftest import db_snapshot, enrol, make_caja, user_for
-from tests.factories import closed_meeting, program_admin
+from tests.factories import closed_meeting, db_snapshot, enrol, make_caja, program_admin, user_for
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db

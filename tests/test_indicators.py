@@ -14,15 +14,14 @@ from django.db.models import Sum
 
 from cajas.ledger.models import EntryKind, JournalEntry, JournalLine
 from cajas.loans.models import Loan, LoanStatus
-from cajas.loans.rules import days_past_due
+from cajas.loans.repayment import days_past_due
 from cajas.loans.selectors import installment_states
 from cajas.meetings.items import disbursement_record
 from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Membership
 from cajas.monitoring.indicators import Filters, indicators
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, enrol, make_caja
-from tests.factories import APPLY, approved_loan, loan_meeting
+from tests.factories import APPLY, FOUNDED, approved_loan, enrol, loan_meeting, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = pytest.mark.django_db

@@ -103,7 +103,7 @@ def _raw(person: Person, column: str) -> str:
 
 @pytest.mark.django_db
 def test_keys_rotate_and_old_data_stays_readable(capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.conftest import enrol, make_caja
+    from tests.factories import enrol, make_caja
 
     with override_settings(FIELD_ENCRYPTION_KEYS=(KEY_A,)):
         caja = make_caja()

@@ -21,7 +21,7 @@ from cajas.ledger.verify import verify_caja
 from cajas.meetings.models import Meeting
 from cajas.meetings.rules import ExpensesExceedCash
 from cajas.meetings.sheet import SheetRow
-from tests.conftest import FOUNDED, db_snapshot, make_caja
+from tests.factories import FOUNDED, db_snapshot, make_caja
 from tests.helpers import run_meeting
 
 _codes = itertools.count(1)

@@ -21,7 +21,7 @@ from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, db_snapshot, enrol, make_caja
+from tests.factories import FOUNDED, db_snapshot, enrol, make_caja
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from cajas.loans.models import Loan
 from cajas.meetings.selectors import cash_for_lending
 from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
-from tests.factories import APPLY
+from tests.factories import APPLY, FOUNDED, db_snapshot, enrol, user_for
 from tests.helpers import force_login, run_meeting
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,16 @@ from cajas.ledger.verify import verify_caja
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Installment, LoanStatus
 from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_write_off_request
+from cajas.loans.repayment import (
+    InstallmentState,
+    aging_bucket,
+    allocate_repayment,
+    days_past_due,
+    late_fees_to_charge,
+    par,
+)
 from cajas.loans.rules import (
     ApplicantCannotVote,
-    InstallmentState,
     LoanAlreadyDisbursed,
     LoanGuarantorRequired,
     LoanOverCashAvailable,
@@ -26,16 +33,10 @@ from cajas.loans.rules import (
     QuorumNotReached,
     RepaymentExceedsDue,
     WriteOffNeedsSecondOfficer,
-    aging_bucket,
-    allocate_repayment,
-    days_past_due,
-    late_fees_to_charge,
-    par,
 )
 from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending
-from tests.conftest import make_caja
 from tests.factories import (
     APPLY,
     M2,
@@ -44,6 +45,7 @@ from tests.factories import (
     disbursed_loan,
     loan_caja,
     loan_meeting,
+    make_caja,
 )
 
 pytestmark = pytest.mark.django_db
@@ -436,10 +438,10 @@ def test_arrears_aging_late_fees_and_par() -> None:
 
 def test_bylaws_above_the_cap_are_flagged_with_the_rate_that_would_comply() -> None:
     from cajas.loans.rates import bylaws_change_rate_check, bylaws_rate_check
-    from cajas.org.models import bylaws_in_force
+    from cajas.org.selectors import bylaws_newest
 
     caja = make_caja(bylaws={"loan_interest_method": "flat", "loan_monthly_rate_percent": D("2")})
-    check = bylaws_rate_check(bylaws_in_force(caja), APPLY)
+    check = bylaws_rate_check(bylaws_newest(caja), APPLY)
     # flat 2 % a month costs more the longer the loan: 48.28 % over 6 months, more over 12
     assert check.above_cap and check.tea_percent > D("48.28") and check.at_term == 12
     assert check.cap_percent == D("28.23") and check.complying_monthly_rate_percent == D("2.09")
@@ -448,5 +450,5 @@ def test_bylaws_above_the_cap_are_flagged_with_the_rate_that_would_comply() -> N
     )
     # 2 % a month declining is 26.82 % a year; cent rounding of the installments adds up to 0.01
     assert not change.above_cap and D("26.82") <= change.tea_percent <= D("26.83")
-    fine = bylaws_rate_check(bylaws_in_force(make_caja()), APPLY)  # 1.5 % French by default
+    fine = bylaws_rate_check(bylaws_newest(make_caja()), APPLY)  # 1.5 % French by default
     assert not fine.above_cap

@@ -13,7 +13,7 @@ from cajas.meetings.models import ItemKind, MeetingItem, MeetingKind, SheetState
 from cajas.meetings.opening import meeting_start
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_confirm, meeting_sheet_save
-from tests.conftest import db_snapshot, make_caja
+from tests.factories import db_snapshot, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from cajas.meetings.items import item_record, item_remove
 from cajas.meetings.models import ItemKind, MeetingItem, SheetState
 from cajas.meetings.opening import meeting_start
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
-from tests.conftest import db_snapshot, make_caja
+from tests.factories import db_snapshot, make_caja
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_a_payout_the_meeting_cannot_cover_is_refused_naming_it() -> None:
 def _queries_to_edit_a_line_in_place(members: int) -> int:
     from django.test import Client
 
-    from tests.conftest import enrol, user_for
+    from tests.factories import enrol, user_for
 
     caja = make_caja(members=members - 1)
     alice = user_for(enrol(caja, role="treasurer", given_names="Alice"), f"alice{members}")

@@ -10,7 +10,7 @@ from django.test import Client
 from cajas.ledger.selectors import caja_summary, fines_owed_by_member
 from cajas.meetings.models import Meeting
 from cajas.org.models import Caja
-from tests.conftest import db_snapshot
+from tests.factories import db_snapshot
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db

@@ -30,8 +30,7 @@ from cajas.imports.services import (
 )
 from cajas.members.models import Consent, Membership
 from cajas.org.models import Caja
-from tests.conftest import db_snapshot, enrol, make_caja
-from tests.factories import facilitator, officer, xlsx_of
+from tests.factories import db_snapshot, enrol, facilitator, make_caja, officer, xlsx_of
 
 DATA = pathlib.Path(__file__).parent / "data"
 TEN_YEARS_OLD = dt.date.today().replace(year=dt.date.today().year - 10, day=1)

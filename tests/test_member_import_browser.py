@@ -12,8 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from cajas.imports.services import CHUNK
 from cajas.members.models import Membership
-from tests.conftest import make_caja
-from tests.factories import officer, xlsx_of
+from tests.factories import make_caja, officer, xlsx_of
 from tests.helpers import PHONE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -183,3 +183,18 @@ def test_the_one_rounding_rule_is_half_up_at_every_tie() -> None:
     # What half-even would have given, so this test fails if the rule ever drifts to it.
     assert Decimal("0.005").quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN) == Decimal("0.00")
     assert Decimal("2.5").quantize(Decimal(1), rounding=ROUND_HALF_EVEN) == Decimal(2)
+
+
+def test_nothing_rounds_outside_core_money() -> None:
+    """Decision 0001 has one home: no ``quantize`` and no ROUND_HALF_EVEN anywhere else in
+    ``src/`` (the default context of ``quantize`` is banker's rounding)."""
+    import pathlib
+
+    src = pathlib.Path(__file__).resolve().parent.parent / "src" / "cajas"
+    found = [
+        str(path.relative_to(src))
+        for path in sorted(src.rglob("*.py"))
+        if path.relative_to(src).as_posix() != "core/money.py"
+        and ("quantize(" in path.read_text() or "ROUND_HALF_EVEN" in path.read_text())
+    ]
+    assert found == []

@@ -19,7 +19,7 @@ from cajas.loans.models import Loan
 from cajas.meetings.sheet import SheetRow
 from cajas.monitoring.models import Visit
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, make_caja
+from tests.factories import FOUNDED, make_caja
 from tests.helpers import force_login, run_meeting
 
 ALREADY = "Esto ya se registró; no se repitió."

@@ -39,8 +39,7 @@ from cajas.core.parsing import (
 )
 from cajas.meetings.opening import meeting_start
 from cajas.org.models import Caja
-from tests.conftest import db_snapshot
-from tests.factories import program_admin
+from tests.factories import db_snapshot, program_admin
 from tests.helpers import force_login
 
 TODAY = dt.date(2026, 12, 2)

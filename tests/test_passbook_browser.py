@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from cajas.members.models import Membership
-from tests.conftest import user_for
-from tests.factories import caja_with_savings
+from tests.factories import caja_with_savings, user_for
 from tests.helpers import PHONE, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -20,8 +20,7 @@ from cajas.meetings.items import disbursement_record, repayment_record
 from cajas.meetings.opening import meeting_open
 from cajas.members.models import Membership
 from cajas.org.models import Caja
-from tests.conftest import user_for
-from tests.factories import APPLY, M2, caja_with_savings, run, voted_loan
+from tests.factories import APPLY, M2, caja_with_savings, run, user_for, voted_loan
 from tests.helpers import force_login
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +180,8 @@ def test_a_correction_moves_shares_to_the_right_member_with_a_replacement_entry(
     from django.db import transaction
 
     from cajas.ledger import chart
-    from cajas.ledger.services import EntryDraft, Line, caja_lock, entries_post, member_ref
+    from cajas.ledger.services import EntryDraft, Line, entries_post, member_ref
+    from cajas.org.services import caja_lock
 
     wrong = JournalEntry.objects.get(
         caja=caja, membership__number=4, kind=EntryKind.SHARE_PURCHASE, date=M2

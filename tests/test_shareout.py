@@ -28,8 +28,15 @@ from cajas.shareouts.rules import (
     plan_shareout,
 )
 from cajas.shareouts.services import shareout_execute, shareout_preview
-from tests.conftest import db_snapshot, make_caja
-from tests.factories import APPLY, approved_loan, assert_rejected, loan_caja, loan_meeting
+from tests.factories import (
+    APPLY,
+    approved_loan,
+    assert_rejected,
+    db_snapshot,
+    loan_caja,
+    loan_meeting,
+    make_caja,
+)
 
 D = Decimal
 
@@ -259,7 +266,7 @@ def test_a_debt_larger_than_the_payout_blocks_the_share_out() -> None:
 def test_any_cycle_history_shares_out_exactly(
     history: list[list[int]], fines: list[int], reserve: Decimal, method: str
 ) -> None:
-    from tests.conftest import enrol
+    from tests.factories import enrol
 
     caja = make_caja(
         bylaws={"reserve_percent": reserve, "shareout_method": method, "min_shares_per_meeting": 0}

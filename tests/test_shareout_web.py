@@ -15,7 +15,7 @@ from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Consent, Membership
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
-from tests.conftest import FOUNDED, db_snapshot, enrol, user_for
+from tests.factories import FOUNDED, db_snapshot, enrol, user_for
 from tests.helpers import force_login, run_meeting
 
 pytestmark = pytest.mark.django_db

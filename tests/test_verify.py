@@ -16,7 +16,7 @@ from cajas.ledger.models import JournalEntry, JournalLine
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.sheet import SheetRow
 from cajas.org.models import Caja
-from tests.conftest import FOUNDED, make_caja
+from tests.factories import FOUNDED, make_caja
 from tests.helpers import run_meeting
 
 pytestmark = pytest.mark.django_db

@@ -68,8 +68,11 @@ INSTALLED_APPS = [
     "cajas.shareouts",
     "cajas.corrections",
     "cajas.documents",
+    "cajas.exports",  # `cajas document` (PDF, HTML and the statements as XLSX/CSV)
     "cajas.monitoring",
+    "cajas.books",  # `cajas book`
     "cajas.backup",
+    "cajas.demo",  # `cajas demo`
     "cajas.api",
     "cajas.web",
     "cajas.privacy",

@@ -27,21 +27,8 @@ def rule_errors_as_command_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def caja_from_arg(value: str) -> Any:
-    """``--caja`` takes the id printed by ``cajas caja list`` or the caja's code."""
-    from cajas.org.models import Caja
-
-    caja = (
-        Caja.objects.filter(pk=_id_arg(value, "caja")).first()
-        if value.strip().isdigit()
-        else Caja.objects.filter(code=value).first()
-    )
-    if caja is None:
-        raise CommandError(f"No existe la caja «{value}» / There is no caja “{value}”")
-    return caja
-
-
-def _id_arg(value: str, name: str) -> int:
+def id_value(value: str, name: str) -> int:
+    """An id given as an option's value (``--caja 3``), or a CommandError naming the option."""
     try:
         return parse_id(value, field=name)
     except InputInvalid as exc:

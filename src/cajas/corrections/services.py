@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -49,16 +50,12 @@ from cajas.ledger import chart
 from cajas.ledger.models import DEBIT_NORMAL, Account, EntryKind, JournalEntry
 from cajas.ledger.rules import AlreadyReversed, Line, ReversalOfReversal
 from cajas.ledger.selectors import member_savings
-from cajas.ledger.services import (
-    EntryDraft,
-    caja_lock,
-    entries_post,
-    member_ref,
-    reversal_draft,
-)
+from cajas.ledger.services import EntryDraft, entries_post, member_ref, reversal_draft
 from cajas.meetings.models import Meeting
 from cajas.meetings.rules import check_capital_cap, check_shares
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.org.models import Caja
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 
 Amount = str | int | Decimal
 
@@ -164,6 +161,30 @@ def _next_number(caja: Caja) -> int:
     return (Correction.objects.filter(caja=caja).aggregate(m=Max("number"))["m"] or 0) + 1
 
 
+class _Change(NamedTuple):
+    entry: JournalEntry
+    meeting: Meeting
+    cents: int  # the right amount
+    posted: int  # the amount the entry posted
+    reason: str
+
+
+def _change_checked(caja: Caja, seq: int, amount: Amount, reason: str) -> _Change:
+    """What every correction checks first: entry ``seq`` is a closed meeting's and of a kind
+    that can be corrected, no correction of it is pending, the amount is another one than it
+    posted, and the reason is given."""
+    entry = _entry(caja, seq)
+    meeting = _correctable(entry)
+    pending = Correction.objects.filter(entry=entry, status=CorrectionStatus.PROPOSED).first()
+    if pending is not None:
+        raise CorrectionPending(seq=entry.seq, number=pending.number)
+    cents = parse_amount(amount, field="amount", allow_zero=True)
+    posted = entry_amount(_lines(entry))
+    if cents == posted:
+        raise NothingToCorrect(amount=format_amount(posted))
+    return _Change(entry, meeting, cents, posted, check_reason(reason))
+
+
 @transaction.atomic
 def correction_propose(
     *,
@@ -180,16 +201,8 @@ def correction_propose(
     proposer = officer_membership(caja=caja, username=by)
     if proposer is None:
         raise ProposerNotOfficer()
-    entry = _entry(caja, seq)
-    meeting = _correctable(entry)
-    pending = Correction.objects.filter(entry=entry, status=CorrectionStatus.PROPOSED).first()
-    if pending is not None:
-        raise CorrectionPending(seq=entry.seq, number=pending.number)
-    cents = parse_amount(amount, field="amount", allow_zero=True)
-    posted = entry_amount(_lines(entry))
-    if cents == posted:
-        raise NothingToCorrect(amount=format_amount(posted))
-    text = check_reason(reason)
+    change = _change_checked(caja, seq, amount, reason)
+    entry, meeting, cents = change.entry, change.meeting, change.cents
     _check_share_purchase(caja, meeting, entry, cents)
     _reversal_first(caja, entry, cents)
     return Correction.objects.create(
@@ -197,9 +210,9 @@ def correction_propose(
         number=_next_number(caja),
         meeting=meeting,
         entry=entry,
-        posted_cents=posted,
+        posted_cents=change.posted,
         amount_cents=cents,
-        reason=text,
+        reason=change.reason,
         proposed_by=by,
         proposed_by_membership=proposer,
         proposed_at=now or timezone.now(),
@@ -345,33 +358,24 @@ def entry_correct(
     seq: int,
     reason: str,
     by: str,
-    amount: Amount | None = None,
+    amount: Amount,
     now: dt.datetime | None = None,
 ) -> Correction:
     """The program admin's correction (``cajas entry reverse``): proposed and approved at
-    once, posted now. Without ``amount`` the entry is only reversed. Same rules as the
+    once, posted now. An ``amount`` of 0 only reverses the entry. Same rules as the
     officers' corrections, except COR-001: the admin acts alone and is recorded as both."""
     caja = caja_lock(caja_id=caja_id)
     _program_admin(caja, by)
-    entry = _entry(caja, seq)
-    meeting = _correctable(entry)
-    pending = Correction.objects.filter(entry=entry, status=CorrectionStatus.PROPOSED).first()
-    if pending is not None:
-        raise CorrectionPending(seq=entry.seq, number=pending.number)
-    cents = 0 if amount is None else parse_amount(amount, field="amount", allow_zero=True)
-    posted = entry_amount(_lines(entry))
-    if cents == posted:
-        raise NothingToCorrect(amount=format_amount(posted))
-    text = check_reason(reason)
+    change = _change_checked(caja, seq, amount, reason)
     when = now or timezone.now()
     correction = Correction(
         caja=caja,
         number=_next_number(caja),
-        meeting=meeting,
-        entry=entry,
-        posted_cents=posted,
-        amount_cents=cents,
-        reason=text,
+        meeting=change.meeting,
+        entry=change.entry,
+        posted_cents=change.posted,
+        amount_cents=change.cents,
+        reason=change.reason,
         proposed_by=by,
         proposed_at=when,
     )

@@ -12,32 +12,40 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import User
 from django.db import transaction
 
-from cajas.access.models import StaffAssignment, StaffRole
 from cajas.core.errors import RuleViolation
 from cajas.core.money import decimal_string
+from cajas.demo.followup import TODAY, TROUBLE, follow_up_visits, informal_credit_answers
+from cajas.demo.logins import DemoLogin, logins_create
 from cajas.demo.names import CAJA_NAMES, FAMILY, MEN, WOMEN
+from cajas.ledger.services import caja_found
 from cajas.loans.application import loan_apply, loan_decide, loan_vote
 from cajas.loans.models import Loan, LoanGuarantor, LoanStatus
 from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
-from cajas.loans.rules import amount_due_now, amount_owed, days_past_due
+from cajas.loans.repayment import amount_due_now, amount_owed, days_past_due
 from cajas.loans.selectors import borrowing_limit, states_on
 from cajas.meetings.close import meeting_close
 from cajas.meetings.items import disbursement_record, item_record, repayment_record
-from cajas.meetings.models import Attendance, ItemKind, Meeting
+from cajas.meetings.models import (
+    ATTENDING,
+    Attendance,
+    AttendanceStatus,
+    ItemKind,
+    Meeting,
+    MeetingKind,
+)
 from cajas.meetings.opening import meeting_open
 from cajas.meetings.selectors import cash_for_lending, meeting_expected_cash
 from cajas.meetings.sheet import SheetRow, meeting_sheet_save
-from cajas.members.models import Membership
+from cajas.members.models import Membership, Role
+from cajas.members.selectors import membership_by_number
 from cajas.members.services import ConsentGiven, member_code_new, member_enrol
-from cajas.org.models import Caja, Partner, Program, Territory, bylaws_in_force
-from cajas.org.services import caja_create
+from cajas.org.models import Bylaws, Caja, Partner, Program, Territory
+from cajas.org.selectors import bylaws_in_force, bylaws_newest
 from cajas.shareouts.services import member_exit, shareout_execute, shareout_preview
 
 SEED = 2026
-PASSWORD = "cajas-demo-2026"
 TERRITORIES = ["Ambato", "Cuenca", "Guayaquil", "Latacunga", "Loja", "Manta", "Quito", "Riobamba"]
 PARTNERS = [
     ("manos-unidas", "Fundación Manos Unidas"),
@@ -46,21 +54,11 @@ PARTNERS = [
 ]
 CAJAS_PER_TERRITORY = 5
 MEETINGS = 12
-TODAY = dt.date(2026, 11, 20)
 
-# Cajas in visible trouble, by index: what goes wrong.
-TROUBLE = {3: "low_attendance", 11: "cash_shortages", 22: "stopped_meeting", 30: "low_attendance"}
 # Cajas whose bylaws still charge more than the legal cap (the rest were advised to comply).
 ABOVE_CAP = {6: ("2.5", "french"), 17: ("2", "flat")}
 # The first caja closed its first cycle with a share-out after its 9th meeting.
 SHARE_OUT_AFTER = 9
-
-
-@dataclass
-class DemoLogin:
-    username: str
-    role: str
-    scope: str
 
 
 @dataclass
@@ -91,7 +89,7 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
         partner = partners[(index // len(places) + index) % len(partners)]
         founded = TODAY - dt.timedelta(days=30 * (meetings - 1) + 7 + rng.randint(1, 25))
         share_value = rng.choice([200, 300, 500, 500, 500])
-        caja = caja_create(
+        caja = caja_found(
             partner=partner,
             territory=place,
             code=f"{place.name.lower()}-{index // len(places) + 1:02d}",
@@ -115,10 +113,9 @@ def demo_build(*, cajas: int | None = None, meetings: int = MEETINGS) -> DemoRes
             share_out_after=SHARE_OUT_AFTER if index == 0 else None,
         )
         built.append(caja)
-    result = DemoResult(program=program)
-    _create_logins(result, program, partners, built)
-    _follow_up_visits(rng, built)
-    _informal_credit_answers(rng, built)
+    result = DemoResult(program=program, logins=logins_create(program, partners, built))
+    follow_up_visits(rng, built)
+    informal_credit_answers(rng, built)
     return result
 
 
@@ -196,7 +193,7 @@ def _leavers(meeting: Meeting, churn: random.Random, n: int, trouble: str | None
     free = [
         m
         for m in Membership.objects.filter(
-            caja=meeting.caja_id, left_on__isnull=True, role="member"
+            caja=meeting.caja_id, left_on__isnull=True, role=Role.MEMBER
         ).order_by("number")
         if m.pk not in tied and m.joined_on < meeting.date
     ]
@@ -226,7 +223,7 @@ def _hold_meetings(
     writes_off: bool = False,
     share_out_after: int | None = None,
 ) -> None:
-    bylaws = bylaws_in_force(caja)
+    bylaws = bylaws_newest(caja)
     churn = random.Random(f"{SEED}:{caja.code}")  # members joining and leaving
     habits: dict[int, str] = {}  # loan id → "good", "late" or "default"
     savings = 0
@@ -243,34 +240,8 @@ def _hold_meetings(
                 for row in Attendance.objects.filter(meeting=meeting).select_related("membership")
                 if row.membership_id not in left
             ]
-            sheet: list[SheetRow] = []
-            room = bylaws.max_capital_cents - savings
-            for row in rows:
-                status = rng.choices(
-                    ["present", "absent", "excused", "represented"],
-                    [1 - absent_p - 0.05, absent_p, 0.03, 0.02],
-                )[0]
-                late = status == "present" and rng.random() < 0.08
-                shares = 0
-                if status in ("present", "represented"):
-                    shares = rng.randint(
-                        bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting
-                    )
-                    while shares and shares * bylaws.share_value_cents > room:
-                        shares -= 1
-                    if shares < bylaws.min_shares_per_meeting:
-                        shares = 0
-                    room -= shares * bylaws.share_value_cents
-                    savings += shares * bylaws.share_value_cents
-                sheet.append(
-                    SheetRow(
-                        member=row.membership.number,
-                        status=status,
-                        late=late,
-                        shares=shares,
-                        social_fund=status in ("present", "represented"),
-                    )
-                )
+            sheet, bought = _sheet(rows, rng, bylaws, absent_p, bylaws.max_capital_cents - savings)
+            savings += bought
             meeting_sheet_save(meeting_id=meeting.pk, rows=sheet)
             for row in rows:
                 if bylaws.entry_fee_cents and (n == 0 or row.membership_id in joined):
@@ -303,6 +274,45 @@ def _hold_meetings(
             )
         if share_out_after is not None and n + 1 == share_out_after:
             savings = _share_out(caja, rng, day + dt.timedelta(days=3))
+
+
+def _sheet(
+    rows: list[Attendance], rng: random.Random, bylaws: Bylaws, absent_p: float, room: int
+) -> tuple[list[SheetRow], int]:
+    """Who comes and what each buys, within the ``room`` left under the caja's capital cap.
+    Returns the sheet and the cents of shares bought."""
+    sheet: list[SheetRow] = []
+    bought = 0
+    for row in rows:
+        status = rng.choices(
+            [
+                AttendanceStatus.PRESENT,
+                AttendanceStatus.ABSENT,
+                AttendanceStatus.EXCUSED,
+                AttendanceStatus.REPRESENTED,
+            ],
+            [1 - absent_p - 0.05, absent_p, 0.03, 0.02],
+        )[0]
+        late = status == AttendanceStatus.PRESENT and rng.random() < 0.08
+        shares = 0
+        if status in ATTENDING:
+            shares = rng.randint(bylaws.min_shares_per_meeting, bylaws.max_shares_per_meeting)
+            while shares and shares * bylaws.share_value_cents > room:
+                shares -= 1
+            if shares < bylaws.min_shares_per_meeting:
+                shares = 0
+            room -= shares * bylaws.share_value_cents
+            bought += shares * bylaws.share_value_cents
+        sheet.append(
+            SheetRow(
+                member=row.membership.number,
+                status=status,
+                late=late,
+                shares=shares,
+                social_fund=status in ATTENDING,
+            )
+        )
+    return sheet, bought
 
 
 PURPOSES = [
@@ -360,7 +370,8 @@ def _loan_activity(
         if m.number not in busy and m.active_on(day)
     ]
     for number in rng.sample(candidates, k=min(len(candidates), rng.choice([0, 1, 1, 2, 3]))):
-        membership = Membership.objects.get(caja=caja, number=number)
+        membership = membership_by_number(caja.pk, number)
+        assert membership is not None
         limit = borrowing_limit(caja, membership, day, cash_for_lending(caja_id=caja.pk))
         cash = meeting_expected_cash(meeting=meeting)
         cents = min(
@@ -399,7 +410,9 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
     """The end-of-cycle assembly: loans still owed are settled, everyone is paid out, some
     members leave part invested, and the next cycle opens. Returns the savings left in."""
     with transaction.atomic():
-        meeting = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria", kind="assembly")
+        meeting = meeting_open(
+            caja_id=caja.pk, date=day, opened_by="tesoreria", kind=MeetingKind.ASSEMBLY
+        )
         for loan in Loan.objects.filter(caja=caja, status=LoanStatus.DISBURSED):
             owed = amount_owed(states_on(loan, day, bylaws_in_force(caja, day)), day)
             if owed:
@@ -415,7 +428,9 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
             closed_by="tesoreria",
             now=dt.datetime.combine(day, dt.time(18, 0), tzinfo=dt.UTC),
         )
-        assembly = meeting_open(caja_id=caja.pk, date=day, opened_by="tesoreria", kind="assembly")
+        assembly = meeting_open(
+            caja_id=caja.pk, date=day, opened_by="tesoreria", kind=MeetingKind.ASSEMBLY
+        )
         plan = shareout_preview(caja=caja, on=day).plan
         reinvest = {
             p.member: min(2000, p.amount) for p in plan.payouts if p.amount and rng.random() < 0.3
@@ -433,130 +448,3 @@ def _share_out(caja: Caja, rng: random.Random, day: dt.date) -> int:
             now=dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.UTC),
         )
     return sum(reinvest.values())
-
-
-def _informal_credit_answers(rng: random.Random, cajas: list[Caja]) -> None:
-    """Asked on joining: about four in ten had borrowed from a "gota a gota". The first caja
-    asked again at its share-out: far fewer still do."""
-    from cajas.monitoring.models import InformalCreditAnswer, SurveyMoment
-    from cajas.shareouts.models import ShareOut
-
-    answers = []
-    for caja in cajas:
-        ended = ShareOut.objects.filter(caja=caja).first()
-        for m in Membership.objects.filter(caja=caja):
-            used = rng.random() < 0.42
-            answers.append(
-                InformalCreditAnswer(
-                    membership=m,
-                    moment=SurveyMoment.JOINING,
-                    asked_on=m.joined_on,
-                    used_informal_credit=used,
-                )
-            )
-            if ended is not None:
-                answers.append(
-                    InformalCreditAnswer(
-                        membership=m,
-                        moment=SurveyMoment.CYCLE_END,
-                        asked_on=ended.date,
-                        used_informal_credit=used and rng.random() < 0.3,
-                    )
-                )
-    InformalCreditAnswer.objects.bulk_create(answers)
-
-
-def _follow_up_visits(rng: random.Random, cajas: list[Caja]) -> None:
-    """The facilitators have visited the cajas in trouble: closed visits with their actions
-    done, and the latest one still open with an action due."""
-    from cajas.monitoring.models import VisitAction
-    from cajas.monitoring.services import visit_close, visit_record
-
-    facilitator = User.objects.get(username="facilitador")
-    for index, caja in enumerate(cajas):
-        if index not in TROUBLE:
-            continue
-        first = visit_record(
-            caja=caja,
-            visitor=facilitator,
-            date=TODAY - dt.timedelta(days=75),
-            reason="Seguimiento trimestral",
-            checklist={
-                "books": True,
-                "cash": True,
-                "minutes": True,
-                "bylaws": False,
-                "loans": index != 11,
-            },
-            findings="La directiva lleva los libros al día; algunos socios no conocen el "
-            "reglamento.",
-            actions=[("Leer el reglamento en la próxima reunión", TODAY - dt.timedelta(days=45))],
-        )
-        for action in VisitAction.objects.filter(visit=first):
-            action.done_on = TODAY - dt.timedelta(days=50)
-            action.save(update_fields=["done_on"])
-        visit_close(visit=first, on=TODAY - dt.timedelta(days=50))
-        visit_record(
-            caja=caja,
-            visitor=facilitator,
-            date=TODAY - dt.timedelta(days=10),
-            reason={
-                "low_attendance": "Asistencia baja",
-                "cash_shortages": "Faltantes de caja",
-                "stopped_meeting": "La caja dejó de reunirse",
-            }[TROUBLE[index]],
-            checklist={
-                "books": rng.random() < 0.5,
-                "cash": False,
-                "minutes": True,
-                "bylaws": True,
-                "loans": False,
-            },
-            findings="Se acordó un plan con la directiva.",
-            actions=[
-                ("Reunión con la directiva y la facilitadora", TODAY + dt.timedelta(days=7)),
-                ("Arqueo con dos testigos en cada reunión", TODAY + dt.timedelta(days=30)),
-            ],
-        )
-
-
-def _create_logins(
-    result: DemoResult, program: Program, partners: list[Partner], cajas: list[Caja]
-) -> None:
-    def user(username: str) -> User:
-        return User.objects.create_user(username=username, password=PASSWORD)
-
-    staff: list[tuple[str, StaffRole, dict[str, Partner], str]] = [
-        ("admin", StaffRole.PROGRAM_ADMIN, {}, program.name),
-        ("auditora", StaffRole.AUDITOR, {}, program.name),
-        ("supervisora", StaffRole.PARTNER_SUPERVISOR, {"partner": partners[0]}, partners[0].name),
-    ]
-    for username, role, scope, label in staff:
-        StaffAssignment.objects.create(user=user(username), role=role, program=program, **scope)
-        result.logins.append(DemoLogin(username, str(role.label), label))
-    facilitator = user("facilitador")
-    assigned = [c for c in cajas if c.partner_id == partners[0].pk][:5]
-    for caja in assigned:
-        StaffAssignment.objects.create(
-            user=facilitator, role=StaffRole.FACILITATOR, program=program, caja=caja
-        )
-    result.logins.append(
-        DemoLogin(
-            "facilitador", str(StaffRole.FACILITATOR.label), ", ".join(c.name for c in assigned)
-        )
-    )
-    first, second = cajas[0], cajas[1]
-    for username, caja, member_role in [
-        ("tesorera", first, "treasurer"),
-        ("presidente", first, "president"),
-        ("socia", first, "member"),
-        ("tesorero2", second, "treasurer"),
-    ]:
-        membership = (
-            Membership.objects.filter(caja=caja, role=member_role).select_related("person").first()
-        )
-        assert membership is not None
-        account = user(username)
-        membership.person.user = account
-        membership.person.save(update_fields=["user"])
-        result.logins.append(DemoLogin(username, membership.get_role_display(), caja.name))

@@ -33,13 +33,21 @@ from cajas.ledger.models import (
 )
 from cajas.loans.models import Installment, Loan, LoanStatus, Restructuring
 from cajas.loans.rates import loan_terms_simulate
-from cajas.loans.rules import days_past_due
+from cajas.loans.repayment import days_past_due
 from cajas.loans.schedule import add_period
 from cajas.loans.selectors import installment_states
-from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
+from cajas.meetings.models import (
+    ATTENDING,
+    Attendance,
+    ItemKind,
+    Meeting,
+    MeetingItem,
+    MeetingStatus,
+)
 from cajas.members.models import ConsentPurpose, Membership
 from cajas.members.selectors import consent_in_force
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.org.models import Caja
+from cajas.org.selectors import bylaws_in_force
 from cajas.shareouts.models import ShareOut
 
 __all__ = [
@@ -139,7 +147,7 @@ def _worst_delay(loan: Loan) -> int:
     meetings where it was paid: a plain, checkable measure of punctuality."""
     payments = list(
         MeetingItem.objects.filter(
-            loan=loan, kind=ItemKind.LOAN_REPAYMENT, meeting__status="closed"
+            loan=loan, kind=ItemKind.LOAN_REPAYMENT, meeting__status=MeetingStatus.CLOSED
         )
         .order_by("meeting__date")
         .values_list("meeting__date", "amount_cents")
@@ -377,14 +385,17 @@ def credit_history(membership: Membership, on: dt.date) -> dict[str, Any]:
     if consent is None:
         raise NoCreditLetterConsent(member=membership.number)
     caja = membership.caja
-    attendance = Attendance.objects.filter(membership=membership, meeting__status="closed")
-    attended = attendance.filter(
-        status__in=[AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED]
-    ).count()
+    attendance = Attendance.objects.filter(
+        membership=membership, meeting__status=MeetingStatus.CLOSED
+    )
+    attended = attendance.filter(status__in=ATTENDING).count()
     listed = attendance.count()
     saved = (
         MeetingItem.objects.filter(
-            membership=membership, kind=ItemKind.SHARES, meeting__status="closed", waived=False
+            membership=membership,
+            kind=ItemKind.SHARES,
+            meeting__status=MeetingStatus.CLOSED,
+            waived=False,
         ).aggregate(s=Sum("amount_cents"))["s"]
         or 0
     )

@@ -17,7 +17,13 @@ from cajas.documents.memos import CORRECTION_PREFIX, cancels_text, kind_text
 from cajas.documents.people import officers, short_name
 from cajas.ledger.models import EntryKind, JournalEntry
 from cajas.loans.models import Loan, LoanStatus, Vote
-from cajas.meetings.models import Attendance, AttendanceStatus, ItemKind, Meeting, MeetingItem
+from cajas.meetings.models import (
+    ATTENDING,
+    Attendance,
+    ItemKind,
+    Meeting,
+    MeetingItem,
+)
 from cajas.shareouts.models import ShareOut
 
 
@@ -113,11 +119,7 @@ def minutes(meeting: Meeting) -> dict[str, Any]:
         .select_related("membership__person")
         .order_by("membership__number")
     )
-    present = sum(
-        1
-        for a in attendance
-        if a.status in (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
-    )
+    present = sum(1 for a in attendance if a.status in ATTENDING)
     totals: dict[str, int] = {}
     for row in (
         MeetingItem.objects.filter(meeting=meeting, waived=False)

@@ -26,12 +26,13 @@ from cajas.documents.memos import (
 from cajas.ledger import chart
 from cajas.ledger.models import EntryKind, JournalEntry, JournalLine
 from cajas.loans.models import Installment, Loan, LoanStatus
-from cajas.loans.rules import days_past_due
+from cajas.loans.repayment import days_past_due
 from cajas.loans.schedule import add_period
 from cajas.loans.selectors import installment_states
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.members.models import Membership
-from cajas.org.models import Caja, Cycle, CycleStatus, bylaws_in_force
+from cajas.org.models import Caja, Cycle, CycleStatus
+from cajas.org.selectors import bylaws_in_force
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,18 @@ def book_tables(caja: Caja, lang: str = "es") -> list[Table]:
 
 
 def _book_tables(caja: Caja) -> list[Table]:
+    balances = dict(Account.objects.filter(caja=caja).values_list("code", "balance_cents"))
+    return [
+        _members_table(caja, balances),
+        _meetings_table(caja),
+        journal_table(caja),
+        _accounts_table(caja),
+        _loans_table(caja, balances),
+        _payouts_table(caja),
+    ]
+
+
+def _members_table(caja: Caja, balances: dict[str, int]) -> Table:
     members = Table(
         "Socios" if translation.get_language() == "es" else "Members",
         [
@@ -36,7 +48,6 @@ def _book_tables(caja: Caja) -> list[Table]:
             ("savings", MONEY),
         ],
     )
-    balances = dict(Account.objects.filter(caja=caja).values_list("code", "balance_cents"))
     for m in Membership.objects.filter(caja=caja).select_related("person").order_by("number"):
         members.rows.append(
             [
@@ -50,6 +61,10 @@ def _book_tables(caja: Caja) -> list[Table]:
                 money(balances.get(chart.savings_account_code(m.number), 0)),
             ]
         )
+    return members
+
+
+def _meetings_table(caja: Caja) -> Table:
     meetings = Table(
         "Reuniones" if translation.get_language() == "es" else "Meetings",
         [
@@ -74,7 +89,10 @@ def _book_tables(caja: Caja) -> list[Table]:
                 money(mt.cash_difference_cents),
             ]
         )
-    journal = journal_table(caja)
+    return meetings
+
+
+def _accounts_table(caja: Caja) -> Table:
     accounts = Table(
         "Cuentas" if translation.get_language() == "es" else "Accounts",
         [("code", TEXT), ("account", TEXT), ("kind", TEXT), ("balance", MONEY)],
@@ -83,6 +101,10 @@ def _book_tables(caja: Caja) -> list[Table]:
         accounts.rows.append(
             [a.code, chart.account_name(a.code), a.get_kind_display(), money(a.balance_cents)]
         )
+    return accounts
+
+
+def _loans_table(caja: Caja, balances: dict[str, int]) -> Table:
     loans = Table(
         "Préstamos" if translation.get_language() == "es" else "Loans",
         [
@@ -113,6 +135,10 @@ def _book_tables(caja: Caja) -> list[Table]:
                 money(balances.get(chart.loan_account_code(loan.number), 0)),
             ]
         )
+    return loans
+
+
+def _payouts_table(caja: Caja) -> Table:
     payouts = Table(
         "Repartos" if translation.get_language() == "es" else "Share-outs",
         [
@@ -143,7 +169,7 @@ def _book_tables(caja: Caja) -> list[Table]:
                 money(p.amount_cents),
             ]
         )
-    return [members, meetings, journal, accounts, loans, payouts]
+    return payouts
 
 
 def journal_table(caja: Caja) -> Table:

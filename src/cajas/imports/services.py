@@ -50,10 +50,10 @@ from cajas.imports.rules import (
     check_size,
 )
 from cajas.imports.selectors import document_holders
-from cajas.ledger.services import caja_lock
 from cajas.members.rules import CajaFull
 from cajas.members.services import consent_give, member_enrol, mobility_status_record
 from cajas.org.models import Caja
+from cajas.org.services import caja_lock
 
 CHUNK = 500
 """Rows read and checked per step (one request of the page)."""

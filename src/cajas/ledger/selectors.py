@@ -27,7 +27,7 @@ class AccountState(NamedTuple):
 
 def caja_accounts(*, caja: Caja | int) -> dict[str, AccountState]:
     """Every account of a caja by code, with its kept balance: one query. Read it inside the
-    posting transaction, after ``caja_lock``, and hand it to ``entries_post``."""
+    posting transaction, after ``caja_lock``, and hand it to ``entries_post_with_accounts``."""
     with connection.cursor() as cursor:  # plain SQL: this is on every close's path
         cursor.execute(
             f"SELECT code, id, kind, balance_cents FROM {Account._meta.db_table} "  # noqa: S608
@@ -43,10 +43,9 @@ def account_balance(*, caja: Caja | int, code: str) -> int:
     return next(iter(value), 0)
 
 
-def trial_balance(*, caja: Caja | None = None) -> int:
-    """Sum of all debits minus all credits: zero in a sound book."""
-    qs = JournalLine.objects.all() if caja is None else JournalLine.objects.filter(entry__caja=caja)
-    totals = qs.aggregate(d=Sum("debit"), c=Sum("credit"))
+def trial_balance(*, caja: Caja) -> int:
+    """Sum of the caja's debits minus its credits: zero in a sound book."""
+    totals = JournalLine.objects.filter(entry__caja=caja).aggregate(d=Sum("debit"), c=Sum("credit"))
     return int((totals["d"] or 0) - (totals["c"] or 0))
 
 

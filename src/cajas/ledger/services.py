@@ -1,6 +1,6 @@
 """Posting to the journal. Every write to the books goes through ``entries_post``.
 
-Callers open ``transaction.atomic()`` and lock the caja row first (``caja_lock``): the lock
+Callers open ``transaction.atomic()`` and lock the caja row first (``org.services.caja_lock``): the lock
 serialises all postings of one caja, so the hash chain has one head and two people closing
 meetings at once cannot both spend the same cash.
 """
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cajas.ledger import chart
+from cajas.ledger import chart, journal_sql
 from cajas.ledger.models import (
     DEBIT_NORMAL,
     Account,
@@ -39,7 +39,8 @@ from cajas.ledger.rules import (
     reversed_lines,
 )
 from cajas.ledger.selectors import AccountState
-from cajas.org.models import Caja
+from cajas.org.models import Caja, Partner, Territory
+from cajas.org.services import caja_lock, caja_rows_create
 
 
 class _Numbered(Protocol):
@@ -88,17 +89,6 @@ class PostResult:
     already_posted: list[str] = field(default_factory=list)
 
 
-def caja_lock(*, caja_id: int) -> Caja:
-    """Lock the caja row for the rest of the transaction (no-op lock on SQLite, whose
-    IMMEDIATE transactions already serialise writers), and mark its dashboard figures stale:
-    whatever changes under the lock, the dashboard recomputes them before it reads."""
-    caja = Caja.objects.select_for_update().get(pk=caja_id)
-    if not caja.figures_stale:
-        Caja.objects.filter(pk=caja_id).update(figures_stale=True)
-        caja.figures_stale = True
-    return caja
-
-
 def _require_atomic() -> None:
     if not connection.in_atomic_block:
         raise RuntimeError(
@@ -111,6 +101,31 @@ def chart_create(*, caja: Caja) -> None:
     Account.objects.bulk_create(
         [Account(caja=caja, code=code, kind=kind) for code, kind in chart.CAJA_ACCOUNTS.items()]
     )
+
+
+@transaction.atomic
+def caja_found(
+    *,
+    partner: Partner,
+    territory: Territory,
+    code: str,
+    name: str,
+    founded_on: dt.date,
+    bylaws: dict[str, Any] | None = None,
+) -> Caja:
+    """A new caja ready for its first meeting: its own rows (``org.services.caja_rows_create``:
+    the caja, bylaws version 1 with ``bylaws`` over the defaults, the first cycle) and its
+    chart of accounts."""
+    caja = caja_rows_create(
+        partner=partner,
+        territory=territory,
+        code=code,
+        name=name,
+        founded_on=founded_on,
+        bylaws=bylaws,
+    )
+    chart_create(caja=caja)
+    return caja
 
 
 def account_open(*, caja: Caja, code: str) -> AccountState:
@@ -129,54 +144,55 @@ def entries_post(
     drafts: Sequence[EntryDraft],
     recorded_by: str,
     now: dt.datetime | None = None,
-    accounts: Mapping[str, AccountState] | None = None,
 ) -> PostResult:
-    """Check and post ``drafts`` as consecutive entries of ``caja``'s chain.
+    """Check and post ``drafts`` as consecutive entries of ``caja``'s chain, reading the
+    accounts they touch. A caller that has already read every account of the caja after the
+    lock (the meeting close) calls ``entries_post_with_accounts`` instead.
 
     All or nothing: any rule violation raises before a row is written. A draft whose
     idempotency key is already posted with the same content is skipped (reported in
-    ``already_posted``); with different content it is an ``IdempotencyConflict``.
-    ``accounts`` may hand in ``caja_accounts()`` read after the lock in this same transaction.
+    ``already_posted``); with different content it is an ``IdempotencyConflict``."""
+    _require_atomic()
+    result = PostResult()
+    fresh = _fresh_drafts(caja, drafts, result)
+    if fresh:
+        codes = {line.account for draft, _d in fresh for line in draft.lines}
+        _post_fresh(caja, fresh, recorded_by, now, _accounts_read(caja, codes), result)
+    return result
+
+
+def entries_post_with_accounts(
+    *,
+    caja: Caja,
+    drafts: Sequence[EntryDraft],
+    recorded_by: str,
+    accounts: Mapping[str, AccountState],
+    now: dt.datetime | None = None,
+) -> PostResult:
+    """``entries_post`` with ``accounts`` as ``caja_accounts()`` read after the lock in this
+    same transaction (their kept balances are what the non-negative checks start from).
 
     This is the hot path of every meeting close (``make bench``): rows go in with one
     ``executemany`` per table and balances are read from ``Account.balance_cents`` rather than
-    summed from the journal, so the cost grows with the entries posted, not with the book.
-    """
+    summed from the journal, so the cost grows with the entries posted, not with the book."""
     _require_atomic()
     result = PostResult()
-    prepared: list[tuple[EntryDraft, str]] = []
-    seen: dict[str, str] = {}
-    for draft in drafts:
-        check_lines(draft.lines)
-        content = content_of(
-            key=draft.key,
-            kind=draft.kind,
-            date=draft.date.isoformat(),
-            memo=draft.memo,
-            member=draft.member.number if draft.member else None,
-            meeting=draft.meeting.number if draft.meeting else None,
-            reverses=draft.reverses.number if draft.reverses else None,
-            reason=draft.reason,
-            lines=draft.lines,
-        )
-        digest = content_digest(content)
-        if draft.key in seen:
-            if seen[draft.key] != digest:
-                raise IdempotencyConflict(key=draft.key)
-            continue
-        seen[draft.key] = digest
-        prepared.append((draft, digest))
+    fresh = _fresh_drafts(caja, drafts, result)
+    if fresh:
+        _post_fresh(caja, fresh, recorded_by, now, accounts, result)
+    return result
 
+
+_Prepared = list[tuple[EntryDraft, str]]  # a draft and its content digest
+
+
+def _fresh_drafts(caja: Caja, drafts: Sequence[EntryDraft], result: PostResult) -> _Prepared:
+    """The drafts still to post, each checked and with its digest; the ones already posted with
+    the same content are noted in ``result``."""
+    prepared = _checked_drafts(drafts)
     if not prepared:
-        return result
-    entry_table = JournalEntry._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT idempotency_key, content_digest FROM {entry_table} "  # noqa: S608
-            f"WHERE caja_id = %s AND idempotency_key IN ({', '.join(['%s'] * len(seen))})",
-            [caja.pk, *seen],
-        )
-        existing = dict(cursor.fetchall())
+        return []
+    existing = journal_sql.digests_of_keys(caja.pk, [draft.key for draft, _d in prepared])
     fresh = []
     for draft, digest in prepared:
         if draft.key in existing:
@@ -185,17 +201,79 @@ def entries_post(
             result.already_posted.append(draft.key)
         else:
             fresh.append((draft, digest))
-    if not fresh:
-        return result
+    return fresh
 
+
+def _checked_drafts(drafts: Sequence[EntryDraft]) -> _Prepared:
+    """Each draft's lines checked and its content digested; a key repeated in the batch with
+    the same content counts once, with different content it is a conflict."""
+    prepared: _Prepared = []
+    seen: dict[str, str] = {}
+    for draft in drafts:
+        check_lines(draft.lines)
+        digest = content_digest(
+            content_of(
+                key=draft.key,
+                kind=draft.kind,
+                date=draft.date.isoformat(),
+                memo=draft.memo,
+                member=draft.member.number if draft.member else None,
+                meeting=draft.meeting.number if draft.meeting else None,
+                reverses=draft.reverses.number if draft.reverses else None,
+                reason=draft.reason,
+                lines=draft.lines,
+            )
+        )
+        if draft.key in seen:
+            if seen[draft.key] != digest:
+                raise IdempotencyConflict(key=draft.key)
+            continue
+        seen[draft.key] = digest
+        prepared.append((draft, digest))
+    return prepared
+
+
+def _accounts_read(caja: Caja, codes: set[str]) -> dict[str, AccountState]:
+    return {
+        code: AccountState(pk, kind, balance)
+        for code, pk, kind, balance in Account.objects.filter(
+            caja=caja, code__in=codes
+        ).values_list("code", "id", "kind", "balance_cents")
+    }
+
+
+def _post_fresh(
+    caja: Caja,
+    fresh: _Prepared,
+    recorded_by: str,
+    now: dt.datetime | None,
+    accounts: Mapping[str, AccountState],
+    result: PostResult,
+) -> None:
+    deltas = _balance_changes(fresh, accounts)
+    when = now or timezone.now()
+    chained = _chained(caja, fresh, recorded_by, when)
+    ids = journal_sql.entries_insert(caja.pk, chained.rows, first_seq=caja.last_seq + 1)
+    per_entry = [
+        [(ids[seq], accounts[line.account].id, line.debit, line.credit) for line in draft.lines]
+        for seq, (draft, _d) in zip(chained.seqs, fresh, strict=True)
+    ]
+    journal_sql.lines_insert(per_entry)
+    journal_sql.balances_add(
+        [(accounts[code].id, delta) for code, delta in sorted(deltas.items()) if delta]
+    )
+    journal_sql.chain_head_save(caja.pk, seq=chained.last_seq, hash=chained.last_hash)
+    caja.last_seq, caja.last_hash, caja.figures_stale = chained.last_seq, chained.last_hash, True
+    result.created = [
+        PostedEntry(ids[seq], seq, draft.key, h)
+        for seq, (draft, _d), h in zip(chained.seqs, fresh, chained.hashes, strict=True)
+    ]
+
+
+def _balance_changes(fresh: _Prepared, accounts: Mapping[str, AccountState]) -> dict[str, int]:
+    """Each account's change (in its normal direction); refuses an unknown account and a cash
+    box or savings account that would go below zero."""
     codes = {line.account for draft, _d in fresh for line in draft.lines}
-    if accounts is None:
-        accounts = {
-            code: AccountState(pk, kind, balance)
-            for code, pk, kind, balance in Account.objects.filter(
-                caja=caja, code__in=codes
-            ).values_list("code", "id", "kind", "balance_cents")
-        }
     for code in sorted(codes - accounts.keys()):
         raise UnknownAccount(account=code)
     deltas: dict[str, int] = defaultdict(int)
@@ -211,15 +289,25 @@ def entries_post(
                 balance=after,
                 field="amount",
             )
+    return deltas
 
-    when = now or timezone.now()
+
+class _Chained(NamedTuple):
+    rows: list[tuple[Any, ...]]  # the entry rows, in journal_sql.ENTRY_COLUMNS order
+    seqs: range
+    hashes: list[str]
+    last_seq: int
+    last_hash: str
+
+
+def _chained(caja: Caja, fresh: _Prepared, recorded_by: str, when: dt.datetime) -> _Chained:
+    """Number the entries after the caja's chain head and link each to the one before."""
     recorded_at = when.astimezone(dt.UTC).isoformat(timespec="microseconds")
     ops = connection.ops
     stored_at = ops.adapt_datetimefield_value(when)
-    first_seq = caja.last_seq + 1
     seq, prev = caja.last_seq, caja.last_hash
     rows: list[tuple[Any, ...]] = []
-    posted: list[tuple[int, str, str]] = []
+    hashes: list[str] = []
     stored_dates: dict[dt.date, Any] = {}
     linker = ChainLinker(caja=caja.code, recorded_by=recorded_by, recorded_at=recorded_at)
     for draft, digest in fresh:
@@ -246,95 +334,9 @@ def entries_post(
                 digest_hash,
             )
         )
-        posted.append((seq, draft.key, digest_hash))
+        hashes.append(digest_hash)
         prev = digest_hash
-    line_table = JournalLine._meta.db_table
-    account_table = Account._meta.db_table
-    ids: dict[int, int] = {}
-    entry_insert = (
-        f"INSERT INTO {entry_table} (caja_id, seq, date, kind, memo, idempotency_key, "  # noqa: S608
-        "membership_id, meeting_id, reverses_id, reason, recorded_by, recorded_at, "
-        "content_digest, prev_hash, hash) VALUES "
-    )
-    line_insert = f"INSERT INTO {line_table} (entry_id, account_id, debit, credit) VALUES "  # noqa: S608
-    sqlite = connection.vendor == "sqlite"
-    with connection.cursor() as cursor:
-        if sqlite:
-            # One short statement run per row: Django's placeholder rewrite and SQLite's parser
-            # cost more on a statement of 1,650 placeholders than the rows themselves. SQLite
-            # checks no balance in the database (this function does), so lines can go row by row.
-            cursor.executemany(entry_insert + _placeholders(rows[:1]), rows)
-            cursor.execute(
-                f"SELECT seq, id FROM {entry_table} WHERE caja_id = %s AND seq >= %s",  # noqa: S608
-                [caja.pk, first_seq],
-            )
-            ids.update(cursor.fetchall())
-        else:
-            for chunk in _chunks(rows):
-                cursor.execute(
-                    entry_insert + _placeholders(chunk) + " RETURNING seq, id",
-                    [value for row in chunk for value in row],
-                )
-                ids.update(cursor.fetchall())
-        per_entry = [
-            [
-                (ids[entry_seq], accounts[line.account].id, line.debit, line.credit)
-                for line in draft.lines
-            ]
-            for entry_seq, (draft, _d) in zip(range(first_seq, seq + 1), fresh, strict=True)
-        ]
-        if sqlite:
-            cursor.executemany(
-                line_insert + "(%s, %s, %s, %s)", [line for lines in per_entry for line in lines]
-            )
-        else:
-            # Whole entries per statement: PostgreSQL checks every entry a statement touches.
-            for chunk in _whole_entry_chunks(per_entry):
-                cursor.execute(
-                    line_insert + _placeholders(chunk), [value for row in chunk for value in row]
-                )
-        changed = [(accounts[code].id, delta) for code, delta in sorted(deltas.items()) if delta]
-        for chunk in _chunks(changed):
-            cases = " ".join(["WHEN %s THEN %s"] * len(chunk))
-            cursor.execute(
-                f"UPDATE {account_table} SET balance_cents = balance_cents + "  # noqa: S608
-                f"CASE id {cases} END WHERE id IN ({', '.join(['%s'] * len(chunk))})",
-                [value for row in chunk for value in row] + [pk for pk, _delta in chunk],
-            )
-        cursor.execute(
-            f"UPDATE {Caja._meta.db_table} SET last_seq = %s, last_hash = %s, "  # noqa: S608
-            "figures_stale = %s WHERE id = %s",
-            [seq, prev, True, caja.pk],
-        )
-    caja.last_seq, caja.last_hash, caja.figures_stale = seq, prev, True
-    result.created = [PostedEntry(ids[s], s, key, h) for s, key, h in posted]
-    return result
-
-
-_CHUNK_ROWS = 500  # well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
-
-
-def _chunks(rows: Sequence[tuple[Any, ...]]) -> Iterator[Sequence[tuple[Any, ...]]]:
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        yield rows[start : start + _CHUNK_ROWS]
-
-
-def _whole_entry_chunks(
-    per_entry: Sequence[list[tuple[Any, ...]]],
-) -> Iterator[list[tuple[Any, ...]]]:
-    chunk: list[tuple[Any, ...]] = []
-    for lines in per_entry:
-        if chunk and len(chunk) + len(lines) > _CHUNK_ROWS:
-            yield chunk
-            chunk = []
-        chunk.extend(lines)
-    if chunk:
-        yield chunk
-
-
-def _placeholders(rows: Sequence[tuple[Any, ...]]) -> str:
-    one = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
-    return ", ".join([one] * len(rows))
+    return _Chained(rows, range(caja.last_seq + 1, seq + 1), hashes, seq, prev)
 
 
 def _name_es(code: str) -> str:

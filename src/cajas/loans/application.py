@@ -21,7 +21,6 @@ from cajas.core.money import parse_amount
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind
 from cajas.ledger.selectors import account_balances
-from cajas.ledger.services import caja_lock
 from cajas.loans.models import Loan, LoanGuarantor, LoanStatus, LoanVote, Vote
 from cajas.loans.rates import loan_terms_simulate
 from cajas.loans.records import loan_locked, require_status, schedule_write
@@ -36,7 +35,9 @@ from cajas.loans.rules import (
 from cajas.members.models import COMMITTEE_ROLES, Membership
 from cajas.members.rules import MemberNotActive
 from cajas.members.selectors import active_membership
-from cajas.org.models import Bylaws, Caja, LoanApprovalBy, bylaws_in_force
+from cajas.org.models import Bylaws, Caja, LoanApprovalBy
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 
 
 def _assets(balances: dict[str, int]) -> int:

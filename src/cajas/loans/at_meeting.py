@@ -25,12 +25,8 @@ from cajas.ledger.rules import Line
 from cajas.ledger.services import BookRef, EntryDraft
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.loans.records import require_status, schedule_write
-from cajas.loans.rules import (
-    Allocation,
-    InstallmentState,
-    RecoveryExceedsWrittenOff,
-    allocate_repayment,
-)
+from cajas.loans.repayment import Allocation, InstallmentState, allocate_repayment
+from cajas.loans.rules import RecoveryExceedsWrittenOff
 from cajas.loans.schedule import period_rate
 from cajas.loans.selectors import installment_states, with_late_fees
 from cajas.members.models import Membership

@@ -15,7 +15,8 @@ from cajas.loans.models import RateCap
 from cajas.loans.rules import check_rate_cap
 from cajas.loans.schedule import PERIODS_PER_YEAR
 from cajas.loans.simulation import Simulation, simulate
-from cajas.org.models import Bylaws, Caja, bylaws_in_force
+from cajas.org.models import Bylaws, Caja
+from cajas.org.selectors import bylaws_in_force
 from cajas.org.terms import LoanFrequency
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from cajas.ledger.services import caja_lock
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.loans.rules import LoanNotInStatus
 from cajas.loans.schedule import add_period, build_schedule
 from cajas.org.models import Caja
+from cajas.org.services import caja_lock
 
 _STATUS_ES = {
     LoanStatus.APPLIED: "solicitado",

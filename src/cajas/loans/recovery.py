@@ -26,7 +26,7 @@ from cajas.loans.rules import (
 from cajas.loans.selectors import installment_states
 from cajas.members.models import COMMITTEE_ROLES, Membership
 from cajas.members.selectors import active_membership
-from cajas.org.models import bylaws_in_force
+from cajas.org.selectors import bylaws_in_force
 
 
 @transaction.atomic

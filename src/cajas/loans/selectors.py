@@ -12,7 +12,7 @@ from cajas.core.money import round_cents
 from cajas.ledger import chart
 from cajas.ledger.selectors import account_balances
 from cajas.loans.models import Installment, Loan, LoanStatus
-from cajas.loans.rules import (
+from cajas.loans.repayment import (
     InstallmentState,
     aging_bucket,
     amount_due_now,
@@ -22,7 +22,8 @@ from cajas.loans.rules import (
     par,
 )
 from cajas.members.models import Membership
-from cajas.org.models import Bylaws, Caja, bylaws_in_force
+from cajas.org.models import Bylaws, Caja
+from cajas.org.selectors import bylaws_in_force
 
 OPEN_STATUSES = (LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED)
 
@@ -85,21 +86,28 @@ def unpaid_installments() -> QuerySet[Installment]:
     )
 
 
-def loans_for(caja: Caja, membership: Membership | None = None) -> QuerySet[Loan]:
-    qs = Loan.objects.filter(caja=caja).select_related("membership__person")
-    if membership is not None:
-        qs = qs.filter(membership=membership)
-    return qs.order_by("-number")
+def _loans(caja: Caja) -> QuerySet[Loan]:
+    return Loan.objects.filter(caja=caja).select_related("membership__person").order_by("-number")
 
 
-def loan_lines(caja: Caja, on: dt.date, membership: Membership | None = None) -> list[LoanLine]:
+def loan_lines(caja: Caja, on: dt.date) -> list[LoanLine]:
+    """Every loan of the caja with what it owes on ``on`` (``_lines``)."""
+    return _lines(caja, on, _loans(caja))
+
+
+def loan_lines_of(caja: Caja, on: dt.date, membership: Membership) -> list[LoanLine]:
+    """One member's loans with what each owes on ``on`` (``_lines``)."""
+    return _lines(caja, on, _loans(caja).filter(membership=membership))
+
+
+def _lines(caja: Caja, on: dt.date, loans: QuerySet[Loan]) -> list[LoanLine]:
     """Each loan with what it owes on ``on``: principal outstanding, days past due, what is due
     now and what pays it off. Nothing is due on the day a loan is handed over (its first
     installment is a period away): it owes then only the principal just received."""
     balances = account_balances(caja=caja)
     bylaws = bylaws_in_force(caja, on)
     lines = []
-    for loan in loans_for(caja, membership):
+    for loan in loans:
         outstanding = balances.get(chart.loan_account_code(loan.number), 0)
         if loan.status == LoanStatus.DISBURSED and loan.disbursed_on == on:
             days, due, payoff = 0, 0, outstanding

@@ -19,7 +19,7 @@ from cajas.ledger import chart
 from cajas.ledger.models import EntryKind
 from cajas.ledger.rules import Line
 from cajas.ledger.selectors import caja_accounts, savings_by_member
-from cajas.ledger.services import BookRef, EntryDraft, account_open, entries_post
+from cajas.ledger.services import BookRef, EntryDraft, account_open, entries_post_with_accounts
 from cajas.loans.at_meeting import LoanItem, LoanPostings, loan_postings, loan_postings_save
 from cajas.meetings.models import LOAN_ITEM_KINDS, ItemKind, Meeting, MeetingStatus, SheetState
 from cajas.meetings.records import item_key, meeting_locked
@@ -33,7 +33,8 @@ from cajas.meetings.rules import (
 )
 from cajas.meetings.selectors import ItemRow, expected_cash, items_to_post
 from cajas.meetings.sheet import share_purchases_check
-from cajas.org.models import Bylaws, bylaws_in_force
+from cajas.org.models import Bylaws
+from cajas.org.selectors import bylaws_in_force
 
 # Settling fines owed from earlier meetings: (entry kind, debit, credit).
 _OWED: dict[str, tuple[str, str, str]] = {
@@ -211,7 +212,9 @@ def meeting_close(
         drafts = _in_cash_order([*drafts, *loans.drafts], opening)
         if counted != expected:
             drafts.append(_cash_count_draft(meeting, counted - expected))
-        entries_post(caja=caja, drafts=drafts, recorded_by=closed_by, now=now, accounts=accounts)
+        entries_post_with_accounts(
+            caja=caja, drafts=drafts, recorded_by=closed_by, now=now, accounts=accounts
+        )
         loan_postings_save(loans)
         meeting.closed_at = now or timezone.now()
         _closed_save(meeting, expected=expected, counted=counted, closed_by=closed_by)

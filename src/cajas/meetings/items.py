@@ -27,7 +27,7 @@ from cajas.meetings.rules import ItemNeedsMember, check_fine_owed
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.members.models import Membership
 from cajas.members.selectors import active_membership
-from cajas.org.models import bylaws_in_force
+from cajas.org.selectors import bylaws_in_force
 
 
 @transaction.atomic

@@ -80,6 +80,10 @@ class AttendanceStatus(models.TextChoices):
     ABSENT = "absent", _("Absent")
 
 
+# A member at the meeting in person or through someone (she buys shares, counts for quorum).
+ATTENDING = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
+
+
 class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendance")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="attendance")

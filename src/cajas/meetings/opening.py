@@ -9,7 +9,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from cajas.ledger.services import caja_lock
 from cajas.meetings.models import (
     Attendance,
     ItemKind,
@@ -27,7 +26,9 @@ from cajas.meetings.rules import (
     NoOpenCycle,
 )
 from cajas.members.models import Membership
-from cajas.org.models import Cycle, CycleStatus, bylaws_in_force
+from cajas.org.models import Cycle, CycleStatus
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from cajas.ledger import chart
 from cajas.ledger.models import JournalLine
 from cajas.ledger.selectors import account_balance, account_balances
-from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
+from cajas.meetings.models import ATTENDING, ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import fine_is_owed
 from cajas.members.models import Membership
 from cajas.org.models import Caja, Cycle, CycleStatus
@@ -163,9 +163,7 @@ def recent_meetings(*, caja: Caja, limit: int = 12) -> list[Meeting]:
     return list(
         Meeting.objects.filter(caja=caja)
         .annotate(
-            present=Count(
-                "attendance", filter=Q(attendance__status__in=["present", "represented"])
-            ),
+            present=Count("attendance", filter=Q(attendance__status__in=ATTENDING)),
             listed=Count("attendance"),
         )
         .order_by("-number")[:limit]

@@ -32,7 +32,8 @@ from cajas.meetings.selectors import ItemRow, items_to_post
 from cajas.members.models import Membership
 from cajas.members.rules import MemberNotActive
 from cajas.members.selectors import active_membership
-from cajas.org.models import Bylaws, bylaws_in_force
+from cajas.org.models import Bylaws
+from cajas.org.selectors import bylaws_in_force
 
 
 def share_purchases_check(

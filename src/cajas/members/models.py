@@ -74,7 +74,7 @@ class Person(models.Model):
     document_type = EncryptedTextField(choices=DocumentType.choices, default=DocumentType.NONE)
     document_number = EncryptedTextField(blank=True, default="")
     # Kept only while a ``sensitive_data`` consent is in force (members.services).
-    mobility_status = EncryptedTextField(blank=True, default="")
+    mobility_status = EncryptedTextField(choices=MobilityStatus.choices, blank=True, default="")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

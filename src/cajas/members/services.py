@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind
-from cajas.ledger.services import caja_lock
 from cajas.members.models import (
     OFFICER_ROLES,
     Consent,
@@ -34,8 +33,9 @@ from cajas.members.rules import (
     check_not_active_elsewhere,
     consent_how,
 )
-from cajas.members.selectors import consent_in_force
-from cajas.org.models import bylaws_in_force
+from cajas.members.selectors import consent_in_force, membership_by_number
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -128,10 +128,11 @@ def member_enrol(
 
 @transaction.atomic
 def membership_end(*, caja_id: int, number: int, left_on: dt.date, reason: str) -> Membership:
-    """Record that a member left. Settling their savings is the share-out's member-exit
-    service; this only ends the membership."""
+    """The one home of a member leaving: the membership ends on ``left_on`` for ``reason``.
+    Settling her money (savings back, loans deducted) is ``shareouts.services.member_exit``,
+    which calls this last, in its transaction."""
     caja_lock(caja_id=caja_id)
-    membership = Membership.objects.filter(caja_id=caja_id, number=number).first()
+    membership = membership_by_number(caja_id, number)
     if membership is None or membership.left_on is not None:
         raise MemberNotActive(number=number)
     membership.left_on = left_on

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cajas.ledger import chart
 from cajas.ledger.models import Account
 from cajas.loans.rates import RateCheck, bylaws_rate_check
-from cajas.meetings.models import Attendance, Meeting, MeetingStatus
+from cajas.meetings.models import ATTENDING, Attendance, Meeting, MeetingStatus
 from cajas.monitoring.figures import figures_refresh_stale
 from cajas.monitoring.indicators import percent_of
 from cajas.monitoring.models import FigureRisk, FigureState, HealthRule
@@ -79,7 +79,7 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
         meeting_id: (present, listed)
         for meeting_id, present, listed in Attendance.objects.filter(meeting_id__in=meeting_ids)
         .values_list("meeting_id")
-        .annotate(p=Count("pk", filter=Q(status__in=["present", "represented"])), n=Count("pk"))
+        .annotate(p=Count("pk", filter=Q(status__in=ATTENDING)), n=Count("pk"))
     }
     differences = set(
         Meeting.objects.filter(pk__in=meeting_ids)

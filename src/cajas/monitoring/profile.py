@@ -12,11 +12,11 @@ from django.db.models.functions import RowNumber
 
 from cajas.core.money import round_half_up, to_decimal
 from cajas.loans.models import Installment, Loan
-from cajas.meetings.models import Attendance, Meeting, MeetingStatus
+from cajas.meetings.models import ATTENDING, Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.monitoring.ages import AGE_BANDS, band_label, birth_dates
 from cajas.monitoring.indicators import percent_of
-from cajas.org.models import Caja
+from cajas.org.models import Caja, CycleStatus
 
 
 def last_meetings(caja_ids: Any, on: dt.date, count: int = 4) -> Any:
@@ -54,12 +54,14 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
     # four closed meetings.
     recent = last_meetings(ids, on)
     att = Attendance.objects.filter(meeting_id__in=recent).aggregate(
-        present=Count("pk", filter=Q(status__in=["present", "represented"])), listed=Count("pk")
+        present=Count("pk", filter=Q(status__in=ATTENDING)), listed=Count("pk")
     )
     # Dropouts in the current cycles: members who left since their caja's cycle began.
     # One join on the open cycle (a caja has one), not a subquery per member.
     start = F("caja__cycles__started_on")
-    counts = Membership.objects.filter(caja__in=ids, caja__cycles__status="open").aggregate(
+    counts = Membership.objects.filter(
+        caja__in=ids, caja__cycles__status=CycleStatus.OPEN
+    ).aggregate(
         dropouts=Count("pk", filter=Q(left_on__gt=start, left_on__lte=on)),
         at_start=Count(
             "pk",

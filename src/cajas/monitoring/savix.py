@@ -14,7 +14,7 @@ from cajas.ledger import chart
 from cajas.ledger.models import Account, EntryKind, JournalLine
 from cajas.loans.models import LoanStatus
 from cajas.loans.selectors import unpaid_installments
-from cajas.meetings.models import Attendance, Meeting, MeetingStatus
+from cajas.meetings.models import ATTENDING, Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.org.models import Caja, Cycle, CycleStatus
 
@@ -70,9 +70,7 @@ def savix_table(cajas: QuerySet[Caja], on: dt.date) -> Table:
             .first()
         )
         attending = (
-            Attendance.objects.filter(meeting=last, status__in=["present", "represented"]).count()
-            if last
-            else 0
+            Attendance.objects.filter(meeting=last, status__in=ATTENDING).count() if last else 0
         )
         balances = dict(Account.objects.filter(caja=caja).values_list("code", "balance_cents"))
         savings = sum(v for k, v in balances.items() if k.startswith(chart.MEMBER_SAVINGS + "."))

@@ -3,7 +3,6 @@ cycles."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from django.db import models
@@ -252,20 +251,3 @@ class Cycle(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CycleStatus.OPEN
-
-
-def bylaws_in_force(caja: Caja, on: dt.date | None = None) -> Bylaws:
-    """The newest bylaws version effective on ``on`` (default, or when none is effective yet:
-    the newest of all). One plain query: every meeting close reads the bylaws, and compiling
-    the ORM query cost three times running it."""
-    rows = list(
-        Bylaws.objects.raw(
-            f"SELECT * FROM {Bylaws._meta.db_table} WHERE caja_id = %s "  # noqa: S608
-            "ORDER BY CASE WHEN effective_from <= %s THEN 0 ELSE 1 END, version DESC LIMIT 1",
-            [caja.pk, on],
-        )
-    )
-    if not rows:
-        raise Bylaws.DoesNotExist(f"caja {caja.code} has no bylaws")
-    rows[0].caja = caja
-    return rows[0]

@@ -53,6 +53,27 @@ def subject_export(*, person: Person) -> dict[str, Any]:
         .select_related("caja")
         .order_by("caja_id", "number")
     )
+    installments = _installments_by_loan(loans)
+    entries = list(JournalEntry.objects.filter(membership_id__in=ids).order_by("caja_id", "seq"))
+    lines = _lines_by_entry(entries)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": _plain(timezone.now()),
+        "person": {f: _plain(getattr(person, f)) for f in PERSON_FIELDS}
+        | {"username": user.get_username() if user else None},
+        "memberships": _memberships(memberships),
+        "attendance": _attendance(ids, caja_of),
+        "meeting_items": _meeting_items(ids, caja_of),
+        "journal": _journal(entries, lines, caja_of),
+        "loans": _loans(loans, installments),
+        "consents": _consents(person),
+        "access_log": _access_log(person),
+    }
+
+
+def _installments_by_loan(loans: list[Loan]) -> dict[int, list[dict[str, Any]]]:
+    """Every schedule version of her loans, by loan id."""
     installments: dict[int, list[dict[str, Any]]] = {}
     for i in Installment.objects.filter(loan__in=loans).order_by("loan_id", "version", "number"):
         installments.setdefault(i.loan_id, []).append(
@@ -68,7 +89,11 @@ def subject_export(*, person: Person) -> dict[str, Any]:
                 "paid_late_fee_cents": i.paid_late_fee_cents,
             }
         )
-    entries = list(JournalEntry.objects.filter(membership_id__in=ids).order_by("caja_id", "seq"))
+    return installments
+
+
+def _lines_by_entry(entries: list[JournalEntry]) -> dict[int, list[list[Any]]]:
+    """The lines of her entries, [account code, debit, credit], by entry id."""
     lines: dict[int, list[list[Any]]] = {}
     for entry_id, code, debit, credit in (
         JournalLine.objects.filter(entry__in=entries)
@@ -76,108 +101,134 @@ def subject_export(*, person: Person) -> dict[str, Any]:
         .values_list("entry_id", "account__code", "debit", "credit")
     ):
         lines.setdefault(entry_id, []).append([code, debit, credit])
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "exported_at": _plain(timezone.now()),
-        "person": {f: _plain(getattr(person, f)) for f in PERSON_FIELDS}
-        | {"username": user.get_username() if user else None},
-        "memberships": [
-            {
-                "caja": m.caja.code,
-                "caja_name": m.caja.name,
-                "number": m.number,
-                "role": m.role,
-                "joined_on": _plain(m.joined_on),
-                "left_on": _plain(m.left_on),
-                "left_reason": m.left_reason,
-            }
-            for m in memberships
-        ],
-        "attendance": [
-            {
-                "caja": caja_of[a.membership_id],
-                "meeting": a.meeting.number,
-                "date": _plain(a.meeting.date),
-                "status": a.status,
-                "late": a.late,
-            }
-            for a in Attendance.objects.filter(membership_id__in=ids)
-            .select_related("meeting")
-            .order_by("meeting__caja_id", "meeting__number")
-        ],
-        "meeting_items": [
-            {
-                "caja": caja_of[i.membership_id],
-                "meeting": i.meeting.number,
-                "kind": i.kind,
-                "shares": i.shares,
-                "amount_cents": i.amount_cents,
-                "description": i.description,
-                "fine_reason": i.fine_reason,
-                "waived": i.waived,
-                "loan": i.loan.number if i.loan is not None else None,
-            }
-            for i in MeetingItem.objects.filter(membership_id__in=ids)
-            .select_related("meeting", "loan")
-            .order_by("meeting__caja_id", "meeting__number", "id")
-        ],
-        "journal": [
-            {
-                "caja": caja_of[e.membership_id],
-                "seq": e.seq,
-                "date": _plain(e.date),
-                "kind": e.kind,
-                "memo": e.memo,
-                "reason": e.reason,
-                "lines": lines.get(e.pk, []),
-            }
-            for e in entries
-        ],
-        "loans": [
-            {
-                "caja": loan.caja.code,
-                "number": loan.number,
-                "purpose": loan.purpose,
-                "principal_cents": loan.principal_cents,
-                "term": loan.term,
-                "frequency": loan.frequency,
-                "method": loan.method,
-                "monthly_rate_percent": _plain(loan.monthly_rate_percent),
-                "tea_percent": _plain(loan.tea_percent),
-                "status": loan.status,
-                "applied_on": _plain(loan.applied_on),
-                "decided_on": _plain(loan.decided_on),
-                "disbursed_on": _plain(loan.disbursed_on),
-                "repaid_on": _plain(loan.repaid_on),
-                "written_off_on": _plain(loan.written_off_on),
-                "installments": installments.get(loan.pk, []),
-            }
-            for loan in loans
-        ],
-        "consents": [
-            {
-                "purpose": c.purpose,
-                "given_at": _plain(c.given_at),
-                "how": c.how,
-                "recorded_by": c.recorded_by.get_username() if c.recorded_by else None,
-                "attestation": c.attestation,
-                "withdrawn_at": _plain(c.withdrawn_at),
-                "withdrawn_by": c.withdrawn_by.get_username() if c.withdrawn_by else None,
-            }
-            for c in consents_of(person_id=person.pk)
-        ],
-        "access_log": [
-            {
-                "at": _plain(r.at),
-                "user": r.username,
-                "what": r.what,
-                "detail": r.detail,
-                "ip": r.ip,
-            }
-            for r in AccessLog.objects.filter(person=person).order_by("at", "pk")
-        ],
-    }
+    return lines
+
+
+def _memberships(memberships: list[Membership]) -> list[dict[str, Any]]:
+    """Her memberships, in every caja."""
+    return [
+        {
+            "caja": m.caja.code,
+            "caja_name": m.caja.name,
+            "number": m.number,
+            "role": m.role,
+            "joined_on": _plain(m.joined_on),
+            "left_on": _plain(m.left_on),
+            "left_reason": m.left_reason,
+        }
+        for m in memberships
+    ]
+
+
+def _attendance(ids: list[int], caja_of: dict[int | None, str]) -> list[dict[str, Any]]:
+    """Her attendance at each meeting."""
+    return [
+        {
+            "caja": caja_of[a.membership_id],
+            "meeting": a.meeting.number,
+            "date": _plain(a.meeting.date),
+            "status": a.status,
+            "late": a.late,
+        }
+        for a in Attendance.objects.filter(membership_id__in=ids)
+        .select_related("meeting")
+        .order_by("meeting__caja_id", "meeting__number")
+    ]
+
+
+def _meeting_items(ids: list[int], caja_of: dict[int | None, str]) -> list[dict[str, Any]]:
+    """Her lines of each meeting (not the other members')."""
+    return [
+        {
+            "caja": caja_of[i.membership_id],
+            "meeting": i.meeting.number,
+            "kind": i.kind,
+            "shares": i.shares,
+            "amount_cents": i.amount_cents,
+            "description": i.description,
+            "fine_reason": i.fine_reason,
+            "waived": i.waived,
+            "loan": i.loan.number if i.loan is not None else None,
+        }
+        for i in MeetingItem.objects.filter(membership_id__in=ids)
+        .select_related("meeting", "loan")
+        .order_by("meeting__caja_id", "meeting__number", "id")
+    ]
+
+
+def _journal(
+    entries: list[JournalEntry], lines: dict[int, list[list[Any]]], caja_of: dict[int | None, str]
+) -> list[dict[str, Any]]:
+    """The journal entries posted for her, with their lines."""
+    return [
+        {
+            "caja": caja_of[e.membership_id],
+            "seq": e.seq,
+            "date": _plain(e.date),
+            "kind": e.kind,
+            "memo": e.memo,
+            "reason": e.reason,
+            "lines": lines.get(e.pk, []),
+        }
+        for e in entries
+    ]
+
+
+def _loans(
+    loans: list[Loan], installments: dict[int, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Her loans with every schedule version (no votes or guarantors: they name others)."""
+    return [
+        {
+            "caja": loan.caja.code,
+            "number": loan.number,
+            "purpose": loan.purpose,
+            "principal_cents": loan.principal_cents,
+            "term": loan.term,
+            "frequency": loan.frequency,
+            "method": loan.method,
+            "monthly_rate_percent": _plain(loan.monthly_rate_percent),
+            "tea_percent": _plain(loan.tea_percent),
+            "status": loan.status,
+            "applied_on": _plain(loan.applied_on),
+            "decided_on": _plain(loan.decided_on),
+            "disbursed_on": _plain(loan.disbursed_on),
+            "repaid_on": _plain(loan.repaid_on),
+            "written_off_on": _plain(loan.written_off_on),
+            "installments": installments.get(loan.pk, []),
+        }
+        for loan in loans
+    ]
+
+
+def _consents(person: Person) -> list[dict[str, Any]]:
+    """Her consents, given and withdrawn."""
+    return [
+        {
+            "purpose": c.purpose,
+            "given_at": _plain(c.given_at),
+            "how": c.how,
+            "recorded_by": c.recorded_by.get_username() if c.recorded_by else None,
+            "attestation": c.attestation,
+            "withdrawn_at": _plain(c.withdrawn_at),
+            "withdrawn_by": c.withdrawn_by.get_username() if c.withdrawn_by else None,
+        }
+        for c in consents_of(person_id=person.pk)
+    ]
+
+
+def _access_log(person: Person) -> list[dict[str, Any]]:
+    """Who read or exported her data."""
+    return [
+        {
+            "at": _plain(r.at),
+            "user": r.username,
+            "what": r.what,
+            "detail": r.detail,
+            "ip": r.ip,
+        }
+        for r in AccessLog.objects.filter(person=person).order_by("at", "pk")
+    ]
 
 
 SECTIONS = [

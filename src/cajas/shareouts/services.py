@@ -15,21 +15,16 @@ from cajas.ledger import chart
 from cajas.ledger.models import AccountKind, EntryKind
 from cajas.ledger.rules import Line
 from cajas.ledger.selectors import AccountState, caja_accounts
-from cajas.ledger.services import BookRef, EntryDraft, caja_lock, entries_post
+from cajas.ledger.services import BookRef, EntryDraft, entries_post, entries_post_with_accounts
 from cajas.loans.models import Installment, Loan, LoanStatus
 from cajas.meetings.models import ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import MeetingClosed
 from cajas.members.models import LeaveReason, Membership
-from cajas.members.rules import MemberNotActive
-from cajas.org.models import (
-    Bylaws,
-    Caja,
-    Cycle,
-    CycleStatus,
-    ShareOutLoans,
-    ShareOutMethod,
-    bylaws_in_force,
-)
+from cajas.members.selectors import active_membership
+from cajas.members.services import membership_end
+from cajas.org.models import Bylaws, Caja, Cycle, CycleStatus, ShareOutLoans, ShareOutMethod
+from cajas.org.selectors import bylaws_in_force
+from cajas.org.services import caja_lock
 from cajas.shareouts.models import MemberExit, ShareOut, ShareOutPayout
 from cajas.shareouts.rules import (
     LoansToCollectFirst,
@@ -107,12 +102,27 @@ def shareout_preview(
     caja: Caja,
     on: dt.date,
     reinvest: dict[int, int] | None = None,
-    accounts: dict[str, AccountState] | None = None,
-    bylaws: Bylaws | None = None,
 ) -> Preview:
     """ "If we shared out today, you would receive…": the whole computation, nothing written."""
-    accounts = accounts or caja_accounts(caja=caja)
-    bylaws = bylaws or bylaws_in_force(caja, on)
+    return shareout_computed(
+        caja=caja,
+        on=on,
+        reinvest=reinvest,
+        accounts=caja_accounts(caja=caja),
+        bylaws=bylaws_in_force(caja, on),
+    )
+
+
+def shareout_computed(
+    *,
+    caja: Caja,
+    on: dt.date,
+    reinvest: dict[int, int] | None,
+    accounts: dict[str, AccountState],
+    bylaws: Bylaws,
+) -> Preview:
+    """The share-out from ``accounts`` (``caja_accounts()``) and ``bylaws`` as the caller read
+    them: the preview reads them itself; the execution reads them under the caja lock."""
     cycle = Cycle.objects.get(caja=caja, status=CycleStatus.OPEN)
     members = {
         m.number: m
@@ -178,69 +188,89 @@ def shareout_execute(
         on = meeting.date
         bylaws = bylaws_in_force(caja, on)
         accounts = caja_accounts(caja=caja)
-        preview = shareout_preview(
+        preview = shareout_computed(
             caja=caja, on=on, reinvest=reinvest, accounts=accounts, bylaws=bylaws
         )
         plan = preview.plan
-        if preview.collect_first and preview.loans:
-            first = preview.loans[0]
-            raise LoansToCollectFirst(
-                loan=first.number, member=first.member, owed=format_amount(first.owed)
-            )
-        positions_debt: dict[int, int] = {}
-        for loan in preview.loans:
-            positions_debt[loan.member] = positions_debt.get(loan.member, 0) + loan.owed
-        check_debts_covered(
-            plan,
-            [
-                Position(member=m, savings=0, weight=Decimal(0), shares=Decimal(0), debt=d)
-                for m, d in positions_debt.items()
-            ],
-        )
+        _debts_check(preview)
         cycle = Cycle.objects.select_for_update().get(caja=caja, status=CycleStatus.OPEN)
         drafts = _drafts(caja, cycle, meeting, accounts, plan, preview.loans)
-        entries_post(caja=caja, drafts=drafts, recorded_by=executed_by, now=now, accounts=None)
+        entries_post(caja=caja, drafts=drafts, recorded_by=executed_by, now=now)
         _loans_settled(caja, preview.loans, on)
-        shareout = ShareOut.objects.create(
-            caja=caja,
-            cycle=cycle,
-            meeting=meeting,
-            date=on,
-            method=preview.method,
-            netting=plan.netting,
-            cash_cents=plan.cash,
-            bank_cents=plan.bank,
-            loans_outstanding_cents=plan.loans_outstanding,
-            social_fund_cents=plan.social_fund,
-            reserve_kept_cents=plan.reserve_kept,
-            profit_cents=plan.profit,
-            reserve_cents=plan.reserve,
-            distributable_cents=plan.distributable,
-            value_per_share=plan.value_per_share,
-            executed_by=executed_by,
-            executed_at=now or timezone.now(),
-        )
-        memberships = {m.number: m for m in Membership.objects.filter(caja=caja)}
-        ShareOutPayout.objects.bulk_create(
-            [
-                ShareOutPayout(
-                    shareout=shareout,
-                    membership=memberships[p.member],
-                    shares=p.shares,
-                    savings_cents=p.savings,
-                    profit_cents=p.profit,
-                    deductions_cents=p.deductions,
-                    reinvested_cents=p.reinvested,
-                    amount_cents=p.amount,
-                )
-                for p in plan.payouts
-            ]
-        )
+        shareout = _shareout_record(caja, cycle, meeting, preview, executed_by, now)
         cycle.status = CycleStatus.CLOSED
         cycle.ended_on = on
         cycle.save(update_fields=["status", "ended_on"])
         Cycle.objects.create(caja=caja, number=cycle.number + 1, started_on=on)
         return shareout
+
+
+def _debts_check(preview: Preview) -> None:
+    """Loans must be collected first when the bylaws do not net them; netted, every member's
+    debt must be covered by what she is paid."""
+    if preview.collect_first and preview.loans:
+        first = preview.loans[0]
+        raise LoansToCollectFirst(
+            loan=first.number, member=first.member, owed=format_amount(first.owed)
+        )
+    positions_debt: dict[int, int] = {}
+    for loan in preview.loans:
+        positions_debt[loan.member] = positions_debt.get(loan.member, 0) + loan.owed
+    check_debts_covered(
+        preview.plan,
+        [
+            Position(member=m, savings=0, weight=Decimal(0), shares=Decimal(0), debt=d)
+            for m, d in positions_debt.items()
+        ],
+    )
+
+
+def _shareout_record(
+    caja: Caja,
+    cycle: Cycle,
+    meeting: Meeting,
+    preview: Preview,
+    executed_by: str,
+    now: dt.datetime | None,
+) -> ShareOut:
+    """The share-out row and one payout row per member."""
+    plan = preview.plan
+    shareout = ShareOut.objects.create(
+        caja=caja,
+        cycle=cycle,
+        meeting=meeting,
+        date=meeting.date,
+        method=preview.method,
+        netting=plan.netting,
+        cash_cents=plan.cash,
+        bank_cents=plan.bank,
+        loans_outstanding_cents=plan.loans_outstanding,
+        social_fund_cents=plan.social_fund,
+        reserve_kept_cents=plan.reserve_kept,
+        profit_cents=plan.profit,
+        reserve_cents=plan.reserve,
+        distributable_cents=plan.distributable,
+        value_per_share=plan.value_per_share,
+        executed_by=executed_by,
+        executed_at=now or timezone.now(),
+    )
+    memberships = {m.number: m for m in Membership.objects.filter(caja=caja)}
+    ShareOutPayout.objects.bulk_create(
+        [
+            ShareOutPayout(
+                shareout=shareout,
+                membership=memberships[p.member],
+                shares=p.shares,
+                savings_cents=p.savings,
+                profit_cents=p.profit,
+                deductions_cents=p.deductions,
+                reinvested_cents=p.reinvested,
+                amount_cents=p.amount,
+            )
+            for p in plan.payouts
+        ]
+    )
+    return shareout
 
 
 def _drafts(
@@ -251,10 +281,36 @@ def _drafts(
     plan: ShareOutPlan,
     loans: list[OpenLoan],
 ) -> list[EntryDraft]:
+    """The share-out's entries: the cycle's income and expenses closed into retained earnings,
+    the reserve set aside, then every member's payout."""
     at = BookRef(meeting.pk, meeting.number)
     key = f"shareout:cycle:{cycle.number}"
     drafts: list[EntryDraft] = []
-    # 1. The cycle's income and expenses into retained earnings.
+    close = _cycle_close_draft(cycle, meeting, accounts, at, key)
+    if close is not None:
+        drafts.append(close)
+    if plan.reserve:
+        drafts.append(
+            EntryDraft(
+                key=f"{key}:reserve",
+                kind=EntryKind.RESERVE,
+                date=meeting.date,
+                lines=(
+                    Line(chart.RETAINED_EARNINGS, debit=plan.reserve),
+                    Line(chart.RESERVE, credit=plan.reserve),
+                ),
+                memo=f"cycle {cycle.number}",
+                meeting=at,
+            )
+        )
+    drafts.extend(_payout_drafts(caja, cycle, meeting, plan, loans, at, key))
+    return drafts
+
+
+def _cycle_close_draft(
+    cycle: Cycle, meeting: Meeting, accounts: dict[str, AccountState], at: BookRef, key: str
+) -> EntryDraft | None:
+    """The cycle's income and expenses into retained earnings (None when there are none)."""
     lines: list[Line] = []
     net = 0
     for code, state in sorted(accounts.items()):
@@ -280,33 +336,30 @@ def _drafts(
             if net > 0
             else Line(chart.RETAINED_EARNINGS, debit=-net)
         )
-    if len(lines) >= 2:
-        drafts.append(
-            EntryDraft(
-                key=f"{key}:close",
-                kind=EntryKind.CYCLE_CLOSE,
-                date=meeting.date,
-                lines=tuple(lines),
-                memo=f"cycle {cycle.number}",
-                meeting=at,
-            )
-        )
-    # 2. The reserve.
-    if plan.reserve:
-        drafts.append(
-            EntryDraft(
-                key=f"{key}:reserve",
-                kind=EntryKind.RESERVE,
-                date=meeting.date,
-                lines=(
-                    Line(chart.RETAINED_EARNINGS, debit=plan.reserve),
-                    Line(chart.RESERVE, credit=plan.reserve),
-                ),
-                memo=f"cycle {cycle.number}",
-                meeting=at,
-            )
-        )
-    # 3. Every member's payout.
+    if len(lines) < 2:
+        return None
+    return EntryDraft(
+        key=f"{key}:close",
+        kind=EntryKind.CYCLE_CLOSE,
+        date=meeting.date,
+        lines=tuple(lines),
+        memo=f"cycle {cycle.number}",
+        meeting=at,
+    )
+
+
+def _payout_drafts(
+    caja: Caja,
+    cycle: Cycle,
+    meeting: Meeting,
+    plan: ShareOutPlan,
+    loans: list[OpenLoan],
+    at: BookRef,
+    key: str,
+) -> list[EntryDraft]:
+    """Every member's payout: her savings and profit, less the loans netted, less what she
+    reinvests, in cash."""
+    drafts: list[EntryDraft] = []
     by_member: dict[int, list[OpenLoan]] = {}
     for loan in loans:
         by_member.setdefault(loan.member, []).append(loan)
@@ -381,9 +434,7 @@ def member_exit(
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if meeting.status != MeetingStatus.OPEN:
             raise MeetingClosed(number=meeting.number)
-        membership = Membership.objects.filter(caja=caja, number=member).first()
-        if membership is None or not membership.active_on(meeting.date):
-            raise MemberNotActive(number=member, field="member")
+        membership = active_membership(caja.pk, member, meeting.date)
         accounts = caja_accounts(caja=caja)
         savings = accounts[chart.savings_account_code(member)].balance_cents
         loans = [x for x in _open_loans(caja, accounts) if x.member == member]
@@ -406,7 +457,7 @@ def member_exit(
         if paid:
             lines.append(Line(chart.CASH, credit=paid))
         if len(lines) >= 2:
-            entries_post(
+            entries_post_with_accounts(
                 caja=caja,
                 drafts=[
                     EntryDraft(
@@ -423,9 +474,9 @@ def member_exit(
                 accounts=accounts,
             )
         _loans_settled(caja, loans, meeting.date)
-        membership.left_on = meeting.date
-        membership.left_reason = reason
-        membership.save(update_fields=["left_on", "left_reason"])
+        membership = membership_end(
+            caja_id=caja.pk, number=member, left_on=meeting.date, reason=reason
+        )
         return MemberExit.objects.create(
             membership=membership,
             meeting=meeting,

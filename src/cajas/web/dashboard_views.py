@@ -110,37 +110,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     if not user_is_staff(user=user):
         raise PermissionDenied
     scoped = caja_list_for_user(user=user)
-    cajas = scoped
     g = request.GET
-    partner_id = parse_optional_id(g.get("partner"), field="partner")
-    territory = parse_text(g.get("territory"), field="territory", max_length=100)
-    program_id = parse_optional_id(g.get("program"), field="program")
-    if program_id is not None:
-        cajas = cajas.filter(program_id=program_id)
-    if partner_id is not None:
-        cajas = cajas.filter(partner_id=partner_id)
-    if territory:
-        cajas = cajas.filter(territory__name=territory)
+    cajas = _cajas_filtered(scoped, g)
     group = g.get("group", "territory")
     if group not in GROUPS:
         group = "territory"
-    date_from = parse_optional_date(g.get("from"), field="from")
-    date_to = parse_optional_date(g.get("to"), field="to")
-    try:
-        period_check(date_from, date_to)
-    except InputPeriodTooLong as exc:  # capped to the longest period, and said so
-        assert date_from is not None
-        date_from = earliest_start(date_to or timezone.localdate())
-        if g.get("format") not in ("xlsx", "savix"):  # a download shows no message
-            messages.warning(request, exc.message(request.LANGUAGE_CODE))
-    filters = Filters(
-        date_from=date_from,
-        date_to=date_to,
-        gender=parse_text(g.get("gender"), field="gender", max_length=12) or None,
-        nationality=parse_text(g.get("nationality"), field="nationality", max_length=2).upper()
-        or None,
-        age_band=band_from_label(g.get("age", "")),
-    )
+    filters = _filters(request)
     figures = indicators(cajas, filters, timezone.localdate(), group=group)
     rows = figures[f"by_{group}"]
     labels = _labels()
@@ -153,6 +128,57 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         )
         response["Content-Disposition"] = 'attachment; filename="savix-quarterly.csv"'
         return response
+    context = _context(g, scoped, cajas, filters, figures, group, labels)
+    return render(request, "web/dashboard.html", context)
+
+
+def _cajas_filtered(scoped: Any, g: Any) -> Any:
+    """The cajas the user sees, narrowed to the program, partner and territory asked for."""
+    cajas = scoped
+    partner_id = parse_optional_id(g.get("partner"), field="partner")
+    territory = parse_text(g.get("territory"), field="territory", max_length=100)
+    program_id = parse_optional_id(g.get("program"), field="program")
+    if program_id is not None:
+        cajas = cajas.filter(program_id=program_id)
+    if partner_id is not None:
+        cajas = cajas.filter(partner_id=partner_id)
+    if territory:
+        cajas = cajas.filter(territory__name=territory)
+    return cajas
+
+
+def _filters(request: HttpRequest) -> Filters:
+    """The period and the members' filters; a period too long is capped, and said so."""
+    g = request.GET
+    date_from = parse_optional_date(g.get("from"), field="from")
+    date_to = parse_optional_date(g.get("to"), field="to")
+    try:
+        period_check(date_from, date_to)
+    except InputPeriodTooLong as exc:  # capped to the longest period, and said so
+        assert date_from is not None
+        date_from = earliest_start(date_to or timezone.localdate())
+        if g.get("format") not in ("xlsx", "savix"):  # a download shows no message
+            messages.warning(request, exc.message(request.LANGUAGE_CODE))
+    return Filters(
+        date_from=date_from,
+        date_to=date_to,
+        gender=parse_text(g.get("gender"), field="gender", max_length=12) or None,
+        nationality=parse_text(g.get("nationality"), field="nationality", max_length=2).upper()
+        or None,
+        age_band=band_from_label(g.get("age", "")),
+    )
+
+
+def _context(
+    g: Any,
+    scoped: Any,
+    cajas: Any,
+    filters: Filters,
+    figures: dict[str, Any],
+    group: str,
+    labels: dict[str, Any],
+) -> dict[str, Any]:
+    rows = figures[f"by_{group}"]
     programs = Program.objects.filter(pk__in=scoped.values("program_id"))
     ids = dict(Caja.objects.filter(pk__in=cajas.values("pk")).values_list("code", "pk"))
     partners = {p.name: p.pk for p in Partner.objects.filter(pk__in=scoped.values("partner_id"))}
@@ -207,7 +233,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             for code, n in stage_counts(cajas, filters.date_to or timezone.localdate()).items()
         ],
     }
-    return render(request, "web/dashboard.html", context)
+    return context
 
 
 def _series(cajas: Any, filters: Filters) -> list[dict[str, Any]]:

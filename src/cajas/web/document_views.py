@@ -26,7 +26,7 @@ from cajas.exports.book_tables import book_tables, statements_tables
 from cajas.exports.tables import to_csv, to_xlsx
 from cajas.loans.models import Loan
 from cajas.meetings.models import Meeting
-from cajas.members.models import Membership
+from cajas.members.selectors import membership_by_number
 from cajas.shareouts.models import ShareOut
 from cajas.web.audit import log_read
 from cajas.web.views import _caja, _rule_error
@@ -59,9 +59,7 @@ def document_view(request: HttpRequest, caja_id: int, kind: str) -> HttpResponse
     member = None
     number = _int(request, "member")
     if number is not None:
-        member = (
-            Membership.objects.filter(caja=caja, number=number).select_related("person").first()
-        )
+        member = membership_by_number(caja.pk, number)
         if member is None:
             raise Http404
     if not sees_all:

@@ -28,10 +28,19 @@ from cajas.loans.application import loan_apply, loan_decide, loan_vote, voters_f
 from cajas.loans.models import Loan, LoanStatus, Vote
 from cajas.loans.rates import loan_terms_simulate, rate_cap_set, rate_caps
 from cajas.loans.recovery import loan_restructure, loan_write_off_approve, loan_write_off_request
-from cajas.loans.selectors import borrowing_limit, loan_lines, portfolio, schedule_rows
+from cajas.loans.selectors import (
+    borrowing_limit,
+    loan_lines,
+    loan_lines_of,
+    portfolio,
+    schedule_rows,
+)
+from cajas.meetings.models import ItemKind, MeetingStatus
 from cajas.meetings.selectors import cash_for_lending, open_meeting_of
 from cajas.members.models import Membership
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.members.selectors import membership_by_number
+from cajas.org.models import Caja
+from cajas.org.selectors import bylaws_in_force
 from cajas.web.forms import (
     LoanApplyForm,
     RateCapForm,
@@ -47,9 +56,9 @@ def _member_for(request: HttpRequest, caja: Caja, number: int | None) -> Members
     """A member sees and applies only for themself; a recorder may pick any member."""
     own = membership_of_user(user=request.user, caja=caja)
     if user_can_record_meetings(user=request.user, caja=caja) and number:
-        return Membership.objects.filter(caja=caja, number=number).first()
+        return membership_by_number(caja.pk, number)
     if user_sees_all_members(user=request.user, caja=caja) and number:
-        return Membership.objects.filter(caja=caja, number=number).first()
+        return membership_by_number(caja.pk, number)
     return own
 
 
@@ -58,9 +67,12 @@ def loans_view(request: HttpRequest, caja_id: int) -> HttpResponse:
     caja = _caja(request, caja_id)
     sees_all = user_sees_all_members(user=request.user, caja=caja)
     own = membership_of_user(user=request.user, caja=caja)
-    if not sees_all and own is None:
+    if sees_all:
+        lines = loan_lines(caja, today())
+    elif own is not None:
+        lines = loan_lines_of(caja, today(), own)
+    else:
         raise PermissionDenied
-    lines = loan_lines(caja, today(), None if sees_all else own)
     context: dict[str, Any] = {
         "caja": caja,
         "lines": lines,
@@ -185,7 +197,7 @@ def loan_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
         on=loan.applied_on,
         bylaws=bylaws_in_force(caja, loan.applied_on),
     )
-    line = next(iter(x for x in loan_lines(caja, on, loan.membership) if x.loan.pk == loan.pk))
+    line = next(iter(x for x in loan_lines_of(caja, on, loan.membership) if x.loan.pk == loan.pk))
     context = {
         "caja": caja,
         "loan": loan,
@@ -201,7 +213,9 @@ def loan_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
         "open_meeting": open_meeting_of(caja.pk) if loan.status == LoanStatus.APPROVED else None,
         "officer": own if own is not None and own.role != "member" else None,
         "guarantors": [g.membership for g in loan.guarantors.select_related("membership__person")],
-        "repayments": loan.items.filter(kind="loan_repayment", meeting__status="closed")
+        "repayments": loan.items.filter(
+            kind=ItemKind.LOAN_REPAYMENT, meeting__status=MeetingStatus.CLOSED
+        )
         .select_related("meeting")
         .order_by("meeting__date"),
         # Both forms have a "reason" field: distinct ids, so each label names its own input.

@@ -31,7 +31,8 @@ from cajas.meetings.rules import SheetZeroShares, fine_is_owed
 from cajas.meetings.selectors import meeting_expected_cash
 from cajas.members.models import ConsentPurpose, LeaveReason
 from cajas.members.selectors import persons_consenting
-from cajas.org.models import Bylaws, Caja, bylaws_in_force
+from cajas.org.models import Bylaws, Caja
+from cajas.org.selectors import bylaws_in_force
 from cajas.web.forms import CloseForm, ItemForm
 from cajas.web.selectors import meeting_loans
 

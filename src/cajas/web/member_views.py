@@ -25,7 +25,7 @@ from cajas.access.selectors import membership_of_user, user_sees_all_members
 from cajas.core.errors import RuleViolation
 from cajas.documents.passbook import member_passbook
 from cajas.members.models import OFFICER_ROLES, ConsentPurpose, Membership
-from cajas.members.selectors import consents_of
+from cajas.members.selectors import consents_of, membership_by_number
 from cajas.members.services import consent_give, consent_withdraw
 from cajas.web.audit import log_read
 from cajas.web.views import _caja, _rule_error
@@ -84,9 +84,7 @@ def _member(request: HttpRequest, caja_id: int, number: int) -> tuple[Membership
         return own, True
     if not user_sees_all_members(user=request.user, caja=caja):
         raise Http404
-    membership = (
-        Membership.objects.filter(caja=caja, number=number).select_related("person").first()
-    )
+    membership = membership_by_number(caja.pk, number)
     if membership is None:
         raise Http404
     membership.caja = caja

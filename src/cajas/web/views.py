@@ -27,7 +27,8 @@ from cajas.loans.rates import bylaws_rate_check
 from cajas.meetings.models import Meeting, MeetingKind, MeetingStatus
 from cajas.members.models import ConsentPurpose
 from cajas.members.selectors import consent_in_force
-from cajas.org.models import Caja, bylaws_in_force
+from cajas.org.models import Caja
+from cajas.org.selectors import bylaws_newest
 from cajas.web.audit import log_read
 from cajas.web.forms import OpenMeetingForm, today
 from cajas.web.selectors import caja_rows, member_lines, recent_meetings
@@ -65,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def caja_page_context(request: HttpRequest, caja: Caja) -> dict[str, Any]:
     sees_all = user_sees_all_members(user=request.user, caja=caja)
     own = membership_of_user(user=request.user, caja=caja)
-    bylaws = bylaws_in_force(caja)
+    bylaws = bylaws_newest(caja)
     return {
         "caja": caja,
         "summary": caja_summary(caja=caja) if sees_all else None,

@@ -11,12 +11,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cajas.core.cli_support import caja_from_arg, id_arg
+from cajas.core.cli_support import id_arg
 from cajas.core.errors import RuleViolation
 from cajas.core.money import format_amount
 from cajas.core.parsing import parse_text
 from cajas.corrections.rules import REASON_MAX
 from cajas.corrections.services import entry_correct
+from cajas.org.cli_support import caja_from_arg
 
 
 class Command(BaseCommand):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 seq=options["seq"],
                 # the length is the rule's (ReasonTooLong); here only what cannot be stored
                 reason=parse_text(options["reason"], field="reason", max_length=10 * REASON_MAX),
-                amount=options["amount"],
+                amount=0 if options["amount"] is None else options["amount"],
                 by=options["by"],
             )
         except RuleViolation as exc:

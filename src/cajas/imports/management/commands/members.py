@@ -15,12 +15,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cajas.core.cli_support import caja_from_arg, rule_errors_as_command_errors
+from cajas.core.cli_support import rule_errors_as_command_errors
 from cajas.core.parsing import parse_text
 from cajas.imports.models import MemberImport
 from cajas.imports.rules import MAX_BYTES, check_size
 from cajas.imports.selectors import preview_rows
 from cajas.imports.services import import_check_all, import_confirm, import_start
+from cajas.org.cli_support import caja_from_arg
 
 
 def _report(job: MemberImport) -> str:

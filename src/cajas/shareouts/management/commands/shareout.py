@@ -8,10 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cajas.core.cli_support import caja_from_arg, id_arg, rule_errors_as_command_errors
+from cajas.core.cli_support import id_arg, rule_errors_as_command_errors
 from cajas.core.money import decimal_string, parse_amount
 from cajas.core.parsing import parse_id
 from cajas.meetings.models import Meeting, MeetingStatus
+from cajas.org.cli_support import caja_from_arg
 from cajas.shareouts.services import Preview, shareout_execute, shareout_preview
 
 

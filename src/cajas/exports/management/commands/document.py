@@ -8,13 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from cajas.core.cli_support import caja_from_arg, date_arg, id_arg, rule_errors_as_command_errors
+from cajas.core.cli_support import date_arg, id_arg, rule_errors_as_command_errors
 from cajas.documents.render import KINDS
 from cajas.documents.services import document_render, document_sections, member_from_ref
 from cajas.exports.book_tables import statements_tables
 from cajas.exports.tables import to_csv, to_xlsx
 from cajas.loans.models import Loan
 from cajas.meetings.models import Meeting
+from cajas.org.cli_support import caja_from_arg
 
 
 class Command(BaseCommand):

@@ -10,9 +10,9 @@ from django.utils import translation
 
 from cajas.books.export import book_export
 from cajas.books.importer import ImportErrors, book_import, book_parse
-from cajas.core.cli_support import caja_from_arg
 from cajas.exports.book_tables import book_tables, journal_table
 from cajas.exports.tables import to_csv, to_xlsx
+from cajas.org.cli_support import caja_from_arg
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from cajas.core.cli_support import caja_from_arg
-from cajas.ledger.verify import verify
+from cajas.ledger.verify import verify, verify_caja
+from cajas.org.cli_support import caja_from_arg
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         caja = caja_from_arg(options["caja"]) if options["caja"] else None
-        problems = verify(caja)
+        problems = verify_caja(caja) if caja is not None else verify()
         if problems:
             for problem in problems:
                 self.stderr.write(f"FAIL {problem}")

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from cajas.core.cli_support import count_arg
-from cajas.demo.build import PASSWORD, demo_build, demo_exists
+from cajas.demo.build import demo_build, demo_exists
+from cajas.demo.logins import PASSWORD
 from cajas.ledger.verify import verify
 
 

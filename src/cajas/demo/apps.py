@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "cajas.demo"
+    label = "demo"
+    verbose_name = "The demo program"
