@@ -8,7 +8,15 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Router
 
-from cajas.api import cajas_api, errors
+from cajas.api import (
+    book_api,
+    cajas_api,
+    errors,
+    loans_api,
+    meetings_api,
+    members_api,
+    program_api,
+)
 from cajas.api.auth import AUTH
 
 VERSION = "1"
@@ -33,6 +41,11 @@ errors.install(api)
 # (prefix, router): one line per area.
 ROUTERS: list[tuple[str, Router]] = [
     ("/cajas", cajas_api.router),
+    ("/cajas", members_api.router),
+    ("/cajas", meetings_api.router),
+    ("/cajas", loans_api.router),
+    ("/cajas", book_api.router),
+    ("/program", program_api.router),
 ]
 
 for prefix, router in ROUTERS:
