@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Schema
+from ninja import Header, Schema, Status
 
 from cajas.api.errors import ApiError
 from cajas.api.models import IdempotencyKey
@@ -52,7 +52,7 @@ def _digest(request: HttpRequest, body: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _replay(row: IdempotencyKey, digest: str) -> tuple[int, Any]:
+def _replay(row: IdempotencyKey, digest: str) -> Status[Any]:
     if row.request_digest != digest:
         raise ApiError(
             409,
@@ -60,7 +60,7 @@ def _replay(row: IdempotencyKey, digest: str) -> tuple[int, Any]:
             _("This Idempotency-Key was already used for another request; use a new key."),
             "Idempotency-Key",
         )
-    return row.status, row.response
+    return Status(row.status, row.response)
 
 
 def _plain(value: Any) -> Any:
@@ -76,7 +76,7 @@ def idempotent(
     key: str,
     body: Any,
     write: Callable[[], tuple[int, Any]],
-) -> tuple[int, Any]:
+) -> Status[Any]:
     """Run ``write`` (which answers ``(status, payload)``) once per user and key."""
     user_id = request.user.pk
     digest = _digest(request, _plain(body))
@@ -101,7 +101,7 @@ def idempotent(
             status, payload = write()
             row.status, row.response = status, _plain(payload)
             row.save(update_fields=["status", "response"])
-            return status, payload
+            return Status(status, payload)
     except _Replay:
         pass
     row = IdempotencyKey.objects.get(user_id=user_id, key=key)

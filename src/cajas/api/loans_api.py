@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from cajas.access.selectors import (
     membership_of_user,
@@ -196,7 +196,7 @@ def _applicant(request: HttpRequest, caja: Caja, number: int | None) -> Membersh
 @router.post("/{caja_id}/loans", response={201: LoanOut, **WRITE_ERRORS}, operation_id="loan_apply")
 def apply(
     request: HttpRequest, caja_id: CajaId, payload: ApplyIn, idempotency_key: KeyHeader
-) -> tuple[int, LoanOut]:
+) -> Status[Any]:
     """Apply for a loan (``loan_apply``): checked against the bylaws, the member's limit and
     the cash the caja can lend; it then goes to the committee's vote."""
     caja = caja_for(request, caja_id)
@@ -229,7 +229,7 @@ def votes(
     number: Number,
     payload: VotesIn,
     idempotency_key: KeyHeader,
-) -> tuple[int, LoanOut]:
+) -> Status[Any]:
     """Record the committee's votes (``loan_vote``) and, with ``decide``, count them
     (``loan_decide``): approved or rejected."""
     caja = caja_for(request, caja_id)

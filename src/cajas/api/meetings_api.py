@@ -10,10 +10,10 @@ the user cannot see is 404.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from cajas.access.selectors import user_sees_all_members
 from cajas.api.errors import errors, forbidden, not_found
@@ -199,7 +199,7 @@ def _reading(request: HttpRequest, caja_id: int) -> Caja:
     return caja
 
 
-def _after(meeting: Meeting) -> tuple[int, MeetingOut]:
+def _after(meeting: Meeting) -> Status[Any]:
     meeting.refresh_from_db()
     return 200, meeting_out(meeting)
 
@@ -247,7 +247,7 @@ def meeting_detail(request: HttpRequest, caja_id: CajaId, number: Number) -> Mee
 )
 def meeting_open(
     request: HttpRequest, caja_id: CajaId, payload: OpenIn, idempotency_key: KeyHeader
-) -> tuple[int, MeetingOut]:
+) -> Status[Any]:
     """Open a meeting with the usual sheet proposed (``meeting_start``). If one is open
     already, that one is the answer (200), as on the screen."""
     caja = recording(request, caja_id)
@@ -278,7 +278,7 @@ def sheet_save(
     number: Number,
     payload: SheetIn,
     idempotency_key: KeyHeader,
-) -> tuple[int, MeetingOut]:
+) -> Status[Any]:
     """Save the whole sheet or some of its lines (``meeting_sheet_save``): attendance,
     lateness, shares and social fund; the absence and lateness fines follow."""
     meeting = _meeting(recording(request, caja_id), number)
@@ -304,7 +304,7 @@ def sheet_confirm(
     number: Number,
     payload: ConfirmIn,
     idempotency_key: KeyHeader,
-) -> tuple[int, MeetingOut]:
+) -> Status[Any]:
     """«Todo como de costumbre»: the proposed sheet is the meeting (``meeting_sheet_confirm``)."""
     meeting = _meeting(recording(request, caja_id), number)
 
@@ -328,7 +328,7 @@ def item_add(
     number: Number,
     payload: ItemIn,
     idempotency_key: KeyHeader,
-) -> tuple[int, MeetingOut]:
+) -> Status[Any]:
     """A fine, an entry fee, other income or an expense (``item_record``)."""
     meeting = _meeting(recording(request, caja_id), number)
 
@@ -356,7 +356,7 @@ def item_delete(
     number: Number,
     item_id: ItemId,
     idempotency_key: KeyHeader,
-) -> tuple[int, MeetingOut]:
+) -> Status[Any]:
     """Remove an item; a proposed fine is waived (kept, not charged). An item already gone or
     waived is no error: the screen's second tap."""
     meeting = _meeting(recording(request, caja_id), number)
@@ -381,7 +381,7 @@ def close(
     number: Number,
     payload: CloseIn,
     idempotency_key: KeyHeader,
-) -> tuple[int, MeetingOut]:
+) -> Status[Any]:
     """Post every item and the cash count (``meeting_close``). A meeting already closed is the
     answer as it stands (``status: closed``): nothing is repeated."""
     meeting = _meeting(recording(request, caja_id), number)
