@@ -126,7 +126,14 @@ def test_a_token_is_kept_as_its_hash_and_works_until_revoked(
 
 
 def test_no_credentials_is_401_in_the_error_shape(client: Client, db: Any) -> None:
-    is_error(client.get(f"{API}/cajas/"), 401, "auth.required")
+    body = is_error(client.get(f"{API}/cajas/"), 401, "auth.required")
+    assert body["message"] == (
+        "Inicie sesión, o envíe «Authorization: Bearer <token>» con un token válido."
+    )
+    english = client.get(f"{API}/cajas/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"] == (
+        "Log in, or send “Authorization: Bearer <token>” with a valid token."
+    )
     is_error(client.get(f"{API}/cajas/", HTTP_ACCEPT="application/json"), 401, "auth.required")
 
 
@@ -393,7 +400,7 @@ def test_a_member_makes_a_token_on_her_account_page_and_revokes_it(
     client: Client, alice: User
 ) -> None:
     force_login(client, alice)
-    assert "api-tokens" in client.get("/accounts/").content.decode()
+    assert "Tokens de la API" in client.get("/accounts/").content.decode()
     made = client.post("/accounts/api-tokens/new/", {"name": "Kobo"}, follow=True)
     token = made.context["new_token"]
     assert token and token in made.content.decode()

@@ -5,7 +5,6 @@ Each area's module holds its router; adding an area is one line in ``ROUTERS``.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Router
 
 from cajas.api import (
@@ -24,12 +23,11 @@ VERSION = "1"
 api = NinjaAPI(
     title="Cajas API",
     version=VERSION,
-    description=str(
-        _(
-            "Cajas de ahorro: cajas, members, meetings, loans, balances, indicators and the "
-            "book. Errors are {code, message, field}; every write takes an Idempotency-Key. "
-            "See docs/api.md."
-        )
+    description=(
+        "Cajas de ahorro: cajas, members, meetings, loans, balances, indicators and the book. "
+        "Authenticate with `Authorization: Bearer <token>` (made on the account page) or the "
+        "browser's session. Errors are {code, message, field}; every write takes an "
+        "Idempotency-Key. See docs/api.md."
     ),
     urls_namespace="api-v1",
     auth=AUTH,

@@ -199,7 +199,7 @@ def _reading(request: HttpRequest, caja_id: int) -> Caja:
     return caja
 
 
-def _after(meeting: Meeting) -> Status[Any]:
+def _after(meeting: Meeting) -> tuple[int, MeetingOut]:
     meeting.refresh_from_db()
     return 200, meeting_out(meeting)
 
