@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -29,6 +31,18 @@ from tests.factories import approved_loan, loan_caja, program_admin
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 EXAMPLES = 20
+
+
+@pytest.fixture(autouse=True)
+def one_connection() -> Any:
+    """The WSGI app runs in the test's transaction: Django closes a request's connection when
+    it finishes (``close_old_connections``), which would end that transaction. Django's own
+    test client leaves it open the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
