@@ -8,9 +8,13 @@ operation in ``test_api_schemathesis.py``.
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 from typing import Any
 
+import pytest
+
 from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from openapi_spec_validator import validate
@@ -418,3 +422,18 @@ def test_a_token_name_with_a_control_character_is_refused(client: Client, alice:
     page = client.post("/accounts/api-tokens/new/", {"name": "a\x00b"}, follow=True)
     assert "caracteres de control" in page.content.decode()
     assert not ApiToken.objects.exists()
+
+
+def test_the_cli_makes_lists_and_revokes_tokens(client: Client, alice: User) -> None:
+    out = StringIO()
+    call_command("api", "token", "new", "--user", "alice", "--name", "Kobo", stdout=out)
+    token = out.getvalue().strip()
+    assert client.get(f"{API}/cajas/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    row = ApiToken.objects.get(user=alice)
+    out = StringIO()
+    call_command("api", "token", "list", "--user", "alice", stdout=out)
+    assert f"{row.pk}\t{row.prefix}…\tKobo" in out.getvalue() and token not in out.getvalue()
+    call_command("api", "token", "revoke", "--user", "alice", "--id", str(row.pk), stdout=out)
+    assert client.get(f"{API}/cajas/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    with pytest.raises(CommandError, match=r"\[api.token_not_found\]"):
+        call_command("api", "token", "revoke", "--user", "alice", "--id", str(row.pk))
