@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from openapi_spec_validator import validate
@@ -436,3 +437,53 @@ def test_the_cli_makes_lists_and_revokes_tokens(client: Client, alice: User) -> 
     assert client.get(f"{API}/cajas/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     with pytest.raises(CommandError, match=r"\[api.token_not_found\]"):
         call_command("api", "token", "revoke", "--user", "alice", "--id", str(row.pk))
+
+
+def _at_once(*calls: Any) -> list[Any]:
+    """Run the calls in threads released together (each with its own connection)."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int, call: Any) -> None:
+        barrier.wait()
+        try:
+            results[i] = call()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite runs one writer at a time by design"
+)
+def test_the_same_key_sent_twice_at_once_writes_once() -> None:
+    """A phone retrying while its first request is still on its way: both answers are the
+    first one, and the meeting is opened once."""
+    from tests.conftest import enrol, make_caja, user_for
+
+    caja = make_caja(members=3)
+    tere = user_for(enrol(caja, role="treasurer"), "tere")
+    auth = bearer(tere)
+    url = f"{API}/cajas/{caja.pk}/meetings"
+
+    def send() -> Any:
+        return post(Client(), url, {"date": today()}, **auth, **key("race"))
+
+    first, second = _at_once(send, send)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert Meeting.objects.filter(caja=caja).count() == 1
+    assert IdempotencyKey.objects.count() == 1
