@@ -19,3 +19,6 @@ CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/ben
 CAJAS_DATA_DIR="$tmp" DATABASE_URL= .venv/bin/python scripts/bench_import.py
 CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/bench_import.py 2>&1 \
   | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'
+CAJAS_DATA_DIR="$tmp" DATABASE_URL= .venv/bin/python scripts/bench_api.py
+CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/bench_api.py 2>&1 \
+  | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'

@@ -1,13 +1,14 @@
 """Every page, as every persona, with hostile input: never a 500, and a refusal writes nothing.
 
 A property test (hypothesis). A small caja A (a closed meeting with a fine, a proposed
-correction, an approved loan, an open meeting with an item, a follow-up visit) and caja B are
-built once; each persona (anonymous, a plain member, the treasurer Alice, caja B's treasurer
-Charlie, a program admin) opens every URL of ``cajas.web.urls`` once, with real ids and hostile
-ones in the path, and the forms each page shows are read from its HTML. Then hypothesis draws a
-persona, a page and either a GET with random and hostile query parameters or a POST of one of
-the page's forms with random and hostile values in its fields (the hidden one-time token
-included; Django's test client does not check CSRF, so the CSRF field is just another field).
+correction, an approved loan, an open meeting with an item, a follow-up visit, Alice's API
+token) and caja B are built once; each persona (anonymous, a plain member, the treasurer Alice,
+caja B's treasurer Charlie, a program admin) opens every URL of ``cajas.web.urls`` once, with
+real ids and hostile ones in the path, and the forms each page shows are read from its HTML.
+Then hypothesis draws a persona, a page and either a GET with random and hostile query
+parameters or a POST of one of the page's forms with random and hostile values in its fields
+(the hidden one-time token included; Django's test client does not check CSRF, so the CSRF
+field is just another field).
 
 Each request runs inside a transaction rolled back afterwards, so the world stays the same for
 every example; before the rollback the test compares the database with what it was when the
@@ -36,6 +37,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cajas.api.tokens import token_create
 from cajas.corrections.services import correction_propose
 from cajas.imports.services import import_start
 from cajas.ledger.models import JournalEntry
@@ -241,8 +243,10 @@ def _build() -> World:
         content=b"nombres;apellidos;genero;fecha_nacimiento;nacionalidad\nAna;Mena;mujer;1980-01-01;VE\n",
         attested=False,
     )
+    token, _secret = token_create(user=alice, name="script")
     real = {
         "caja_id": [str(caja.pk), str(other.pk)],
+        "token_id": [str(token.pk)],
         "import_id": [str(upload.pk)],
         "number": [str(closed.number), str(meeting.number), str(loan.number), "1"],
         "member": ["1", "6"],

@@ -5,10 +5,18 @@ Each area's module holds its router; adding an area is one line in ``ROUTERS``.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Router
 
-from cajas.api import cajas_api, errors, meeting_sync
+from cajas.api import (
+    book_api,
+    cajas_api,
+    errors,
+    loans_api,
+    meeting_sync,
+    meetings_api,
+    members_api,
+    program_api,
+)
 from cajas.api.auth import AUTH
 
 VERSION = "1"
@@ -16,12 +24,11 @@ VERSION = "1"
 api = NinjaAPI(
     title="Cajas API",
     version=VERSION,
-    description=str(
-        _(
-            "Cajas de ahorro: cajas, members, meetings, loans, balances, indicators and the "
-            "book. Errors are {code, message, field}; every write takes an Idempotency-Key. "
-            "See docs/api.md."
-        )
+    description=(
+        "Cajas de ahorro: cajas, members, meetings, loans, balances, indicators and the book. "
+        "Authenticate with `Authorization: Bearer <token>` (made on the account page) or the "
+        "browser's session. Errors are {code, message, field}; every write takes an "
+        "Idempotency-Key. See docs/api.md."
     ),
     urls_namespace="api-v1",
     auth=AUTH,
@@ -33,7 +40,12 @@ errors.install(api)
 # (prefix, router): one line per area.
 ROUTERS: list[tuple[str, Router]] = [
     ("/cajas", cajas_api.router),
+    ("/cajas", members_api.router),
+    ("/cajas", meetings_api.router),
     ("/cajas", meeting_sync.router),
+    ("/cajas", loans_api.router),
+    ("/cajas", book_api.router),
+    ("/program", program_api.router),
 ]
 
 for prefix, router in ROUTERS:

@@ -20,7 +20,7 @@ class TokenAuth(HttpBearer):
         user = token_user(token)
         if user is None:
             raise ApiError(401, "auth.token_invalid", _("This token is not valid or was revoked."))
-        request.user = user
+        request.user = user  # type: ignore[assignment]
         return user
 
 
@@ -31,7 +31,7 @@ class VerifiedSessionAuth(SessionAuth):
         user = request.user
         if not user.is_authenticated:
             return None
-        if not user.is_verified() and second_factor_required(user=user):  # type: ignore[union-attr]
+        if not user.is_verified() and second_factor_required(user=user):  # type: ignore[attr-defined]
             code = "second_factor_verify" if has_second_factor(user=user) else "second_factor_setup"
             raise ApiError(
                 401,

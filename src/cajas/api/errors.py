@@ -123,5 +123,12 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 403 and "CSRF" in str(exc):  # ninja's session check on a write
+            message = _(
+                "The session's CSRF token is missing or wrong: send the csrftoken cookie's "
+                "value in the X-CSRFToken header, or use a token."
+            )
+            body = {"code": "auth.csrf", "message": message, "field": None}
+            return _answer(api, request, 403, body)
         body = {"code": f"http.{exc.status_code}", "message": str(exc), "field": None}
         return _answer(api, request, exc.status_code, body)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import path, re_path
+from django.utils.translation import gettext as _
 
 from cajas.api.api import api
 
@@ -15,7 +16,14 @@ def openapi_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse(api.get_openapi_schema(path_prefix=ROOT))
 
 
+def nowhere_view(request: HttpRequest) -> JsonResponse:
+    """Any other address under /api/: a 404 in the API's error shape, not the web's page."""
+    message = _("There is nothing at this address of the API; see /api/v1/docs.")
+    return JsonResponse({"code": "not_found", "message": message, "field": None}, status=404)
+
+
 urlpatterns = [
     path("openapi.json", openapi_view, name="api_openapi"),
     path("v1/", api.urls),
+    re_path(r"^.*$", nowhere_view),
 ]

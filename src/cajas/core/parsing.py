@@ -77,6 +77,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "person": ("código de la persona", "person's code"),
     "user": ("usuario", "user"),
     "username": ("usuario", "username"),
+    "name": ("nombre", "name"),
 }
 
 

@@ -18,17 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cajas.access.selectors import caja_list_for_user, user_is_staff
-from cajas.core.parsing import (
-    InputPeriodTooLong,
-    earliest_start,
-    parse_optional_date,
-    parse_optional_id,
-    parse_text,
-    period_check,
-)
 from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_csv, to_xlsx
-from cajas.monitoring.ages import AGE_BANDS, band_from_label, band_label
-from cajas.monitoring.indicators import DEFINITIONS, GROUPS, Filters, indicators
+from cajas.monitoring.ages import AGE_BANDS, band_label
+from cajas.monitoring.filters import indicator_query
+from cajas.monitoring.indicators import DEFINITIONS, Filters, indicators
 from cajas.monitoring.models import Stage
 from cajas.monitoring.profile import monthly_series, profile
 from cajas.monitoring.savix import savix_table
@@ -111,11 +104,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     scoped = caja_list_for_user(user=user)
     g = request.GET
-    cajas = _cajas_filtered(scoped, g)
-    group = g.get("group", "territory")
-    if group not in GROUPS:
-        group = "territory"
-    filters = _filters(request)
+    query = indicator_query(scoped=scoped, params=g)
+    cajas, filters, group = query.cajas, query.filters, query.group
+    # A period too long is cut to the longest, and said so (a download shows no message).
+    if query.capped is not None and g.get("format") not in ("xlsx", "savix"):
+        messages.warning(request, query.capped.message(request.LANGUAGE_CODE))
     figures = indicators(cajas, filters, timezone.localdate(), group=group)
     rows = figures[f"by_{group}"]
     labels = _labels()
@@ -130,43 +123,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         return response
     context = _context(g, scoped, cajas, filters, figures, group, labels)
     return render(request, "web/dashboard.html", context)
-
-
-def _cajas_filtered(scoped: Any, g: Any) -> Any:
-    """The cajas the user sees, narrowed to the program, partner and territory asked for."""
-    cajas = scoped
-    partner_id = parse_optional_id(g.get("partner"), field="partner")
-    territory = parse_text(g.get("territory"), field="territory", max_length=100)
-    program_id = parse_optional_id(g.get("program"), field="program")
-    if program_id is not None:
-        cajas = cajas.filter(program_id=program_id)
-    if partner_id is not None:
-        cajas = cajas.filter(partner_id=partner_id)
-    if territory:
-        cajas = cajas.filter(territory__name=territory)
-    return cajas
-
-
-def _filters(request: HttpRequest) -> Filters:
-    """The period and the members' filters; a period too long is capped, and said so."""
-    g = request.GET
-    date_from = parse_optional_date(g.get("from"), field="from")
-    date_to = parse_optional_date(g.get("to"), field="to")
-    try:
-        period_check(date_from, date_to)
-    except InputPeriodTooLong as exc:  # capped to the longest period, and said so
-        assert date_from is not None
-        date_from = earliest_start(date_to or timezone.localdate())
-        if g.get("format") not in ("xlsx", "savix"):  # a download shows no message
-            messages.warning(request, exc.message(request.LANGUAGE_CODE))
-    return Filters(
-        date_from=date_from,
-        date_to=date_to,
-        gender=parse_text(g.get("gender"), field="gender", max_length=12) or None,
-        nationality=parse_text(g.get("nationality"), field="nationality", max_length=2).upper()
-        or None,
-        age_band=band_from_label(g.get("age", "")),
-    )
 
 
 def _context(

@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 from cajas.core.parsing import InputInvalid, parse_id
 from cajas.web import (
     account_views,
+    api_token_views,
     correction_views,
     dashboard_views,
     document_views,
@@ -52,6 +53,15 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", account_views.account_view, name="account"),
     path("accounts/password/", account_views.password_change_view, name="password_change"),
+    path("accounts/api-tokens/", api_token_views.api_tokens_view, name="api_tokens"),
+    path(
+        "accounts/api-tokens/new/", api_token_views.api_token_create_view, name="api_token_create"
+    ),
+    path(
+        "accounts/api-tokens/<id:token_id>/revoke/",
+        api_token_views.api_token_revoke_view,
+        name="api_token_revoke",
+    ),
     path(
         "accounts/two-factor/setup/",
         account_views.second_factor_setup_view,
