@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +11,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from cajas.books.export import book_export
-from cajas.books.importer import ImportErrors, book_import, book_parse
+from cajas.books.importer import ImportErrors, book_import_file
 from cajas.core.cli_support import caja_from_arg
 from cajas.exports.book_tables import book_tables, journal_table
 from cajas.exports.tables import to_csv, to_xlsx
+from cajas.org.models import Caja
 
 
 class Command(BaseCommand):
@@ -54,20 +57,28 @@ class Command(BaseCommand):
             return
         source = options["file"]
         try:
-            data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+            if source == "-":  # spooled to disk: the reader streams from a file
+                with tempfile.NamedTemporaryFile(suffix=".json") as spool:
+                    shutil.copyfileobj(sys.stdin.buffer, spool)
+                    spool.flush()
+                    caja = self._import(Path(spool.name))
+            else:
+                caja = self._import(Path(source))
         except OSError as exc:
             raise CommandError(
                 f"No se pudo leer {source} / Could not read {source}: {exc}"
             ) from exc
+        self.stdout.write(
+            f"OK: caja {caja.code} imported as id {caja.pk} ({caja.last_seq} entries)"
+        )
+
+    def _import(self, path: Path) -> Caja:
         try:
-            caja = book_import(book_parse(data))
+            return book_import_file(path)
         except ImportErrors as exc:
-            for path, message in exc.errors:
-                self.stderr.write(f"{path}: {message}")
+            for where, message in exc.errors:
+                self.stderr.write(f"{where}: {message}")
             raise CommandError(
                 f"{len(exc.errors)} error(es); no se importó nada / "
                 f"{len(exc.errors)} error(s); nothing was imported"
             ) from exc
-        self.stdout.write(
-            f"OK: caja {caja.code} imported as id {caja.pk} ({caja.last_seq} entries)"
-        )
