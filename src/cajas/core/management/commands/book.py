@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -10,12 +9,23 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
-from cajas.books.export import book_export
+from cajas.books.export import book_write
 from cajas.books.importer import ImportErrors, book_import_file
 from cajas.core.cli_support import caja_from_arg
 from cajas.exports.book_tables import book_tables, journal_table
 from cajas.exports.tables import to_csv, to_xlsx
 from cajas.org.models import Caja
+
+
+class _Unended:
+    """The command's standard output as a plain text stream (no line ending added)."""
+
+    def __init__(self, command: BaseCommand) -> None:
+        self.command = command
+
+    def write(self, text: str) -> int:
+        self.command.stdout.write(text, ending="")
+        return len(text)
 
 
 class Command(BaseCommand):
@@ -45,11 +55,15 @@ class Command(BaseCommand):
                 data = to_xlsx(book_tables(caja, options["lang"]))
                 Path(options["output"]).write_bytes(data)
                 return
-            if options["format"] == "csv":
-                with translation.override(options["lang"]):
-                    text = to_csv(journal_table(caja))
-            else:
-                text = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1) + "\n"
+            if options["format"] == "json":
+                if options["output"]:
+                    with Path(options["output"]).open("w", encoding="utf-8") as out:
+                        book_write(caja, out)
+                else:
+                    book_write(caja, _Unended(self))
+                return
+            with translation.override(options["lang"]):
+                text = to_csv(journal_table(caja))
             if options["output"]:
                 Path(options["output"]).write_text(text, encoding="utf-8")
             else:
