@@ -12,3 +12,6 @@ CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/ben
   | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'
 CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/bench_dashboard.py 2>&1 \
   | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'
+CAJAS_DATA_DIR="$tmp" DATABASE_URL= .venv/bin/python scripts/bench_books.py
+CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/bench_books.py 2>&1 \
+  | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'
