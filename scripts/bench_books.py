@@ -100,7 +100,7 @@ def _tables(create: bool) -> None:
 
 
 def _run(action: str, path: str) -> tuple[float, float]:
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 (this script, this interpreter)
         [sys.executable, __file__, action, path], check=True, capture_output=True, text=True
     ).stdout.split()
     return float(out[-2]), float(out[-1])

@@ -225,6 +225,7 @@ def shareout_execute(
             [
                 ShareOutPayout(
                     shareout=shareout,
+                    caja_id=shareout.caja_id,
                     membership=memberships[p.member],
                     shares=p.shares,
                     savings_cents=p.savings,
@@ -428,6 +429,7 @@ def member_exit(
         membership.save(update_fields=["left_on", "left_reason"])
         return MemberExit.objects.create(
             membership=membership,
+            caja_id=membership.caja_id,
             meeting=meeting,
             date=meeting.date,
             reason=reason,
