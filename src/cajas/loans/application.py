@@ -165,7 +165,9 @@ def loan_apply(
         cap_segment=bylaws.loan_rate_cap_segment,
         informal_cost_cents=sim.informal_cost,
     )
-    LoanGuarantor.objects.bulk_create([LoanGuarantor(loan=loan, caja_id=loan.caja_id, membership=g) for g in backers])
+    LoanGuarantor.objects.bulk_create(
+        [LoanGuarantor(loan=loan, caja_id=loan.caja_id, membership=g) for g in backers]
+    )
     schedule_write(
         loan,
         on,

@@ -145,7 +145,10 @@ def loans_write(
             **values,
         )
         LoanGuarantor.objects.bulk_create(
-            [LoanGuarantor(loan=loan, caja=caja, membership=members[g]) for g in raw.get("guarantors", [])]
+            [
+                LoanGuarantor(loan=loan, caja=caja, membership=members[g])
+                for g in raw.get("guarantors", [])
+            ]
         )
         LoanVote.objects.bulk_create(
             [
@@ -159,7 +162,9 @@ def loans_write(
                 for m, v, mt in raw.get("votes", [])
             ]
         )
-        Installment.objects.bulk_create([Installment(loan=loan, caja=caja, **r) for r in item["installments"]])
+        Installment.objects.bulk_create(
+            [Installment(loan=loan, caja=caja, **r) for r in item["installments"]]
+        )
         Restructuring.objects.bulk_create(
             [
                 Restructuring(

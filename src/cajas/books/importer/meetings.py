@@ -166,7 +166,13 @@ def _write_meeting_batch(
     insert_dicts(
         Attendance,
         [
-            {"meeting_id": meeting.pk, "membership_id": members[n].pk, "status": s, "late": late}
+            {
+                "meeting_id": meeting.pk,
+                "caja_id": meeting.caja_id,
+                "membership_id": members[n].pk,
+                "status": s,
+                "late": late,
+            }
             for meeting, rows in batch
             for n, s, late in rows
         ],
@@ -185,10 +191,11 @@ def write_items(
 ) -> None:
     batch: list[dict[str, Any]] = []
     for number, raw in _well_formed(plan):
-        meeting_id = meetings[number].pk
+        meeting_id, plan_caja_id = meetings[number].pk, meetings[number].caja_id
         batch.extend(
             {
                 "meeting_id": meeting_id,
+                "caja_id": plan_caja_id,
                 "membership_id": _pk(members.get(i.get("member") or 0)),
                 "kind": i["kind"],
                 "shares": i.get("shares"),
