@@ -28,8 +28,6 @@ from tests.factories import APPLY, caja_with_savings, run, voted_loan
 pytestmark = pytest.mark.django_db
 
 STILL_WITHOUT_KEY = {
-    # The journal's lines: the close's hot path (ledger/services.py), measured before it changes.
-    "ledger.JournalLine",
     # monitoring/ is outside this change.
     "monitoring.VisitAction",
     "monitoring.InformalCreditAnswer",

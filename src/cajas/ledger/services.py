@@ -256,7 +256,7 @@ def entries_post(
         "membership_id, meeting_id, reverses_id, reason, recorded_by, recorded_at, "
         "content_digest, prev_hash, hash) VALUES "
     )
-    line_insert = f"INSERT INTO {line_table} (entry_id, account_id, debit, credit) VALUES "  # noqa: S608
+    line_insert = f"INSERT INTO {line_table} (entry_id, caja_id, account_id, debit, credit) VALUES "  # noqa: S608
     sqlite = connection.vendor == "sqlite"
     with connection.cursor() as cursor:
         if sqlite:
@@ -278,14 +278,15 @@ def entries_post(
                 ids.update(cursor.fetchall())
         per_entry = [
             [
-                (ids[entry_seq], accounts[line.account].id, line.debit, line.credit)
+                (ids[entry_seq], caja.pk, accounts[line.account].id, line.debit, line.credit)
                 for line in draft.lines
             ]
             for entry_seq, (draft, _d) in zip(range(first_seq, seq + 1), fresh, strict=True)
         ]
         if sqlite:
             cursor.executemany(
-                line_insert + "(%s, %s, %s, %s)", [line for lines in per_entry for line in lines]
+                line_insert + "(%s, %s, %s, %s, %s)",
+                [line for lines in per_entry for line in lines],
             )
         else:
             # Whole entries per statement: PostgreSQL checks every entry a statement touches.

@@ -198,7 +198,7 @@ ENTRY_FIELDS = (
     "prev_hash",
     "hash",
 )
-LINE_FIELDS = ("entry", "account", "debit", "credit")
+LINE_FIELDS = ("entry", "caja", "account", "debit", "credit")
 WRITE_CHUNK = 2000
 """Entries held before they are written: memory stays flat whatever the journal's length."""
 
@@ -267,7 +267,13 @@ class JournalWriter:
             LINE_FIELDS,
             [
                 [
-                    (ids[e["raw"]["seq"]], self.account_ids[x.account], x.debit, x.credit)
+                    (
+                        ids[e["raw"]["seq"]],
+                        self.caja.pk,
+                        self.account_ids[x.account],
+                        x.debit,
+                        x.credit,
+                    )
                     for x in e["lines"]
                 ]
                 for e in self.pending
