@@ -65,7 +65,7 @@ def _caja_owned() -> list[type[models.Model]]:
 def _has_key(model: type[models.Model]) -> bool:
     try:
         field = model._meta.get_field("caja")
-    except Exception:  # noqa: BLE001 - FieldDoesNotExist
+    except Exception:
         return False
     return field.related_model is Caja and not field.null
 
@@ -119,13 +119,11 @@ def _keyed_children_match_their_parents() -> list[str]:
             continue
         for f in model._meta.concrete_fields:
             parent = f.related_model
-            if f.is_relation and parent is not Caja and parent is not None and _has_key(parent):
-                if (
-                    model.objects.filter(**{f"{f.name}__isnull": False})
-                    .exclude(caja_id=F(f"{f.name}__caja_id"))
-                    .exists()
-                ):
-                    wrong.append(f"{model._meta.label}.{f.name}")
+            if not f.is_relation or parent is Caja or parent is None or not _has_key(parent):
+                continue
+            rows = model.objects.filter(**{f"{f.name}__isnull": False})
+            if rows.exclude(caja_id=F(f"{f.name}__caja_id")).exists():
+                wrong.append(f"{model._meta.label}.{f.name}")
     return wrong
 
 

@@ -207,7 +207,7 @@ class _Reader:
             self.text.expect(",")
 
     def document(self) -> dict[str, Any]:
-        text, document = self.text, {}
+        text, document = self.text, dict[str, Any]()
         text.expect("{")
         if text.peek() == "}":
             text.pos += 1

@@ -157,7 +157,7 @@ def sample_book_write(
         "meetings",
         (_meeting(n, members, (n - 1) * per_cash) for n in range(1, meetings + 1)),
     )
-    accounts = [
+    accounts: list[dict[str, Any]] = [
         {"code": c, "kind": k, "member": None, "loan": None} for c, k in chart.CAJA_ACCOUNTS.items()
     ]
     accounts += [

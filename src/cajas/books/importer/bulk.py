@@ -17,7 +17,12 @@ CHUNK_ROWS = 500
 
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> str:
-    return ", ".join(model._meta.get_field(f).column for f in fields)
+    columns = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column
+        columns.append(field.column)
+    return ", ".join(columns)
 
 
 def _values(count: int, width: int) -> str:
@@ -58,10 +63,10 @@ def insert_rows(
             return found
         tail = f" RETURNING {returning[0]}, id" if returning else ""
         for start in range(0, len(rows), CHUNK_ROWS):
-            chunk = rows[start : start + CHUNK_ROWS]
+            batch = rows[start : start + CHUNK_ROWS]
             cursor.execute(
-                insert + _values(len(chunk), len(fields)) + tail,
-                [value for row in chunk for value in row],
+                insert + _values(len(batch), len(fields)) + tail,
+                [value for row in batch for value in row],
             )
             if returning:
                 found.extend(cursor.fetchall())
