@@ -132,16 +132,28 @@ def close_one(caja_id: int, n: int) -> tuple[float, Meeting]:
     for i, m in enumerate(members):
         items.append(
             MeetingItem(
-                meeting=meeting, membership=m, kind=ItemKind.SHARES, shares=1, amount_cents=500
+                meeting=meeting,
+                caja_id=caja_id,
+                membership=m,
+                kind=ItemKind.SHARES,
+                shares=1,
+                amount_cents=500,
             )
         )
         items.append(
-            MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SOCIAL_FUND, amount_cents=100)
+            MeetingItem(
+                meeting=meeting,
+                caja_id=caja_id,
+                membership=m,
+                kind=ItemKind.SOCIAL_FUND,
+                amount_cents=100,
+            )
         )
         if i < 10:
             items.append(
                 MeetingItem(
                     meeting=meeting,
+                    caja_id=caja_id,
                     membership=m,
                     kind=ItemKind.FINE,
                     amount_cents=50,
@@ -224,7 +236,7 @@ class Mirror:
             values[6] = None  # the mirror caja's members are not the source's
             entries.append((entry_id, *values))
         lines = [
-            (new_id[entry_id], mirror_account[code], debit, credit)
+            (new_id[entry_id], self.caja_id, mirror_account[code], debit, credit)
             for entry_id, code, debit, credit in source_lines
         ]
         return entries, lines
@@ -242,14 +254,14 @@ class Mirror:
             if connection.vendor == "postgresql":
                 # One statement: the balance trigger checks each statement's entries whole.
                 cur.execute(
-                    "INSERT INTO ledger_journalline (entry_id, account_id, debit, credit) "
-                    "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(lines)),
+                    "INSERT INTO ledger_journalline (entry_id, caja_id, account_id, debit, credit) "
+                    "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(lines)),
                     [value for line in lines for value in line],
                 )
             else:
                 cur.executemany(
-                    "INSERT INTO ledger_journalline (entry_id, account_id, debit, credit) "
-                    "VALUES (%s, %s, %s, %s)",
+                    "INSERT INTO ledger_journalline (entry_id, caja_id, account_id, debit, credit) "
+                    "VALUES (%s, %s, %s, %s, %s)",
                     lines,
                 )
         return time.perf_counter() - started

@@ -22,3 +22,6 @@ CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/ben
 CAJAS_DATA_DIR="$tmp" DATABASE_URL= .venv/bin/python scripts/bench_api.py
 CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/bench_api.py 2>&1 \
   | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'
+CAJAS_DATA_DIR="$tmp" DATABASE_URL= .venv/bin/python scripts/bench_books.py
+CAJAS_DATA_DIR="$tmp" bash scripts/with-postgres.sh .venv/bin/python scripts/bench_books.py 2>&1 \
+  | grep -v '^\*\*\*\|^Creating new\|^Dropping cluster\|^20[0-9][0-9]-'

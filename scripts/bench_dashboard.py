@@ -275,6 +275,7 @@ def build(size: int, rng: random.Random) -> Program:
         "loans_installment",
         [
             "loan_id",
+            "caja_id",
             "version",
             "number",
             "due_date",
@@ -288,6 +289,7 @@ def build(size: int, rng: random.Random) -> Program:
         (
             (
                 loan0 + k * LOANS + n,
+                caja_ids[k],
                 1,
                 i + 1,
                 ON - dt.timedelta(days=30 * (n % 5 + 1)) + dt.timedelta(days=30 * (i + 1)),
@@ -359,20 +361,22 @@ def build(size: int, rng: random.Random) -> Program:
 
     def lines() -> Iterator[tuple[object, ...]]:
         eid = entry0
-        for k in range(size):
+        for k, c in enumerate(caja_ids):
             base = account0 + k * per_caja
             for _n in range(MEETINGS):
                 for j in range(entries_per_meeting):
-                    yield (eid, base, 500, 0)
-                    yield (eid, base + len(codes) + j % MEMBERS, 0, 500)
+                    yield (eid, c, base, 500, 0)
+                    yield (eid, c, base + len(codes) + j % MEMBERS, 0, 500)
                     if j % 5 == 0:  # a repayment: cash, interest and principal
-                        yield (eid, base, 200, 0)
-                        yield (eid, base + 7, 0, 200)
+                        yield (eid, c, base, 200, 0)
+                        yield (eid, c, base + 7, 0, 200)
                     eid += 1
 
     with connection.cursor() as cur:  # bulk data: the balance trigger would check each entry
         cur.execute("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
-    count = _copy("ledger_journalline", ["entry_id", "account_id", "debit", "credit"], lines())
+    count = _copy(
+        "ledger_journalline", ["entry_id", "caja_id", "account_id", "debit", "credit"], lines()
+    )
     with connection.cursor() as cur:
         cur.execute("ALTER TABLE ledger_journalline ENABLE TRIGGER USER")
         cur.execute("ANALYZE")

@@ -127,15 +127,15 @@ def test_postgresql_rejects_an_insert_that_unbalances_an_entry(caja: Caja) -> No
     entry = entry_of(caja, 1)
     account = entry.lines.first().account
     with pytest.raises(IntegrityError) as exc, transaction.atomic():
-        JournalLine.objects.create(entry=entry, account=account, debit=5)
+        JournalLine.objects.create(entry=entry, caja=caja, account=account, debit=5)
     assert "does not balance" in str(exc.value)
     # Lines that keep the entry balanced in one statement are accepted by the trigger (the
     # hash chain still catches them: see the tamper tests).
     with transaction.atomic():
         JournalLine.objects.bulk_create(
             [
-                JournalLine(entry=entry, account=account, debit=5),
-                JournalLine(entry=entry, account=account, credit=5),
+                JournalLine(entry=entry, caja=caja, account=account, debit=5),
+                JournalLine(entry=entry, caja=caja, account=account, credit=5),
             ]
         )
         transaction.set_rollback(True)

@@ -9,7 +9,8 @@ confidential. Each section with more than a few lines has its module (``export_*
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Protocol
 
 from cajas.books.export_journal import accounts_export, journal_export
 from cajas.books.export_loans import loans_export
@@ -37,7 +38,9 @@ def consents_export(person: Any) -> list[dict[str, Any]]:
     ]
 
 
-def book_export(*, caja: Caja) -> dict[str, Any]:
+def book_sections(caja: Caja) -> dict[str, Any]:
+    """The book's sections in order; ``meetings`` and ``journal`` are generators reading the
+    database a chunk at a time (``book_write`` streams them)."""
     caja.refresh_from_db()
     program, partner = caja.program, caja.partner
     members = list(
@@ -49,7 +52,7 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
     number_of = {m.pk: m.number for m in members}
     meetings = list(Meeting.objects.filter(caja=caja).select_related("cycle").order_by("number"))
     meeting_number = {m.pk: m.number for m in meetings}
-    return {
+    sections = {
         "format": FORMAT,
         "version": VERSION,
         "program": {"code": program.code, "name": program.name, "currency": program.currency},
@@ -98,3 +101,39 @@ def book_export(*, caja: Caja) -> dict[str, Any]:
         "journal": journal_export(caja, number_of, meeting_number),
         "chain_head": {"seq": caja.last_seq, "hash": caja.last_hash},
     }
+    return sections
+
+
+STREAMED = ("meetings", "journal")
+
+
+class TextOut(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+def book_export(*, caja: Caja) -> dict[str, Any]:
+    """The whole book as one document (in memory: for tests and small cajas)."""
+    sections = book_sections(caja)
+    return {k: list(v) if k in STREAMED else v for k, v in sections.items()}
+
+
+def _dump(value: Any, indent: str) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + indent)
+
+
+def book_write(caja: Caja, out: TextOut) -> None:
+    """Write the book to ``out`` as ``json.dumps(book_export(caja), ensure_ascii=False,
+    indent=1)`` would, character for character, holding one chunk of meetings or entries in
+    memory at a time."""
+    out.write("{")
+    for n, (key, value) in enumerate(book_sections(caja).items()):
+        out.write(("," if n else "") + "\n " + json.dumps(key) + ": ")
+        if key not in STREAMED:
+            out.write(_dump(value, " "))
+            continue
+        first = True
+        for element in value:
+            out.write(("[\n  " if first else ",\n  ") + _dump(element, "  "))
+            first = False
+        out.write("[]" if first else "\n ]")
+    out.write("\n}\n")

@@ -76,15 +76,16 @@ def _entries_insert_postgresql(rows: Sequence[tuple[Any, ...]]) -> dict[int, int
 
 
 def lines_insert(per_entry: Sequence[list[tuple[Any, ...]]]) -> None:
-    """Insert the lines, (entry id, account id, debit, credit), grouped by entry."""
+    """Insert the lines, (entry id, caja id, account id, debit, credit), grouped by entry."""
     line_insert = (
         f"INSERT INTO {JournalLine._meta.db_table} "  # noqa: S608
-        "(entry_id, account_id, debit, credit) VALUES "
+        "(entry_id, caja_id, account_id, debit, credit) VALUES "
     )
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.executemany(
-                line_insert + "(%s, %s, %s, %s)", [line for lines in per_entry for line in lines]
+                line_insert + "(%s, %s, %s, %s, %s)",
+                [line for lines in per_entry for line in lines],
             )
             return
         for chunk in _whole_entry_chunks(per_entry):

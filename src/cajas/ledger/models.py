@@ -138,6 +138,8 @@ class JournalEntry(models.Model):
 
 class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), the entry's."""
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
     debit = models.BigIntegerField(default=0)
     credit = models.BigIntegerField(default=0)

@@ -255,7 +255,10 @@ def _post_fresh(
     chained = _chained(caja, fresh, recorded_by, when)
     ids = journal_sql.entries_insert(caja.pk, chained.rows, first_seq=caja.last_seq + 1)
     per_entry = [
-        [(ids[seq], accounts[line.account].id, line.debit, line.credit) for line in draft.lines]
+        [
+            (ids[seq], caja.pk, accounts[line.account].id, line.debit, line.credit)
+            for line in draft.lines
+        ]
         for seq, (draft, _d) in zip(chained.seqs, fresh, strict=True)
     ]
     journal_sql.lines_insert(per_entry)

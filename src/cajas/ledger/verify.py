@@ -1,6 +1,6 @@
 """Re-check every ledger invariant on stored data (``cajas verify``).
 
-Reads entries in chain order and recomputes: numbering, line validity, balance, the
+Reads entries in chain order, in one streamed pass with their lines, and recomputes: numbering, line validity, balance, the
 idempotency digest, the hash chain, reversal pointers, the running cash and savings balances,
 the caja's chain head and the trial balance. Names the first bad entry of each caja.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from django.db.models import QuerySet
 
 from cajas.core.errors import RuleViolation
 from cajas.ledger import chart
@@ -38,42 +36,91 @@ class Problem:
         return f"caja {self.caja}: {where}: {self.message}"
 
 
-def _lines_by_entry(caja: Caja) -> dict[int, list[tuple[str, str, int, int, int]]]:
-    grouped: dict[int, list[tuple[str, str, int, int, int]]] = {}
-    rows = (
+@dataclass(frozen=True)
+class _Entry:
+    """One stored entry as verification reads it (plain values, no model instances)."""
+
+    id: int
+    seq: int
+    date: dt.date
+    kind: str
+    memo: str
+    idempotency_key: str
+    member: int | None
+    meeting: int | None
+    reverses_seq: int | None
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime
+    content_digest: str
+    prev_hash: str
+    hash: str
+
+
+_ENTRY_VALUES = (
+    "id",
+    "seq",
+    "date",
+    "kind",
+    "memo",
+    "idempotency_key",
+    "membership__number",
+    "meeting__number",
+    "reverses__seq",
+    "reason",
+    "recorded_by",
+    "recorded_at",
+    "content_digest",
+    "prev_hash",
+    "hash",
+)
+_CHUNK = 5000
+
+
+def _entries_with_lines(
+    caja: Caja,
+) -> Iterator[tuple[_Entry, list[tuple[str, str, int, int, int]]]]:
+    """Every entry of the caja in chain order with its lines: two streamed queries in the same
+    order, merged, so memory does not grow with the journal."""
+    entries = (
+        JournalEntry.objects.filter(caja=caja)
+        .order_by("seq", "id")
+        .values_list(*_ENTRY_VALUES)
+        .iterator(chunk_size=_CHUNK)
+    )
+    lines = (
         JournalLine.objects.filter(entry__caja=caja)
-        .order_by("entry_id", "id")
+        .order_by("entry__seq", "entry_id", "id")
         .values_list(
             "entry_id", "account__code", "account__kind", "debit", "credit", "account__caja_id"
         )
+        .iterator(chunk_size=_CHUNK)
     )
-    for entry_id, code, kind, debit, credit, account_caja in rows:
-        grouped.setdefault(entry_id, []).append((code, kind, debit, credit, account_caja))
-    return grouped
+    pending = next(lines, None)
+    for values in entries:
+        entry = _Entry(*values)
+        rows = []
+        while pending is not None and pending[0] == entry.id:
+            rows.append(pending[1:])
+            pending = next(lines, None)
+        yield entry, rows
 
 
 def verify_caja(caja: Caja) -> list[Problem]:
     """All problems found in one caja's book, first bad entry first."""
     problems: list[Problem] = []
     caja.refresh_from_db(fields=["last_seq", "last_hash"])
-    lines_by_entry = _lines_by_entry(caja)
-    entries: QuerySet[JournalEntry] = (
-        JournalEntry.objects.filter(caja=caja)
-        .select_related("membership", "meeting", "reverses")
-        .order_by("seq")
-    )
     prev_hash = GENESIS_HASH
     expected_seq = 0
     running: dict[str, int] = {}
-    for entry in entries.iterator(chunk_size=2000):
+    imbalance = 0
+    for entry, rows in _entries_with_lines(caja):
         expected_seq += 1
-        for message in _check_entry(
-            caja, entry, lines_by_entry.get(entry.pk, []), prev_hash, expected_seq, running
-        ):
+        for message in _check_entry(caja, entry, rows, prev_hash, expected_seq, running):
             problems.append(Problem(caja.code, entry.seq, message))
+        imbalance += sum(d - c for _a, _k, d, c, _x in rows)
         prev_hash = entry.hash
         expected_seq = entry.seq
-    imbalance = sum(d - c for rows in lines_by_entry.values() for _a, _k, d, c, _x in rows)
     if imbalance:
         problems.append(Problem(caja.code, None, f"trial balance is off by {imbalance} cents"))
     stored = dict(Account.objects.filter(caja=caja).values_list("code", "balance_cents"))
@@ -102,7 +149,7 @@ def verify_caja(caja: Caja) -> list[Problem]:
 
 def _check_entry(
     caja: Caja,
-    entry: JournalEntry,
+    entry: _Entry,
     rows: list[tuple[str, str, int, int, int]],
     prev_hash: str,
     expected_seq: int,
@@ -122,9 +169,9 @@ def _check_entry(
         kind=entry.kind,
         date=entry.date.isoformat(),
         memo=entry.memo,
-        member=entry.membership.number if entry.membership else None,
-        meeting=entry.meeting.number if entry.meeting else None,
-        reverses=entry.reverses.seq if entry.reverses else None,
+        member=entry.member,
+        meeting=entry.meeting,
+        reverses=entry.reverses_seq,
         reason=entry.reason,
         lines=lines,
     )
@@ -143,8 +190,8 @@ def _check_entry(
     )
     if recomputed != entry.hash:
         yield "hash does not match the entry's content (altered after posting)"
-    if entry.reverses is not None:
-        if entry.reverses.seq >= entry.seq:
+    if entry.reverses_seq is not None:
+        if entry.reverses_seq >= entry.seq:
             yield "reverses a later entry"
         if not entry.reason:
             yield "reversal without a reason"

@@ -166,7 +166,9 @@ def loan_apply(
         cap_segment=bylaws.loan_rate_cap_segment,
         informal_cost_cents=sim.informal_cost,
     )
-    LoanGuarantor.objects.bulk_create([LoanGuarantor(loan=loan, membership=g) for g in backers])
+    LoanGuarantor.objects.bulk_create(
+        [LoanGuarantor(loan=loan, caja_id=loan.caja_id, membership=g) for g in backers]
+    )
     schedule_write(
         loan,
         on,
@@ -202,7 +204,7 @@ def loan_vote(*, loan_id: int, member: int, vote: str, on: dt.date) -> LoanVote:
     if voter not in _eligible_voters(loan, bylaws, on):
         raise VoterNotOnCommittee(member=member)
     record, _created = LoanVote.objects.update_or_create(
-        loan=loan, membership=voter, defaults={"vote": Vote(vote)}
+        loan=loan, membership=voter, defaults={"vote": Vote(vote), "caja_id": loan.caja_id}
     )
     return record
 

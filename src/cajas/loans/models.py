@@ -109,6 +109,8 @@ class Loan(models.Model):
 
 class LoanGuarantor(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="guarantors")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     membership = models.ForeignKey(
         "members.Membership", on_delete=models.PROTECT, related_name="guarantees"
     )
@@ -130,6 +132,8 @@ class Vote(models.TextChoices):
 
 class LoanVote(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="votes")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     membership = models.ForeignKey(
         "members.Membership", on_delete=models.PROTECT, related_name="loan_votes"
     )
@@ -147,6 +151,8 @@ class LoanVote(models.Model):
 
 class Installment(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     version = models.PositiveIntegerField()
     number = models.PositiveIntegerField()
     due_date = models.DateField()
@@ -182,6 +188,8 @@ class Installment(models.Model):
 
 class Restructuring(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="restructurings")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     from_version = models.PositiveIntegerField()
     to_version = models.PositiveIntegerField()
     on = models.DateField()

@@ -78,6 +78,7 @@ def schedule_write(
         [
             Installment(
                 loan=loan,
+                caja_id=loan.caja_id,
                 version=version,
                 number=i.number,
                 due_date=add_period(start, loan.frequency, i.number),

@@ -63,6 +63,7 @@ def loan_restructure(
     )
     Restructuring.objects.create(
         loan=loan,
+        caja_id=loan.caja_id,
         from_version=old,
         to_version=old + 1,
         on=on,

@@ -62,6 +62,7 @@ def item_record(
         MeetingItem.objects.filter(meeting=meeting, membership=membership, kind=kind).delete()
     return MeetingItem.objects.create(
         meeting=meeting,
+        caja_id=meeting.caja_id,
         membership=membership,
         kind=kind,
         amount_cents=cents,
@@ -115,6 +116,7 @@ def _fine_owed_settle(
     check_fine_owed(member=member, owed=_fine_owed_left(meeting, membership), amount=cents)
     return MeetingItem.objects.create(
         meeting=meeting,
+        caja_id=meeting.caja_id,
         membership=membership,
         kind=kind,
         amount_cents=cents,
@@ -160,6 +162,7 @@ def disbursement_record(*, meeting_id: int, loan_id: int) -> MeetingItem:
     )
     return MeetingItem.objects.create(
         meeting=meeting,
+        caja_id=meeting.caja_id,
         membership=loan.membership,
         loan=loan,
         kind=ItemKind.LOAN_DISBURSEMENT,
@@ -192,6 +195,7 @@ def repayment_record(
     )
     return MeetingItem.objects.create(
         meeting=meeting,
+        caja_id=meeting.caja_id,
         membership=loan.membership,
         loan=loan,
         kind=ItemKind.LOAN_REPAYMENT,

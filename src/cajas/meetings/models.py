@@ -86,6 +86,8 @@ ATTENDING = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
 
 class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendance")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="attendance")
     status = models.CharField(
         max_length=12, choices=AttendanceStatus.choices, default=AttendanceStatus.PRESENT
@@ -134,6 +136,8 @@ class MeetingItem(models.Model):
     """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="items")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     membership = models.ForeignKey(
         Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="meeting_items"
     )

@@ -68,7 +68,9 @@ def meeting_open(
         caja=caja, cycle=cycle, number=number, date=date, kind=kind, opened_by=opened_by
     )
     members = Membership.objects.filter(caja=caja, joined_on__lte=date).exclude(left_on__lte=date)
-    Attendance.objects.bulk_create([Attendance(meeting=meeting, membership=m) for m in members])
+    Attendance.objects.bulk_create(
+        [Attendance(meeting=meeting, caja_id=meeting.caja_id, membership=m) for m in members]
+    )
     return meeting
 
 
@@ -117,6 +119,7 @@ def meeting_start(
             items.append(
                 MeetingItem(
                     meeting=meeting,
+                    caja_id=meeting.caja_id,
                     membership_id=membership_id,
                     kind=ItemKind.SHARES,
                     shares=shares,
@@ -127,6 +130,7 @@ def meeting_start(
             items.append(
                 MeetingItem(
                     meeting=meeting,
+                    caja_id=meeting.caja_id,
                     membership_id=membership_id,
                     kind=ItemKind.SOCIAL_FUND,
                     amount_cents=bylaws.social_fund_per_meeting_cents,

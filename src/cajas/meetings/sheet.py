@@ -112,6 +112,7 @@ class _SheetDiff:
             self.create.append(
                 MeetingItem(
                     meeting=self.meeting,
+                    caja_id=self.meeting.caja_id,
                     membership=membership,
                     kind=kind,
                     shares=shares,
@@ -171,7 +172,9 @@ def attendance_mark(*, meeting_id: int, member: int, status: str, late: bool = F
     status = AttendanceStatus(status)
     late = bool(late) and status == AttendanceStatus.PRESENT
     attendance, _created = Attendance.objects.update_or_create(
-        meeting=meeting, membership=membership, defaults={"status": status, "late": late}
+        meeting=meeting,
+        membership=membership,
+        defaults={"status": status, "late": late, "caja_id": meeting.caja_id},
     )
     fines_only = {
         key: item
@@ -205,6 +208,7 @@ def shares_record(*, meeting_id: int, member: int, shares: int) -> MeetingItem |
     )
     item = MeetingItem.objects.create(
         meeting=meeting,
+        caja_id=meeting.caja_id,
         membership=membership,
         kind=ItemKind.SHARES,
         shares=shares,

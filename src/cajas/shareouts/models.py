@@ -37,6 +37,8 @@ class ShareOut(models.Model):
 
 class ShareOutPayout(models.Model):
     shareout = models.ForeignKey(ShareOut, on_delete=models.CASCADE, related_name="payouts")
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     membership = models.ForeignKey(
         "members.Membership", on_delete=models.PROTECT, related_name="payouts"
     )
@@ -63,6 +65,8 @@ class MemberExit(models.Model):
     membership = models.OneToOneField(
         "members.Membership", on_delete=models.PROTECT, related_name="exit"
     )
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
+    """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     meeting = models.ForeignKey("meetings.Meeting", on_delete=models.PROTECT, related_name="exits")
     date = models.DateField()
     reason = models.CharField(max_length=12)

@@ -259,6 +259,7 @@ def _shareout_record(
         [
             ShareOutPayout(
                 shareout=shareout,
+                caja_id=shareout.caja_id,
                 membership=memberships[p.member],
                 shares=p.shares,
                 savings_cents=p.savings,
@@ -479,6 +480,7 @@ def member_exit(
         )
         return MemberExit.objects.create(
             membership=membership,
+            caja_id=membership.caja_id,
             meeting=meeting,
             date=meeting.date,
             reason=reason,

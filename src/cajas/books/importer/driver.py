@@ -9,6 +9,7 @@ or in spreadsheets can be typed in; when present they must match.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -27,6 +28,7 @@ from cajas.books.importer import (
 from cajas.books.importer.shape import DOCUMENT
 from cajas.books.importer.state import Plan
 from cajas.books.importer.values import date_value, require
+from cajas.books.reader import Spool, book_read
 from cajas.ledger.rules import GENESIS_HASH
 from cajas.ledger.services import balances_rebuild
 from cajas.ledger.verify import verify_caja
@@ -49,11 +51,14 @@ def book_import(document: dict[str, Any], *, recorded_by: str = "import") -> Caj
         raise errs
     plan = Plan(document, errs, recorded_by)
     check(plan)
-    if errs.errors:
-        raise errs
     try:
         with transaction.atomic():
-            caja = write(plan)
+            writer = None if errs.errors else _write_head(plan)
+            journal.check_journal(plan, writer)  # and written as it is checked, if all is well
+            if errs.errors:
+                raise errs  # rolls back what was written
+            assert writer is not None
+            caja = _write_tail(plan, writer)
             problems = verify_caja(caja)
             if problems:
                 for p in problems:
@@ -63,6 +68,19 @@ def book_import(document: dict[str, Any], *, recorded_by: str = "import") -> Caj
         errs.add("$", f"{DATABASE_REFUSED} / the database refused the book: {str(exc)[:200]}")
         raise errs from None
     return caja
+
+
+def book_import_file(path: Path, *, recorded_by: str = "import") -> Caja:
+    """Import the book in the file at ``path``, read as a stream: memory does not grow with the
+    number of meetings or entries (``books/reader.py``)."""
+    document = book_read(path)
+    try:
+        return book_import(document, recorded_by=recorded_by)
+    finally:
+        if isinstance(document, dict):
+            for value in document.values():
+                if isinstance(value, Spool):
+                    value.close()
 
 
 def check(plan: Plan) -> None:
@@ -85,19 +103,27 @@ def check(plan: Plan) -> None:
         d.get("shareouts"), known["members"], known["meetings"], known["cycles"], e
     )
     accounts.check_accounts(plan)
-    journal.check_journal(plan)
 
 
-def write(plan: Plan) -> Caja:
+def _write_head(plan: Plan) -> journal.JournalWriter:
+    """Write everything the journal refers to; return the writer the journal check feeds."""
     caja = _write_caja(plan)
     people = members.write_members(plan, caja)
-    by_cycle = cycles.write_cycles(plan, caja)
-    by_meeting = meetings.write_meetings(plan, caja, people, by_cycle)
+    plan.written["cycles"] = cycles.write_cycles(plan, caja)
+    by_meeting = meetings.write_meetings(plan, caja, people, plan.written["cycles"])
     by_loan = loans.loans_write(caja, plan.loans, people, by_meeting)
     meetings.write_items(plan, people, by_meeting, by_loan)
     by_code = accounts.write_accounts(plan, caja, people, by_loan)
-    journal.write_journal(plan, caja, people, by_meeting, by_code)
-    shareouts.shareouts_write(caja, plan.shareouts, people, by_meeting, by_cycle)
+    return journal.JournalWriter(caja, people, by_meeting, by_code)
+
+
+def _write_tail(plan: Plan, writer: journal.JournalWriter) -> Caja:
+    caja = writer.caja
+    shareouts.shareouts_write(
+        caja, plan.shareouts, writer.members, writer.meetings, plan.written["cycles"]
+    )
+    caja.last_seq, caja.last_hash = plan.entry_count, plan.last_hash or GENESIS_HASH
+    Caja.objects.filter(pk=caja.pk).update(last_seq=caja.last_seq, last_hash=caja.last_hash)
     balances_rebuild(caja_id=caja.pk)
     return caja
 
@@ -124,8 +150,8 @@ def _write_caja(plan: Plan) -> Caja:
         name=d["caja"]["name"],
         founded_on=plan.founded_on,
         status=d["caja"].get("status", "active"),
-        last_seq=len(plan.entries),
-        last_hash=plan.entries[-1]["hash"] if plan.entries else GENESIS_HASH,
+        last_seq=0,
+        last_hash=GENESIS_HASH,
     )
     for version in plan.bylaws:
         version.caja = caja

@@ -145,19 +145,31 @@ def loans_write(
             **values,
         )
         LoanGuarantor.objects.bulk_create(
-            [LoanGuarantor(loan=loan, membership=members[g]) for g in raw.get("guarantors", [])]
+            [
+                LoanGuarantor(loan=loan, caja=caja, membership=members[g])
+                for g in raw.get("guarantors", [])
+            ]
         )
         LoanVote.objects.bulk_create(
             [
-                LoanVote(loan=loan, membership=members[m], vote=v, meeting=meetings.get(mt or 0))
+                LoanVote(
+                    loan=loan,
+                    caja=caja,
+                    membership=members[m],
+                    vote=v,
+                    meeting=meetings.get(mt or 0),
+                )
                 for m, v, mt in raw.get("votes", [])
             ]
         )
-        Installment.objects.bulk_create([Installment(loan=loan, **r) for r in item["installments"]])
+        Installment.objects.bulk_create(
+            [Installment(loan=loan, caja=caja, **r) for r in item["installments"]]
+        )
         Restructuring.objects.bulk_create(
             [
                 Restructuring(
                     loan=loan,
+                    caja=caja,
                     from_version=r["from_version"],
                     to_version=r["to_version"],
                     on=dt.date.fromisoformat(r["on"]),

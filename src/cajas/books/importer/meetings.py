@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from cajas.books.format import repeated, show
+from cajas.books.importer.bulk import insert_dicts
 from cajas.books.importer.shape import MEETING
 from cajas.books.importer.state import Plan
 from cajas.books.importer.values import date_value, int_value, stamp_value
@@ -22,6 +24,11 @@ from cajas.meetings.models import (
 from cajas.members.models import Membership
 from cajas.org.models import Caja, Cycle
 
+MEETING_STATUSES = frozenset(MeetingStatus.values)
+ATTENDANCE_STATUSES = frozenset(AttendanceStatus.values)
+ITEM_KINDS = frozenset(ItemKind.values)
+"""Computed once: an enum's ``values`` builds a new list at every call (110,000 items)."""
+
 
 def check_meetings(plan: Plan) -> None:
     for i, raw in enumerate(plan.doc["meetings"]):
@@ -35,7 +42,7 @@ def check_meetings(plan: Plan) -> None:
             plan.errs.add(
                 f"{path}.cycle", f"ciclo inexistente / unknown cycle {show(raw['cycle'])}"
             )
-        if raw["status"] not in MeetingStatus.values:
+        if raw["status"] not in MEETING_STATUSES:
             plan.errs.add(
                 f"{path}.status", f"estado desconocido / unknown status {show(raw['status'])}"
             )
@@ -44,7 +51,7 @@ def check_meetings(plan: Plan) -> None:
                 not isinstance(row, list)
                 or len(row) != 3
                 or row[0] not in plan.known["members"]
-                or row[1] not in AttendanceStatus.values
+                or row[1] not in ATTENDANCE_STATUSES
             ):
                 plan.errs.add(
                     f"{path}.attendance[{j}]",
@@ -55,7 +62,7 @@ def check_meetings(plan: Plan) -> None:
         repeated([k for k in once if k[1] in ONCE_PER_MEMBER], f"{path}.items", plan.errs)
         for j, item in enumerate(raw.get("items", [])):
             ipath = f"{path}.items[{j}]"
-            if item["kind"] not in ItemKind.values:
+            if item["kind"] not in ITEM_KINDS:
                 plan.errs.add(
                     f"{ipath}.kind", f"tipo desconocido / unknown kind {show(item['kind'])}"
                 )
@@ -67,7 +74,7 @@ def check_meetings(plan: Plan) -> None:
                     f"socio inexistente / unknown member {show(item['member'])}",
                 )
         plan.meetings[number] = {
-            "raw": raw,
+            "index": i,
             "date": date_value(raw["date"], f"{path}.date", plan.errs),
             "closed_at": stamp_value(raw.get("closed_at"), f"{path}.closed_at", plan.errs),
             "path": path,
@@ -98,24 +105,38 @@ def _check_item_member(item: dict[str, Any], ipath: str, plan: Plan) -> None:
         )
 
 
+def _well_formed(plan: Plan) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The meetings ``check_meetings`` kept, read again from the document (a ``Spool`` of a
+    big book is on disk), with their numbers."""
+    number_at = {m["index"]: number for number, m in plan.meetings.items()}
+    for i, raw in enumerate(plan.doc["meetings"]):
+        if i in number_at:
+            yield number_at[i], raw
+
+
 def check_loan_references(plan: Plan) -> None:
-    for m in plan.meetings.values():  # well-formed meetings only
-        for j, item in enumerate(m["raw"].get("items", [])):
+    for number, raw in _well_formed(plan):
+        path = plan.meetings[number]["path"]
+        for j, item in enumerate(raw.get("items", [])):
             loan = item.get("loan")
             if item["kind"] in LOAN_ITEM_KINDS and loan not in plan.known["loans"]:
                 plan.errs.add(
-                    f"{m['path']}.items[{j}].loan",
+                    f"{path}.items[{j}].loan",
                     f"préstamo inexistente / unknown loan {show(loan)}",
                 )
+
+
+WRITE_CHUNK = 200
+"""Meetings written per batch (with their attendance or items)."""
 
 
 def write_meetings(
     plan: Plan, caja: Caja, members: dict[int, Membership], cycles: dict[int, Cycle]
 ) -> dict[int, Meeting]:
-    meetings = {}
-    for number, m in sorted(plan.meetings.items()):
-        raw = m["raw"]
-        meeting = Meeting.objects.create(
+    batch: list[tuple[Meeting, list[list[Any]]]] = []
+    for number, raw in _well_formed(plan):
+        m = plan.meetings[number]
+        meeting = Meeting(
             caja=caja,
             cycle=cycles[raw["cycle"]],
             number=number,
@@ -130,14 +151,36 @@ def write_meetings(
             cash_difference_cents=raw.get("cash_difference_cents", 0),
             notes=raw.get("notes", ""),
         )
-        Attendance.objects.bulk_create(
-            [
-                Attendance(meeting=meeting, membership=members[n], status=s, late=late)
-                for n, s, late in raw.get("attendance", [])
-            ]
-        )
-        meetings[number] = meeting
-    return meetings
+        batch.append((meeting, raw.get("attendance", [])))
+        if len(batch) >= WRITE_CHUNK:
+            _write_meeting_batch(batch, members)
+            batch = []
+    _write_meeting_batch(batch, members)
+    return {m.number: m for m in Meeting.objects.filter(caja=caja)}
+
+
+def _write_meeting_batch(
+    batch: list[tuple[Meeting, list[list[Any]]]], members: dict[int, Membership]
+) -> None:
+    Meeting.objects.bulk_create([meeting for meeting, _rows in batch])
+    insert_dicts(
+        Attendance,
+        [
+            {
+                "meeting_id": meeting.pk,
+                "caja_id": meeting.caja_id,
+                "membership_id": members[n].pk,
+                "status": s,
+                "late": late,
+            }
+            for meeting, rows in batch
+            for n, s, late in rows
+        ],
+    )
+
+
+def _pk(row: Membership | Loan | None) -> int | None:
+    return row.pk if row is not None else None
 
 
 def write_items(
@@ -146,22 +189,27 @@ def write_items(
     meetings: dict[int, Meeting],
     loans: dict[int, Loan],
 ) -> None:
-    for number, m in sorted(plan.meetings.items()):
-        MeetingItem.objects.bulk_create(
-            [
-                MeetingItem(
-                    meeting=meetings[number],
-                    membership=members.get(i["member"]) if i.get("member") else None,
-                    kind=i["kind"],
-                    shares=i.get("shares"),
-                    amount_cents=i["amount_cents"],
-                    description=i.get("description", ""),
-                    fine_reason=i.get("fine_reason", ""),
-                    proposed=i.get("proposed", False),
-                    waived=i.get("waived", False),
-                    loan=loans.get(i.get("loan") or 0),
-                    prepay=i.get("prepay", False),
-                )
-                for i in m["raw"].get("items", [])
-            ]
+    batch: list[dict[str, Any]] = []
+    for number, raw in _well_formed(plan):
+        meeting_id, plan_caja_id = meetings[number].pk, meetings[number].caja_id
+        batch.extend(
+            {
+                "meeting_id": meeting_id,
+                "caja_id": plan_caja_id,
+                "membership_id": _pk(members.get(i.get("member") or 0)),
+                "kind": i["kind"],
+                "shares": i.get("shares"),
+                "amount_cents": i["amount_cents"],
+                "description": i.get("description", ""),
+                "fine_reason": i.get("fine_reason", ""),
+                "proposed": i.get("proposed", False),
+                "waived": i.get("waived", False),
+                "loan_id": _pk(loans.get(i.get("loan") or 0)),
+                "prepay": i.get("prepay", False),
+            }
+            for i in raw.get("items", [])
         )
+        if len(batch) >= 5000:
+            insert_dicts(MeetingItem, batch)
+            batch = []
+    insert_dicts(MeetingItem, batch)

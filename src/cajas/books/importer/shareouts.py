@@ -71,6 +71,7 @@ def shareouts_write(
             [
                 ShareOutPayout(
                     shareout=shareout,
+                    caja=caja,
                     membership=members[row[0]],
                     shares=Decimal(str(row[1])),
                     savings_cents=row[2],

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import models
 
 from cajas.books.format import ImportErrors, show
+from cajas.books.reader import Spool
 from cajas.core.fields import EncryptedTextField
 from cajas.core.money import MAX_AMOUNT_CENTS
 
@@ -220,11 +221,13 @@ class Seq(Spec):
     nullable: bool = False
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
-        if not isinstance(value, list):
+        if not isinstance(value, list | Spool):
             return self._wrong(value, path, errs, "una lista", "a list")
         if len(value) > self.max_items:
             errs.add(path, f"más de {self.max_items} elementos / more than {self.max_items} items")
             return False
+        if isinstance(self.item, Anything):
+            return True  # each element is checked on its own (a spooled one stays on disk)
         ok = True
         for i, item in enumerate(value):
             ok = self.item.check(item, f"{path}[{i}]", errs) and ok

@@ -30,13 +30,15 @@ class Plan:
     meetings: dict[int, dict[str, Any]] = field(default_factory=dict)
     cycles: dict[int, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entry_count: int = 0
+    last_hash: str = ""
     bylaws: list[Bylaws] = field(default_factory=list)
     loans: dict[int, dict[str, Any]] = field(default_factory=dict)
     shareouts: list[dict[str, Any]] = field(default_factory=list)
     running: dict[str, int] = field(default_factory=dict)
     negative: set[str] = field(default_factory=set)
     known: dict[str, set[Any]] = field(default_factory=dict)
+    written: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Numbers of every element, well-formed or not: a reference to a malformed member is

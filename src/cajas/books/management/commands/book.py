@@ -1,18 +1,31 @@
 from __future__ import annotations
 
-import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
-from cajas.books.export import book_export
-from cajas.books.importer import ImportErrors, book_import, book_parse
+from cajas.books.export import book_write
+from cajas.books.importer import ImportErrors, book_import_file
 from cajas.exports.book_tables import book_tables, journal_table
 from cajas.exports.tables import to_csv, to_xlsx
 from cajas.org.cli_support import caja_from_arg
+from cajas.org.models import Caja
+
+
+class _Unended:
+    """The command's standard output as a plain text stream (no line ending added)."""
+
+    def __init__(self, command: BaseCommand) -> None:
+        self.command = command
+
+    def write(self, text: str) -> int:
+        self.command.stdout.write(text, ending="")
+        return len(text)
 
 
 class Command(BaseCommand):
@@ -42,11 +55,15 @@ class Command(BaseCommand):
                 data = to_xlsx(book_tables(caja, options["lang"]))
                 Path(options["output"]).write_bytes(data)
                 return
-            if options["format"] == "csv":
-                with translation.override(options["lang"]):
-                    text = to_csv(journal_table(caja))
-            else:
-                text = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1) + "\n"
+            if options["format"] == "json":
+                if options["output"]:
+                    with Path(options["output"]).open("w", encoding="utf-8") as out:
+                        book_write(caja, out)
+                else:
+                    book_write(caja, _Unended(self))
+                return
+            with translation.override(options["lang"]):
+                text = to_csv(journal_table(caja))
             if options["output"]:
                 Path(options["output"]).write_text(text, encoding="utf-8")
             else:
@@ -54,20 +71,28 @@ class Command(BaseCommand):
             return
         source = options["file"]
         try:
-            data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+            if source == "-":  # spooled to disk: the reader streams from a file
+                with tempfile.NamedTemporaryFile(suffix=".json") as spool:
+                    shutil.copyfileobj(sys.stdin.buffer, spool)
+                    spool.flush()
+                    caja = self._import(Path(spool.name))
+            else:
+                caja = self._import(Path(source))
         except OSError as exc:
             raise CommandError(
                 f"No se pudo leer {source} / Could not read {source}: {exc}"
             ) from exc
+        self.stdout.write(
+            f"OK: caja {caja.code} imported as id {caja.pk} ({caja.last_seq} entries)"
+        )
+
+    def _import(self, path: Path) -> Caja:
         try:
-            caja = book_import(book_parse(data))
+            return book_import_file(path)
         except ImportErrors as exc:
-            for path, message in exc.errors:
-                self.stderr.write(f"{path}: {message}")
+            for where, message in exc.errors:
+                self.stderr.write(f"{where}: {message}")
             raise CommandError(
                 f"{len(exc.errors)} error(es); no se importó nada / "
                 f"{len(exc.errors)} error(s); nothing was imported"
             ) from exc
-        self.stdout.write(
-            f"OK: caja {caja.code} imported as id {caja.pk} ({caja.last_seq} entries)"
-        )

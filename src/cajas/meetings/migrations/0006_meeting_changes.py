@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0004_fines_owed'),
+        ('meetings', '0005_caja_key'),
         ('org', '0004_caja_figures_stale'),
     ]
 

@@ -1,0 +1,141 @@
+"""`make bench`: export and import of a large caja's book, time and peak memory, against the bare
+`executemany` floor of its rows, on whatever database DATABASE_URL selects.
+
+The caja is generated (``cajas.books.sample``: BOOK_MEETINGS meetings, 1,000 by default, of 50
+members: 110 entries, 220 lines, 50 attendance rows and 110 items each). It is imported once to
+have it in the database, exported (timed: the real book, every hash in it), the database emptied,
+and that book imported (timed). Each step runs in its own process, which reports its peak
+resident memory (``ru_maxrss``). The floor: the same number of rows inserted in one transaction
+by ``executemany`` into plain tables (entries of 8 columns, lines and meeting rows of 4) with no
+index but the primary key, in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cajas.settings")
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from cajas.books.export import book_write  # noqa: E402
+from cajas.books.importer import book_import_file  # noqa: E402
+from cajas.books.sample import sample_book_write  # noqa: E402
+from cajas.org.models import Caja  # noqa: E402
+
+MEETINGS = int(os.environ.get("BOOK_MEETINGS", "1000"))
+MEMBERS = 50
+CODE = "muestra"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def step(action: str, path: str) -> None:
+    """One timed step, in this process: prints ``seconds peak_mb``."""
+    start = time.perf_counter()
+    if action == "generate":
+        with open(path, "w", encoding="utf-8") as out:
+            sample_book_write(out, meetings=MEETINGS, members=MEMBERS, code=CODE)
+    elif action == "import":
+        book_import_file(Path(path))
+    elif action == "export":
+        with open(path, "w", encoding="utf-8") as out:
+            book_write(Caja.objects.get(code=CODE), out)
+    elif action == "floor":
+        floor()
+    print(f"{time.perf_counter() - start:.3f} {_peak_mb():.1f}")
+
+
+def floor() -> None:
+    entries = MEETINGS * (2 * MEMBERS + MEMBERS // 5)
+    lines, others = 2 * entries, MEETINGS * (MEMBERS + entries // MEETINGS)
+    h = "a" * 64
+    entry_rows = [
+        (i, 1, i, "2025-01-01", "share_purchase", "", f"meeting:{i}:item:{i}", h)
+        for i in range(1, entries + 1)
+    ]
+    line_rows = [(i // 2 + 1, "1101", 500, 0) for i in range(lines)]
+    other_rows = [(i // 2 + 1, "present", 500, 0) for i in range(others)]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.executemany("INSERT INTO bench_book_entry VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", entry_rows)
+        cur.executemany(
+            "INSERT INTO bench_book_line (entry_id, account, debit, credit) VALUES (%s,%s,%s,%s)",
+            line_rows,
+        )
+        cur.executemany(
+            "INSERT INTO bench_book_line (entry_id, account, debit, credit) VALUES (%s,%s,%s,%s)",
+            other_rows,
+        )
+        transaction.set_rollback(True)
+
+
+def _tables(create: bool) -> None:
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_book_line")
+        cur.execute("DROP TABLE IF EXISTS bench_book_entry")
+        if not create:
+            return
+        cur.execute(
+            "CREATE TABLE bench_book_entry (id bigint PRIMARY KEY, caja_id bigint, seq integer,"
+            " date date, kind varchar(20), memo varchar(200), ikey varchar(120),"
+            " hash varchar(64))"
+        )
+        cur.execute(
+            "CREATE TABLE bench_book_line (id integer PRIMARY KEY "
+            + ("AUTOINCREMENT" if connection.vendor == "sqlite" else "GENERATED ALWAYS AS IDENTITY")
+            + ", entry_id bigint, account varchar(20), debit bigint, credit bigint)"
+        )
+
+
+def _run(action: str, path: str) -> tuple[float, float]:
+    out = subprocess.run(  # noqa: S603 (this script, this interpreter)
+        [sys.executable, __file__, action, path], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[-2]), float(out[-1])
+
+
+def main() -> int:
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("flush", interactive=False)  # a throwaway database (scripts/bench.sh)
+    _tables(create=True)
+    connection.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        generated, book = f"{tmp}/generated.json", f"{tmp}/book.json"
+        gen_s, _gen_mb = _run("generate", generated)
+        _run("import", generated)
+        exp_s, exp_mb = _run("export", book)
+        call_command("flush", interactive=False)
+        connection.close()
+        imp_s, imp_mb = _run("import", book)
+        floor_s, _floor_mb = _run("floor", "-")
+        size_mb = Path(book).stat().st_size / 2**20
+    call_command("flush", interactive=False)
+    _tables(create=False)
+    entries = MEETINGS * (2 * MEMBERS + MEMBERS // 5)
+    print(
+        f"{connection.vendor:<10} book of {MEETINGS} meetings ({entries} entries, "
+        f"{size_mb:.0f} MB; generated in {gen_s:.1f} s)\n"
+        f"{'':<10} import {imp_s:6.1f} s, peak {imp_mb:5.0f} MB (budget 200 MB); "
+        f"bare executemany floor {floor_s:5.2f} s: ratio {imp_s / floor_s:4.1f}x (budget 5x)\n"
+        f"{'':<10} export {exp_s:6.1f} s, peak {exp_mb:5.0f} MB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3:
+        step(sys.argv[1], sys.argv[2])
+        sys.exit(0)
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""Reading a book file as a stream, in bounded memory, with ``book_parse``'s refusals.
+
+``book_read(path)`` reads the file a chunk at a time: the small sections are decoded whole, and
+each element of the big ones (``SPOOLED``: meetings and the journal) is decoded on its own and
+written at once, one JSON line each, to a temporary file (a ``Spool``) that the importer reads
+back element by element, as often as it needs. Each value is decoded by the standard library's
+C decoder with the very hooks of ``book_parse``, so what the whole-document reader refuses is
+refused here too, with its messages: other encodings than UTF-8 (a BOM, UTF-16, invalid bytes),
+duplicated keys, ``NaN``/``Infinity``, numbers of more than 40 characters, nesting deeper than
+``MAX_DEPTH``, lone surrogates (refused by the texts' checks). A file larger than
+``STREAM_MAX_BYTES`` is not a book.
+
+Why not ``ijson``: its C backend reads an escaped lone surrogate as ``?`` (accepting what
+``book_parse`` refuses), and its event-by-event Python building is about ten times slower than
+decoding each element in C.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from cajas.books.format import MAX_BYTES, MAX_DEPTH, ImportErrors, book_parse, show
+
+SPOOLED = ("meetings", "journal")
+STREAM_MAX_BYTES = 2 * 1024 * 1024 * 1024
+"""Memory does not grow with the file; a 1,000-meeting book is about 100 MB."""
+_CHUNK = 256 * 1024
+
+
+class Spool:
+    """A section's elements kept on disk, one JSON line each; iterate it again at will (never
+    twice at once)."""
+
+    def __init__(self) -> None:
+        self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._count = 0
+        self._reading = False
+
+    def append(self, element: Any) -> None:
+        self._file.write(json.dumps(element, separators=(",", ":")) + "\n")
+        self._count += 1
+
+    def append_text(self, text: str) -> None:
+        """An element as the file wrote it, already decoded once (so known to be valid): a
+        newline in JSON text is white space, never inside a string."""
+        self._file.write(text.replace("\n", " ").replace("\r", " ") + "\n")
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Any]:
+        assert not self._reading, "a spool is read by one loop at a time"
+        self._reading = True
+        try:
+            self._file.flush()
+            self._file.seek(0)
+            for line in self._file:
+                yield json.loads(line)
+        finally:
+            self._file.seek(0, 2)
+            self._reading = False
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Text:
+    """The file's text, read and decoded (strict UTF-8) a chunk at a time; what is behind
+    ``pos`` is dropped as the reading moves on."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw, self.size, self.eof = raw, 0, False
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf, self.pos, self.base, self.start = "", 0, 0, 0
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.raw.read(_CHUNK)
+        self.size += len(chunk)
+        if self.size > STREAM_MAX_BYTES:
+            raise _TooLarge
+        self.eof = not chunk
+        if self.pos > _CHUNK:
+            self.base += self.pos
+            self.buf, self.pos = self.buf[self.pos :], 0
+        self.buf += self.decoder.decode(chunk, final=self.eof)
+        return True
+
+    def _grow(self) -> bool:
+        """Read until the text ahead has doubled (a value larger than a chunk is decoded a
+        few times, not once per chunk); false at the end of the file."""
+        ahead = 2 * (len(self.buf) - self.pos) + 1
+        grew = False
+        while len(self.buf) - self.pos < ahead and self.more():
+            grew = True
+        return grew
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\n\r":
+                self.pos += 1
+            if self.pos < len(self.buf) or not self.more():
+                return self.buf[self.pos : self.pos + 1]
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise _Invalid(
+                f"se esperaba «{char}» / expected '{char}' (char {self.base + self.pos})"
+            )
+        self.pos += 1
+
+    def value(self, decoder: json.JSONDecoder) -> Any:
+        """The next JSON value, decoded by the standard library's C decoder (its text is
+        ``buf[start:pos]`` afterwards)."""
+        self.peek()
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                truncated = exc.pos >= len(self.buf) - 16 or exc.msg.startswith("Unterminated")
+                if truncated and self._grow():
+                    continue
+                raise _Invalid(f"{exc.msg}: char {self.base + exc.pos}") from None
+            if end == len(self.buf) and self._grow():
+                continue  # a number may go on in the next chunk
+            self.start, self.pos = self.pos, end
+            return value
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Invalid(Exception):
+    pass
+
+
+class _Nested(Exception):
+    pass
+
+
+def _depth_ok(value: Any, depth: int) -> bool:
+    """Nothing deeper than ``MAX_DEPTH`` (as ``book_parse`` counts: the document is level 0)."""
+    if depth > MAX_DEPTH:
+        return False
+    stack = [(value, depth)] if isinstance(value, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if children and depth >= MAX_DEPTH:
+            return False
+        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
+    return True
+
+
+class _Reader:
+    """The top-level object, key by key; a spooled section element by element."""
+
+    def __init__(self, text: _Text) -> None:
+        self.text = text
+        self.duplicates: list[str] = []
+        self.decoder = json.JSONDecoder(
+            object_pairs_hook=self._pairs,
+            parse_constant=_no_constant,
+            parse_float=_float,
+            parse_int=_int,
+        )
+
+    def _pairs(self, items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in items:
+            if key in result:
+                self.duplicates.append(key)
+            result[key] = value
+        return result
+
+    def _value(self, depth: int) -> Any:
+        try:
+            value = self.text.value(self.decoder)
+        except RecursionError:
+            raise _Nested from None
+        if not _depth_ok(value, depth):
+            raise _Nested
+        return value
+
+    def _spool(self) -> Spool:
+        spool = Spool()
+        self.text.expect("[")
+        if self.text.peek() == "]":
+            self.text.pos += 1
+            return spool
+        text = self.text
+        while True:
+            self._value(2)
+            spool.append_text(text.buf[text.start : text.pos])
+            if self.text.peek() == "]":
+                self.text.pos += 1
+                return spool
+            self.text.expect(",")
+
+    def document(self) -> dict[str, Any]:
+        text, document = self.text, dict[str, Any]()
+        text.expect("{")
+        if text.peek() == "}":
+            text.pos += 1
+        else:
+            while True:
+                if text.peek() != '"':
+                    text.expect('"')
+                key = text.value(self.decoder)
+                text.expect(":")
+                if key in document:
+                    self.duplicates.append(key)
+                    if isinstance(document[key], Spool):
+                        document[key].close()
+                spooled = key in SPOOLED and text.peek() == "["
+                document[key] = self._spool() if spooled else self._value(1)
+                if text.peek() == "}":
+                    text.pos += 1
+                    break
+                text.expect(",")
+        if text.peek() != "":
+            raise _Invalid(f"Extra data: char {text.base + text.pos}")
+        return document
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} no es un número JSON / {name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    if len(text) > 40:
+        raise ValueError("número demasiado largo / number too long")
+    return float(text)
+
+
+def _int(text: str) -> int:
+    if len(text) > 40:
+        raise ValueError("número demasiado largo / number too long")
+    return int(text)
+
+
+def _not_utf8(path: Path) -> int | None:
+    """The offset of the first byte that is not UTF-8, if any."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return offset + exc.start
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return offset + exc.start
+    return None
+
+
+def _refuse(message: str) -> ImportErrors:
+    errs = ImportErrors()
+    errs.add("$", message)
+    return errs
+
+
+def _close(document: dict[str, Any]) -> None:
+    for value in document.values():
+        if isinstance(value, Spool):
+            value.close()
+
+
+def book_read(path: Path) -> Any:
+    """The document in the file at ``path``, its big sections as ``Spool``s; or
+    ``ImportErrors`` saying why it is not one, as ``book_parse`` would."""
+    with path.open("rb") as raw:
+        start = raw.read(3)
+        if start.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+            return book_parse(b"\xef\xbb\xbf")  # raises, with book_parse's message
+        raw.seek(0)
+        text = _Text(raw)
+        reader = _Reader(text)
+        try:
+            if text.peek() != "{" and path.stat().st_size <= MAX_BYTES:
+                return book_parse(path.read_bytes())  # not a book: book_parse says why
+            document = reader.document()
+        except _TooLarge:
+            raise _refuse(
+                f"archivo de más de {STREAM_MAX_BYTES} bytes / "
+                f"file larger than {STREAM_MAX_BYTES} bytes"
+            ) from None
+        except _Nested:
+            raise _refuse(
+                f"anidamiento de más de {MAX_DEPTH} niveles / nested deeper than {MAX_DEPTH} levels"
+            ) from None
+        except UnicodeDecodeError:
+            at = _not_utf8(path)
+            raise _refuse(
+                f"el archivo no es UTF-8 (byte {at}) / the file is not UTF-8 (byte {at})"
+            ) from None
+        except (_Invalid, ValueError) as exc:
+            raise _refuse(f"JSON inválido / invalid JSON: {str(exc)[:200]}") from None
+    if reader.duplicates:
+        _close(document)
+        errs = ImportErrors()
+        for key in dict.fromkeys(reader.duplicates):
+            errs.add("$", f"clave repetida {show(key)} / duplicated key {show(key)}")
+        raise errs
+    return document

@@ -1,0 +1,150 @@
+"""Big books in bounded memory: the file is read a chunk at a time (``books/reader.py``), its
+meetings and journal spooled to disk, the journal written as it is checked, and the export
+written a chunk of meetings or entries at a time (``books/export.py`` ``book_write``).
+
+A generated book of 4,400 entries goes through the streaming path with a bounded
+``tracemalloc`` peak; export → import → export gives the same file; the streamed export is the
+whole-document export character for character; the streaming reader refuses what
+``book_parse`` refuses, wherever the chunks split the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from cajas.books import reader
+from cajas.books.export import book_export, book_write
+from cajas.books.format import book_parse
+from cajas.books.importer import ImportErrors, book_import_file
+from cajas.books.reader import Spool, book_read
+from cajas.books.sample import sample_book_write
+from cajas.ledger.verify import verify_caja
+from cajas.meetings.items import disbursement_record
+from cajas.meetings.opening import meeting_open
+from cajas.org.models import Caja
+from cajas.shareouts.services import shareout_execute
+from tests.factories import APPLY, caja_with_savings, db_snapshot, run, voted_loan
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MEMORY_BOUND = 24 * 1024 * 1024
+"""Python allocations while importing 4,400 entries (tracemalloc peak); the whole-document path
+held the parsed document, every entry's checked form and the written rows at once."""
+
+
+def _generated(tmp_path: Path, meetings: int) -> Path:
+    path = tmp_path / f"generated-{meetings}.json"
+    with path.open("w", encoding="utf-8") as out:
+        sample_book_write(out, meetings=meetings, members=50)
+    return path
+
+
+def _import_peak(path: Path) -> tuple[Caja, int]:
+    tracemalloc.start()
+    try:
+        caja = book_import_file(path)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return caja, peak
+
+
+def _export(caja: Caja, path: Path) -> str:
+    with path.open("w", encoding="utf-8") as out:
+        book_write(caja, out)
+    return path.read_text(encoding="utf-8")
+
+
+def test_a_generated_book_imports_through_the_stream_in_bounded_memory(tmp_path: Path) -> None:
+    caja, peak = _import_peak(_generated(tmp_path, 40))
+    assert caja.last_seq == 40 * 110 and verify_caja(caja) == []
+    assert peak < MEMORY_BOUND, f"{peak / 2**20:.1f} MiB"
+    first = _export(caja, tmp_path / "first.json")
+    call_command("flush", interactive=False)
+    again, peak_again = _import_peak(tmp_path / "first.json")  # a book with every hash
+    assert verify_caja(again) == [] and peak_again < MEMORY_BOUND
+    assert _export(again, tmp_path / "second.json") == first
+
+
+def test_memory_does_not_grow_with_the_number_of_meetings(tmp_path: Path) -> None:
+    _caja, small = _import_peak(_generated(tmp_path, 10))
+    call_command("flush", interactive=False)
+    _caja, large = _import_peak(_generated(tmp_path, 40))
+    assert large < small * 1.5 + 2 * 1024 * 1024, (small, large)
+
+
+def _real_book() -> Caja:
+    caja = caja_with_savings()
+    loan = voted_loan(caja, amount="20")
+    run(
+        caja,
+        APPLY + dt.timedelta(days=1),
+        during=[lambda m: disbursement_record(meeting_id=m.pk, loan_id=loan.pk)],
+    )
+    assembly = meeting_open(
+        caja_id=caja.pk, date=APPLY + dt.timedelta(days=2), opened_by="t", kind="assembly"
+    )
+    shareout_execute(meeting_id=assembly.pk, executed_by="tesorera")
+    return caja
+
+
+def test_the_streamed_export_is_the_whole_document_character_for_character(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caja = _real_book()
+    whole = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1) + "\n"
+    out = io.StringIO()
+    book_write(caja, out)
+    assert out.getvalue() == whole
+    # Read back in chunks of 7 bytes: every value straddles a chunk boundary somewhere.
+    monkeypatch.setattr(reader, "_CHUNK", 7)
+    path = tmp_path / "book.json"
+    path.write_text(whole, encoding="utf-8")
+    streamed = book_read(path)
+    assert isinstance(streamed["journal"], Spool)
+    as_lists = {k: list(v) if isinstance(v, Spool) else v for k, v in streamed.items()}
+    assert as_lists == book_parse(whole.encode())
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda t: t.replace('"kind": "share_purchase"', '"kind": "x", "kind": "y"', 1), "dupl"),
+        (lambda t: t.replace('"memo": ""', '"memo": "\\ud800"', 1), "control"),
+        (lambda t: t.replace('"memo": ""', '"memo": ' + "[" * 20 + "]" * 20, 1), "nested"),
+        (lambda t: t.replace('"memo": ""', '"memo": ' + "9" * 50, 1), "too long"),
+        (lambda t: t.replace('"memo": ""', '"memo": NaN', 1), "NaN"),
+        (lambda t: t[: len(t) // 2], "invalid JSON"),
+        (lambda t: t + "{}", "invalid JSON"),
+    ],
+)
+def test_the_stream_refuses_what_the_whole_document_reader_refuses(
+    tmp_path: Path, change: object, words: str
+) -> None:
+    caja = _real_book()
+    text = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1)
+    call_command("flush", interactive=False)
+    path = tmp_path / "book.json"
+    path.write_text(change(text), encoding="utf-8")  # type: ignore[operator]
+    before = db_snapshot()
+    with pytest.raises(ImportErrors) as raised:
+        book_import_file(path)
+    assert words in str(raised.value), raised.value.errors
+    assert db_snapshot() == before and not Caja.objects.exists()
+
+
+def test_invalid_utf8_inside_the_journal_is_refused_with_its_byte(tmp_path: Path) -> None:
+    caja = _real_book()
+    data = json.dumps(book_export(caja=caja), ensure_ascii=False, indent=1).encode()
+    at = data.index(b'"memo"', data.index(b'"journal"'))
+    path = tmp_path / "book.json"
+    path.write_bytes(data[:at] + b"\xff" + data[at:])
+    with pytest.raises(ImportErrors, match=f"not UTF-8 \\(byte {at}\\)"):
+        book_import_file(path)
