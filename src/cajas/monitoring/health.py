@@ -135,7 +135,7 @@ def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     for any other day, from the records."""
     if on == timezone.localdate():
         return _evaluate_kept(cajas, on)
-    return _evaluate_records(cajas, on)
+    return evaluate_from_records(cajas, on)
 
 
 def _at_risk(ids: Any, on: dt.date) -> dict[int, int]:
@@ -204,7 +204,8 @@ def _terms_bylaws(rate: Decimal, method: str, term: int, frequency: str, segment
     )
 
 
-def _evaluate_records(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
+def evaluate_from_records(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
+    """``evaluate`` on any day, from the meetings, attendance, accounts and bylaws."""
     cajas = Caja.objects.filter(pk__in=cajas.values("pk")).select_related("program")
     ids = cajas.values("pk")  # a subquery: no list of thousands of ids to send
     last_meeting = dict(

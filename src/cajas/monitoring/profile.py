@@ -44,6 +44,11 @@ def profile(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
     (``FigureFlow``, ``FigureHealth``); for any other day, from the records."""
     if on == timezone.localdate():
         return _profile_kept(cajas, on)
+    return profile_from_records(cajas, on)
+
+
+def profile_from_records(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
+    """``profile`` on any day, aggregated from the memberships, meetings and loans."""
     cajas = Caja.objects.filter(pk__in=cajas.values("pk"))
     ids = cajas.values("pk")
     members = Membership.objects.filter(caja__in=ids, joined_on__lte=on).filter(

@@ -9,7 +9,7 @@ from collections import Counter
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from cajas.monitoring.health import evaluate
+from cajas.monitoring.health import evaluate, evaluate_from_records
 from cajas.monitoring.models import FigureHealth, Stage, StageCriterion
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
@@ -28,14 +28,16 @@ def _months(founded: dt.date, on: dt.date) -> int:
     return (on.year - founded.year) * 12 + on.month - founded.month - (on.day < founded.day)
 
 
-def stages(cajas: QuerySet[Caja], on: dt.date) -> dict[int, str]:
-    """Each caja's stage on ``on``: a few queries for all of them (share-outs kept with the
-    health inputs for today, counted from the records for any other day)."""
+def stages(cajas: QuerySet[Caja], on: dt.date, *, from_records: bool = False) -> dict[int, str]:
+    """Each caja's stage on ``on``: a few queries for all of them (share-outs and the health
+    score kept for today, read from the records for any other day or ``from_records``)."""
+    kept = on == timezone.localdate() and not from_records
     rows = list(
         Caja.objects.filter(pk__in=cajas.values("pk")).values_list("pk", "program_id", "founded_on")
     )
-    health = {h.caja_id: h.score for h in evaluate(cajas, on)}  # refreshes the kept figures
-    if on == timezone.localdate():
+    scores = evaluate(cajas, on) if kept else evaluate_from_records(cajas, on)
+    health = {h.caja_id: h.score for h in scores}
+    if kept:
         shareouts = dict(
             FigureHealth.objects.filter(caja__in=cajas.values("pk")).values_list(
                 "caja_id", "shareouts"

@@ -53,6 +53,13 @@ def informal_credit_use(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Decimal
             "answered_now": k["now"],
             "informal_now_percent": _share(k["now_yes"], k["now"]),
         }
+    return informal_credit_use_from_records(cajas, on)
+
+
+def informal_credit_use_from_records(
+    cajas: QuerySet[Caja], on: dt.date
+) -> dict[str, Decimal | int]:
+    """``informal_credit_use`` on any day, from the answers."""
     answers = InformalCreditAnswer.objects.filter(
         membership__caja__in=cajas.values("pk"),
         asked_on__lte=on,
