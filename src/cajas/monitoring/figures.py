@@ -48,16 +48,13 @@ Cell = tuple[int, str, str]  # caja id, gender, nationality
 
 def figures_refresh_stale(cajas: QuerySet[Caja] | None = None) -> int:
     """Refresh the figures of every stale caja (of ``cajas`` when given); how many. Stale:
-    marked so, or with kept health inputs missing or past their ``valid_until``. After a bulk
+    marked so, or with kept health inputs past their ``valid_until``. After a bulk
     refresh the tables' statistics are renewed, as autovacuum would later, so the dashboard's
     queries are planned for what the tables now hold."""
-    today = timezone.localdate()
-    stale = Caja.objects.filter(
-        Q(figures_stale=True)
-        | Q(kept_health__isnull=True)
-        | Q(kept_health__valid_until__lte=today)
-        | Q(kept_health__as_of__gt=today)
-    )
+    # Every refresh writes the caja's FigureHealth row (migration 0005 marked every caja stale
+    # so that each has one): a caja is stale when marked so or past its inputs' validity.
+    expired = FigureHealth.objects.filter(valid_until__lte=timezone.localdate())
+    stale = Caja.objects.filter(Q(figures_stale=True) | Q(pk__in=expired.values("caja_id")))
     if cajas is not None:
         stale = stale.filter(pk__in=cajas.values("pk"))
     ids = list(stale.values_list("pk", flat=True))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
@@ -48,6 +47,10 @@ class Health:
 
     def __init__(self, caja_id: int, code: str, caja: Caja | None = None) -> None:
         self.caja_id, self.code, self._caja = caja_id, code, caja
+        # For the stage, from the kept inputs (left empty on the records path).
+        self.program_id = 0
+        self.founded_on = dt.date.min
+        self.shareouts = 0
         self.score = 100
         self.alerts: list[str] = []
         self.codes: list[str] = []
@@ -63,8 +66,7 @@ class Health:
         self._caja = caja
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(NamedTuple):
     """What the rules read of one caja on the day they are evaluated."""
 
     present: int = 0  # present or represented, over the last four closed meetings
@@ -89,7 +91,28 @@ def rules_for(program: Program) -> dict[str, tuple[Decimal, int]]:
     return rules
 
 
-def _rules_of(program_ids: set[int]) -> dict[int, dict[str, tuple[Decimal, int]]]:
+class Ruleset:
+    """A program's rules made ready to apply to thousands of cajas: thresholds, weights and
+    alert texts (in the active language) worked out once."""
+
+    def __init__(self, rules: dict[str, tuple[Decimal, int]]) -> None:
+        self.rules = rules
+        self.t = {code: default[0] for code, default in DEFAULT_RULES.items()}
+        self.t.update({code: v[0] for code, v in rules.items()})
+        self.texts = {code: str(DEFAULT_RULES[code][2]) for code in rules if code in DEFAULT_RULES}
+        self.shown = {code: f"{threshold.normalize():f}" for code, (threshold, _w) in rules.items()}
+        # Thresholds in hundredths, for comparing percentages in integers (``_above``).
+        self.hundredths = {
+            code: int(t * 100) if (t * 100) == int(t * 100) else None for code, t in self.t.items()
+        }
+        self.fixed = {
+            code: self.texts[code].format(t=self.shown[code])
+            for code in self.texts
+            if code != "rate_cap"
+        }
+
+
+def _rules_of(program_ids: set[int]) -> dict[int, Ruleset]:
     """Each program's rules, in one query for all of them."""
     rules = {
         pk: {code: (t, w) for code, (t, w, _text) in DEFAULT_RULES.items()} for pk in program_ids
@@ -99,32 +122,56 @@ def _rules_of(program_ids: set[int]) -> dict[int, dict[str, tuple[Decimal, int]]
             rules[rule.program_id][rule.code] = (rule.threshold, rule.weight)
         else:
             rules[rule.program_id].pop(rule.code, None)
-    return rules
+    return {pk: Ruleset(r) for pk, r in rules.items()}
 
 
-def score(health: Health, rules: dict[str, tuple[Decimal, int]], x: Inputs, on: dt.date) -> Health:
+def _above(part: int, whole: int, ruleset: Ruleset, code: str) -> bool:
+    """``percent_of(part, whole) > threshold`` in integers: with T the threshold in hundredths,
+    the percentage rounded half up to hundredths is above it exactly when
+    20,000 × part ≥ (2T + 1) × whole (part, whole ≥ 0; 0.00 when whole is 0)."""
+    hundredths = ruleset.hundredths[code]
+    if hundredths is None or part < 0 or whole < 0:
+        return percent_of(part, whole) > ruleset.t[code]
+    if not whole:
+        return hundredths < 0
+    return 20_000 * part >= (2 * hundredths + 1) * whole
+
+
+def _below(part: int, whole: int, ruleset: Ruleset, code: str) -> bool:
+    """``percent_of(part, whole) < threshold`` in integers: 20,000 × part < (2T − 1) × whole."""
+    hundredths = ruleset.hundredths[code]
+    if hundredths is None or part < 0 or whole < 0:
+        return percent_of(part, whole) < ruleset.t[code]
+    if not whole:
+        return hundredths > 0
+    return 20_000 * part < (2 * hundredths - 1) * whole
+
+
+def score(health: Health, ruleset: Ruleset, x: Inputs, on: dt.date) -> Health:
     """Apply the rules to one caja's inputs: the score and the alerts, in rule order."""
-    t = {code: default[0] for code, default in DEFAULT_RULES.items()}
-    t.update({code: v[0] for code, v in rules.items()})
-    rate = x.rate
-    hits = {
-        "par30": percent_of(x.at_risk, x.owed) > t["par30"],
-        "attendance": x.listed > 0 and percent_of(x.present, x.listed) < t["attendance"],
-        "cash_differences": x.differences >= t["cash_differences"],
-        "no_meeting": x.last_meeting is None or (on - x.last_meeting).days > t["no_meeting"],
-        "concentration": x.savings_accounts > 6
-        and percent_of(x.top3, x.savings or 0) > t["concentration"],
-        "rate_cap": rate is not None and rate.tea_percent > rate.cap_percent + t["rate_cap"],
-    }
-    values = {"tea": rate.tea_percent, "cap": rate.cap_percent} if rate else {}
-    for code, hit in hits.items():
-        if code in rules and hit:
-            threshold, weight = rules[code]
-            health.score -= weight
+    t, rules, rate = ruleset.t, ruleset.rules, x.rate
+    hits = (
+        ("par30", _above(x.at_risk, x.owed, ruleset, "par30")),
+        ("attendance", x.listed > 0 and _below(x.present, x.listed, ruleset, "attendance")),
+        ("cash_differences", x.differences >= t["cash_differences"]),
+        ("no_meeting", x.last_meeting is None or (on - x.last_meeting).days > t["no_meeting"]),
+        (
+            "concentration",
+            x.savings_accounts > 6 and _above(x.top3, x.savings or 0, ruleset, "concentration"),
+        ),
+        ("rate_cap", rate is not None and rate.tea_percent > rate.cap_percent + t["rate_cap"]),
+    )
+    for code, hit in hits:
+        if hit and code in rules:
+            health.score -= rules[code][1]
             health.codes.append(code)
-            health.alerts.append(
-                str(DEFAULT_RULES[code][2]).format(t=f"{threshold.normalize():f}", **values)
-            )
+            if code == "rate_cap" and rate is not None:
+                text = ruleset.texts[code].format(
+                    t=ruleset.shown[code], tea=rate.tea_percent, cap=rate.cap_percent
+                )
+            else:
+                text = ruleset.fixed[code]
+            health.alerts.append(text)
     health.score = max(health.score, 0)
     return health
 
@@ -169,6 +216,8 @@ def _evaluate_kept(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
             "bylaws_max_term_months",
             "bylaws_frequency",
             "bylaws_cap_segment",
+            "caja__founded_on",
+            "shareouts",
         )
     )
     at_risk = _at_risk(ids, on)
@@ -177,7 +226,7 @@ def _evaluate_kept(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     result = []
     for row in kept:
         caja_id, code, program_id = row[:3]
-        rate, method, term, frequency, segment = row[11:]
+        rate, method, term, frequency, segment = row[11:16]
         check = None
         if rate is not None and term is not None:
             terms = (Decimal(str(rate)), method, term, frequency, segment)
@@ -189,7 +238,9 @@ def _evaluate_kept(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
             present, listed, differences, last, accounts, saved, top3, owed,
             at_risk.get(caja_id, 0), check,
         )  # fmt: skip
-        result.append(score(Health(caja_id, code), rules[program_id], inputs, on))
+        health = Health(caja_id, code)
+        health.program_id, health.founded_on, health.shareouts = program_id, row[16], row[17]
+        result.append(score(health, rules[program_id], inputs, on))
     return result
 
 
@@ -261,11 +312,11 @@ def evaluate_from_records(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     ):
         top3[caja_id] = top3.get(caja_id, 0) + balance
     rate_checks = _bylaws_rate_checks(ids, on)
-    rules_by_program: dict[int, dict[str, tuple[Decimal, int]]] = {}
+    rules_by_program: dict[int, Ruleset] = {}
     result = []
     for caja in cajas:
         if caja.program_id not in rules_by_program:  # once per program, not per caja
-            rules_by_program[caja.program_id] = rules_for(caja.program)
+            rules_by_program[caja.program_id] = Ruleset(rules_for(caja.program))
         rows = recent.get(caja.pk, [])
         accounts, saved = totals.get(caja.pk, (0, 0))
         inputs = Inputs(

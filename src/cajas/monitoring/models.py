@@ -219,7 +219,7 @@ class FigureHealth(models.Model):
 
     caja = models.OneToOneField(Caja, on_delete=models.CASCADE, related_name="kept_health")
     as_of = models.DateField()
-    valid_until = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True, db_index=True)
     # Health rules: meetings, the last four closed ones, savings, loans owed.
     last_meeting_on = models.DateField(null=True, blank=True)
     recent_present = models.IntegerField(default=0)  # present or represented

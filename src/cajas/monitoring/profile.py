@@ -7,8 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, DateField, F, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber, Trunc
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from cajas.core.money import round_half_up, to_decimal
@@ -225,23 +225,23 @@ def monthly_series(
     # Members are counted at the end of each month, the last one's included.
     last_end = (date_to.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     in_period = Q(on__gte=date_from, on__lte=date_to)
-    before, by_month = 0, {}
-    for month, members, n, v in (
+    before, by_month = 0, dict[str, tuple[int, int, int]]()
+    for day, members, n, v in (
         FigureFlow.objects.filter(caja__in=ids, on__lt=last_end)
-        .annotate(month=Trunc("on", "month", output_field=DateField()))
-        .values_list("month")
+        .values_list("on")
         .annotate(
             m=Sum("members"),
             n=Sum("credits_count", filter=in_period),
             v=Sum("credits_cents", filter=in_period),
         )
         .order_by()
-    ):
-        day = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
+    ):  # one row per day with a change: the calendar, not the cajas
         if day < start:
             before += members or 0
-        else:
-            by_month[day.strftime("%Y-%m")] = (members or 0, n or 0, v or 0)
+            continue
+        key = day.strftime("%Y-%m")
+        joined, count, cents = by_month.get(key, (0, 0, 0))
+        by_month[key] = (joined + (members or 0), count + (n or 0), cents + (v or 0))
     rows = []
     month, members_now = start, before
     while month <= date_to:

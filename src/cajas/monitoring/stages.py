@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from cajas.monitoring.health import evaluate, evaluate_from_records
-from cajas.monitoring.models import FigureHealth, Stage, StageCriterion
+from cajas.monitoring.models import Stage, StageCriterion
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
 
@@ -32,23 +32,23 @@ def stages(cajas: QuerySet[Caja], on: dt.date, *, from_records: bool = False) ->
     """Each caja's stage on ``on``: a few queries for all of them (share-outs and the health
     score kept for today, read from the records for any other day or ``from_records``)."""
     kept = on == timezone.localdate() and not from_records
-    rows = list(
-        Caja.objects.filter(pk__in=cajas.values("pk")).values_list("pk", "program_id", "founded_on")
-    )
-    scores = evaluate(cajas, on) if kept else evaluate_from_records(cajas, on)
-    health = {h.caja_id: h.score for h in scores}
-    if kept:
-        shareouts = dict(
-            FigureHealth.objects.filter(caja__in=cajas.values("pk")).values_list(
-                "caja_id", "shareouts"
+    if kept:  # the score, founding date and share-outs of each caja in one read
+        scores = evaluate(cajas, on)
+        rows = [(h.caja_id, h.program_id, h.founded_on) for h in scores]
+        shareouts = {h.caja_id: h.shareouts for h in scores}
+    else:
+        rows = list(
+            Caja.objects.filter(pk__in=cajas.values("pk")).values_list(
+                "pk", "program_id", "founded_on"
             )
         )
-    else:
+        scores = evaluate_from_records(cajas, on)
         shareouts = dict(
             ShareOut.objects.filter(caja__in=cajas.values("pk"), date__lte=on)
             .values_list("caja_id")
             .annotate(n=Count("pk"))
         )
+    health = {h.caja_id: h.score for h in scores}
     criteria: dict[int, dict[str, tuple[int, int, int]]] = {
         program_id: {str(s): DEFAULT_CRITERIA[s] for s in ORDER}
         for program_id in {program_id for _pk, program_id, _founded in rows}
