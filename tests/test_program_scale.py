@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cajas.corrections.services import correction_approve, correction_propose
 from cajas.ledger.models import EntryKind
@@ -166,3 +169,24 @@ def test_a_birthday_that_changes_an_age_band_expires_the_kept_inputs() -> None:
     FigureHealth.objects.filter(pk=kept.pk).update(valid_until=today)  # the day has come
     profile(Caja.objects.all(), today)
     assert FigureHealth.objects.get(caja=caja).pk != kept.pk  # recomputed
+
+
+@given(
+    part=st.integers(min_value=0, max_value=10**12),
+    whole=st.integers(min_value=0, max_value=10**12),
+    threshold=st.decimals(min_value=0, max_value=100, places=2),
+)
+@settings(max_examples=500, deadline=None)
+def test_the_rules_compare_percentages_in_integers_as_percent_of_does(
+    part: int, whole: int, threshold: Decimal
+) -> None:
+    from cajas.monitoring.health import DEFAULT_RULES, Ruleset, _above, _below
+    from cajas.monitoring.indicators import percent_of
+
+    rules = Ruleset(dict.fromkeys(DEFAULT_RULES, (threshold, 1)))
+    assert _above(part, whole, rules, "par30") == (percent_of(part, whole) > threshold)
+    assert _below(part, whole, rules, "attendance") == (percent_of(part, whole) < threshold)
+    near = whole * int(threshold * 100) // 10_000  # the part that rounds to the threshold
+    for p in (near - 1, near, near + 1):
+        if p >= 0:
+            assert _above(p, whole, rules, "par30") == (percent_of(p, whole) > threshold)
