@@ -101,7 +101,7 @@ def test_the_savix_quarterly_csv_is_scoped_and_complete(program: tuple[Caja, Caj
         "sara", role=StaffRole.PARTNER_SUPERVISOR, program=quito.program, partner=manta.partner
     )
     response = supervisor.get("/program/?format=savix")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:3] == ["group_name", "group_number", "date_first_training"]
     assert len(rows[0]) == 24
     assert sorted(r[1] for r in rows[1:]) == ["loja-1", "manta-1"]

@@ -97,5 +97,5 @@ def test_a_caja_named_like_a_formula_reads_as_text_in_the_savix_csv(caja_a: Caja
     client = Client()
     force_login(client, program_admin(caja_a, "admin"))
     response = client.get("/program/", {"format": "savix"})
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][0] == "'" + LINK

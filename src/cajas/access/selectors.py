@@ -28,8 +28,14 @@ def caja_list_for_user(*, user: AnyUser) -> QuerySet[Caja]:
             scope |= Q(partner_id=a.partner_id)
         elif a.role == StaffRole.FACILITATOR:
             scope |= Q(pk=a.caja_id)
-    scope |= Q(memberships__person__user_id=user.pk, memberships__left_on__isnull=True)
-    return Caja.objects.filter(scope).distinct()
+    # A subquery, not a join: the scope is nested in every query of the program pages, and a
+    # join on the memberships would make each of them read every member of the program.
+    scope |= Q(
+        pk__in=Membership.objects.filter(person__user_id=user.pk, left_on__isnull=True).values(
+            "caja_id"
+        )
+    )
+    return Caja.objects.filter(scope)
 
 
 def caja_get_for_user(*, user: AnyUser, caja_id: int) -> Caja:

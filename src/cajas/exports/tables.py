@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from cajas.core.money import to_decimal
 
@@ -48,40 +48,67 @@ def money(cents: int) -> Decimal:
     return to_decimal(cents)
 
 
+Sheet = tuple[str, Sequence[tuple[str, str]], Iterable[Sequence[Any]]]  # name, columns, rows
+
+
 def to_xlsx(tables: Sequence[Table]) -> bytes:
+    out = io.BytesIO()
+    xlsx_write(out, [(t.name, t.columns, t.rows) for t in tables])
+    return out.getvalue()
+
+
+def xlsx_write(out: IO[bytes], sheets: Iterable[Sheet]) -> None:
+    """Write the sheets to ``out`` in openpyxl's write-only mode: each row goes to disk as it
+    comes (rows may be a generator), so memory stays flat however long the sheet. Bold
+    headers, the number format of each column's kind, widths from the headers, the first row
+    frozen."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    first = True
-    for table in tables:
-        sheet = book.active if first else book.create_sheet()
-        first = False
-        sheet.title = table.name[:31]
-        sheet.append([cell_safe(header) for header, _kind in table.columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([cell_safe(value) for value in row])
-        for index, (header, kind) in enumerate(table.columns, start=1):
-            letter = get_column_letter(index)
-            if kind in _FORMATS:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = _FORMATS[kind]
-            sheet.column_dimensions[letter].width = max(10, min(40, len(header) + 4))
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, columns, rows in sheets:
+        sheet = book.create_sheet(name[:31])
+        for index, (header, _kind) in enumerate(columns, start=1):
+            width = max(10, min(40, len(header) + 4))
+            sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A2"
-    out = io.BytesIO()
+        headers = []
+        for header, _kind in columns:
+            cell = WriteOnlyCell(sheet, value=cell_safe(header))
+            cell.font = bold
+            headers.append(cell)
+        sheet.append(headers)
+        formats = [_FORMATS.get(kind) for _header, kind in columns]
+        for row in rows:
+            cells = []
+            for value, number_format in zip(row, formats, strict=False):
+                cell = WriteOnlyCell(sheet, value=cell_safe(value))
+                if number_format:
+                    cell.number_format = number_format
+                cells.append(cell)
+            sheet.append(cells)
     book.save(out)
-    return out.getvalue()
+
+
+class _Line:
+    """A file that hands back what the CSV writer wrote into it."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The CSV text line by line: the header at once, then each row as it comes."""
+    writer = csv.writer(_Line())
+    yield writer.writerow([cell_safe(header) for header, _kind in columns])
+    for row in rows:
+        yield writer.writerow(
+            [value.isoformat() if isinstance(value, dt.date) else cell_safe(value) for value in row]
+        )
 
 
 def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([cell_safe(header) for header, _kind in table.columns])
-    for row in table.rows:
-        writer.writerow(
-            [value.isoformat() if isinstance(value, dt.date) else cell_safe(value) for value in row]
-        )
-    return out.getvalue()
+    return "".join(csv_lines(table.columns, table.rows))

@@ -18,7 +18,7 @@ from cajas.core.money import parse_amount
 from cajas.ledger import chart
 from cajas.ledger.models import EntryKind
 from cajas.ledger.rules import Line
-from cajas.ledger.selectors import caja_accounts, savings_by_member
+from cajas.ledger.selectors import savings_by_member
 from cajas.ledger.services import BookRef, EntryDraft, account_open, entries_post_with_accounts
 from cajas.loans.at_meeting import LoanItem, LoanPostings, loan_postings, loan_postings_save
 from cajas.meetings.models import LOAN_ITEM_KINDS, ItemKind, Meeting, MeetingStatus, SheetState
@@ -31,7 +31,7 @@ from cajas.meetings.rules import (
     fine_is_owed,
     first_overdraft,
 )
-from cajas.meetings.selectors import ItemRow, expected_cash, items_to_post
+from cajas.meetings.selectors import ItemRow, close_accounts, expected_cash, items_to_post
 from cajas.meetings.sheet import share_purchases_check
 from cajas.org.models import Bylaws
 from cajas.org.selectors import bylaws_in_force
@@ -197,7 +197,7 @@ def meeting_close(
             raise MeetingClosed(number=meeting.number)
         bylaws = bylaws_in_force(caja, meeting.date)
         items = items_to_post(meeting.pk)
-        accounts = caja_accounts(caja=caja)
+        accounts = close_accounts(caja.pk)
         if chart.FINES_RECEIVABLE not in accounts:  # a book from before fines were owed
             accounts[chart.FINES_RECEIVABLE] = account_open(caja=caja, code=chart.FINES_RECEIVABLE)
         share_purchases_check(

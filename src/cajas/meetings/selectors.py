@@ -12,8 +12,9 @@ from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from cajas.ledger import chart
-from cajas.ledger.models import JournalLine
-from cajas.ledger.selectors import account_balance, account_balances
+from cajas.ledger.models import Account, JournalLine
+from cajas.ledger.selectors import AccountState, account_balance, account_balances
+from cajas.loans.models import Loan, LoanStatus
 from cajas.meetings.models import ATTENDING, ItemKind, Meeting, MeetingItem, MeetingStatus
 from cajas.meetings.rules import fine_is_owed
 from cajas.members.models import Membership
@@ -168,3 +169,20 @@ def recent_meetings(*, caja: Caja, limit: int = 12) -> list[Meeting]:
         )
         .order_by("-number")[:limit]
     )
+
+
+def close_accounts(caja_id: int) -> dict[str, AccountState]:
+    """The accounts a close may post to, by code, with their kept balances: every account of
+    the caja but the receivables of loans no longer open (repaid or written off: a recovery
+    goes to its own income account). One plain query whose rows follow the members and the
+    loans open now, not the caja's past. Read after the caja lock, as ``caja_accounts``."""
+    open_loans = [LoanStatus.APPROVED, LoanStatus.DISBURSED]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.code, a.id, a.kind, a.balance_cents FROM {Account._meta.db_table} a "  # noqa: S608
+            f"LEFT JOIN {Loan._meta.db_table} l ON l.id = a.loan_id "
+            "WHERE a.caja_id = %s AND (a.loan_id IS NULL OR l.status IN (%s, %s))",
+            [caja_id, *open_loans],
+        )
+        rows = cursor.fetchall()
+    return {code: AccountState(pk, kind, balance) for code, pk, kind, balance in rows}

@@ -7,7 +7,9 @@ nationality) so the dashboard's filters still apply:
 - ``FigureFlow``: dated changes of members (joined +1, left −1) and credits granted;
 - ``FigureState``: savings, loans outstanding and borrowers now;
 - ``FigureRisk``: principal owed by the due date of each loan's oldest unpaid installment;
-- ``FigureCycle``: the caja's financial figures in its current cycle (whole caja).
+- ``FigureCycle``: the caja's financial figures in its current cycle (whole caja);
+- ``FigureHealth``: the inputs of the health rules, the stage and the profile
+  (``cajas.monitoring.kept_health``, decision 0008), valid until a dated change.
 
 Every posting (``entries_post``) and every caja lock (``caja_lock``) marks the caja's figures
 stale in the same transaction; ``figures_refresh_stale`` recomputes the stale ones from the
@@ -21,14 +23,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.utils import timezone
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account, AccountKind
 from cajas.loans.models import Loan, LoanStatus
 from cajas.loans.selectors import unpaid_installments
 from cajas.members.models import Membership
-from cajas.monitoring.models import FigureCycle, FigureFlow, FigureRisk, FigureState
+from cajas.monitoring.kept_health import health_rows
+from cajas.monitoring.models import (
+    FigureCycle,
+    FigureFlow,
+    FigureHealth,
+    FigureRisk,
+    FigureState,
+)
 from cajas.org.models import Caja, Cycle, CycleStatus
 
 CHUNK = 500  # cajas per refresh statement set (well under SQLite's parameter limit)
@@ -37,10 +47,14 @@ Cell = tuple[int, str, str]  # caja id, gender, nationality
 
 
 def figures_refresh_stale(cajas: QuerySet[Caja] | None = None) -> int:
-    """Refresh the figures of every stale caja (of ``cajas`` when given); how many. After a
-    bulk refresh the tables' statistics are renewed, as autovacuum would later, so the
-    dashboard's queries are planned for what the tables now hold."""
-    stale = Caja.objects.filter(figures_stale=True)
+    """Refresh the figures of every stale caja (of ``cajas`` when given); how many. Stale:
+    marked so, or with kept health inputs past their ``valid_until``. After a bulk
+    refresh the tables' statistics are renewed, as autovacuum would later, so the dashboard's
+    queries are planned for what the tables now hold."""
+    # Every refresh writes the caja's FigureHealth row (migration 0005 marked every caja stale
+    # so that each has one): a caja is stale when marked so or past its inputs' validity.
+    expired = FigureHealth.objects.filter(valid_until__lte=timezone.localdate())
+    stale = Caja.objects.filter(Q(figures_stale=True) | Q(pk__in=expired.values("caja_id")))
     if cajas is not None:
         stale = stale.filter(pk__in=cajas.values("pk"))
     ids = list(stale.values_list("pk", flat=True))
@@ -48,7 +62,7 @@ def figures_refresh_stale(cajas: QuerySet[Caja] | None = None) -> int:
         figures_refresh(caja_ids=ids[start : start + CHUNK])
     if len(ids) > CHUNK and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (FigureFlow, FigureState, FigureRisk, FigureCycle):
+            for model in (FigureFlow, FigureState, FigureRisk, FigureCycle, FigureHealth):
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
     return len(ids)
 
@@ -68,10 +82,12 @@ def figures_refresh(*, caja_ids: Sequence[int]) -> None:
     FigureState.objects.filter(caja_id__in=ids).delete()
     FigureRisk.objects.filter(caja_id__in=ids).delete()
     FigureCycle.objects.filter(caja_id__in=ids).delete()
+    FigureHealth.objects.filter(caja_id__in=ids).delete()
     FigureFlow.objects.bulk_create(_flows(ids), batch_size=1000)
     FigureState.objects.bulk_create(_states(ids), batch_size=1000)
     FigureRisk.objects.bulk_create(_risks(ids), batch_size=1000)
     FigureCycle.objects.bulk_create(_cycles(ids), batch_size=1000)
+    FigureHealth.objects.bulk_create(health_rows(ids, timezone.localdate()), batch_size=500)
 
 
 def _flows(ids: list[int]) -> Iterable[FigureFlow]:

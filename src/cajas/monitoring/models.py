@@ -207,3 +207,54 @@ class FigureCycle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caja_id} since {self.started_on}"
+
+
+class FigureHealth(models.Model):
+    """One caja's kept inputs of the health rules, the sustainability stage and the profile
+    (decision 0008), as of ``as_of`` (the day of the refresh). Valid while the figures are not
+    stale and before ``valid_until``: the first later day on which one of them changes with no
+    event (a member's birthday moves her age band; bylaws, a meeting, a loan or a joining dated
+    ahead take effect). The program pages read them for today; any other date reads the
+    records."""
+
+    caja = models.OneToOneField(Caja, on_delete=models.CASCADE, related_name="kept_health")
+    as_of = models.DateField()
+    valid_until = models.DateField(null=True, blank=True, db_index=True)
+    # Health rules: meetings, the last four closed ones, savings, loans owed.
+    last_meeting_on = models.DateField(null=True, blank=True)
+    recent_present = models.IntegerField(default=0)  # present or represented
+    recent_listed = models.IntegerField(default=0)
+    recent_differences = models.IntegerField(default=0)  # meetings with a cash difference
+    savings_accounts = models.IntegerField(default=0)
+    savings_cents = models.BigIntegerField(default=0)
+    top3_cents = models.BigIntegerField(default=0)  # the three largest savings
+    loans_cents = models.BigIntegerField(default=0)  # principal owed on loans outstanding
+    # The bylaws in force (their loan terms, for the legal rate cap); empty: none in force.
+    bylaws_rate_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    bylaws_method = models.CharField(max_length=10, blank=True)
+    bylaws_max_term_months = models.PositiveIntegerField(null=True)
+    bylaws_frequency = models.CharField(max_length=12, blank=True)
+    bylaws_cap_segment = models.CharField(max_length=40, blank=True)
+    # Stage: share-outs done.
+    shareouts = models.IntegerField(default=0)
+    # Profile: members now by age band (ages.AGE_BANDS), dropouts in the open cycle and
+    # members at its start, loans granted and crédito digno, informal-credit answers.
+    age_18 = models.IntegerField(default=0)
+    age_26 = models.IntegerField(default=0)
+    age_36 = models.IntegerField(default=0)
+    age_46 = models.IntegerField(default=0)
+    age_61 = models.IntegerField(default=0)
+    dropouts = models.IntegerField(default=0)
+    at_cycle_start = models.IntegerField(default=0)
+    loans_granted = models.IntegerField(default=0)
+    tea_sum = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    cap_sum = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    informal_cost_cents = models.BigIntegerField(default=0)
+    interest_cents = models.BigIntegerField(default=0)  # first schedules of the loans granted
+    answered_joining = models.IntegerField(default=0)
+    informal_at_joining = models.IntegerField(default=0)
+    answered_now = models.IntegerField(default=0)
+    informal_now = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.caja_id} health as of {self.as_of}"

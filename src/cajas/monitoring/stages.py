@@ -7,8 +7,9 @@ import datetime as dt
 from collections import Counter
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
-from cajas.monitoring.health import evaluate
+from cajas.monitoring.health import evaluate, evaluate_from_records
 from cajas.monitoring.models import Stage, StageCriterion
 from cajas.org.models import Caja
 from cajas.shareouts.models import ShareOut
@@ -27,34 +28,43 @@ def _months(founded: dt.date, on: dt.date) -> int:
     return (on.year - founded.year) * 12 + on.month - founded.month - (on.day < founded.day)
 
 
-def stages(cajas: QuerySet[Caja], on: dt.date) -> dict[int, str]:
-    cajas = Caja.objects.filter(pk__in=cajas.values("pk"))
-    shareouts = dict(
-        ShareOut.objects.filter(caja__in=cajas.values("pk"), date__lte=on)
-        .values_list("caja_id")
-        .annotate(n=Count("pk"))
-    )
-    health = {h.caja.pk: h.score for h in evaluate(cajas, on)}
-    criteria: dict[int, dict[str, tuple[int, int, int]]] = {}
+def stages(cajas: QuerySet[Caja], on: dt.date, *, from_records: bool = False) -> dict[int, str]:
+    """Each caja's stage on ``on``: a few queries for all of them (share-outs and the health
+    score kept for today, read from the records for any other day or ``from_records``)."""
+    kept = on == timezone.localdate() and not from_records
+    if kept:  # the score, founding date and share-outs of each caja in one read
+        scores = evaluate(cajas, on)
+        rows = [(h.caja_id, h.program_id, h.founded_on) for h in scores]
+        shareouts = {h.caja_id: h.shareouts for h in scores}
+    else:
+        rows = list(
+            Caja.objects.filter(pk__in=cajas.values("pk")).values_list(
+                "pk", "program_id", "founded_on"
+            )
+        )
+        scores = evaluate_from_records(cajas, on)
+        shareouts = dict(
+            ShareOut.objects.filter(caja__in=cajas.values("pk"), date__lte=on)
+            .values_list("caja_id")
+            .annotate(n=Count("pk"))
+        )
+    health = {h.caja_id: h.score for h in scores}
+    criteria: dict[int, dict[str, tuple[int, int, int]]] = {
+        program_id: {str(s): DEFAULT_CRITERIA[s] for s in ORDER}
+        for program_id in {program_id for _pk, program_id, _founded in rows}
+    }
+    for c in StageCriterion.objects.filter(program_id__in=criteria):
+        criteria[c.program_id][str(c.stage)] = (c.min_months, c.min_shareouts, c.min_health)
     result = {}
-    for caja in cajas:
-        if caja.program_id not in criteria:
-            found = {
-                c.stage: (c.min_months, c.min_shareouts, c.min_health)
-                for c in StageCriterion.objects.filter(program_id=caja.program_id)
-            }
-            criteria[caja.program_id] = {str(s): found.get(s, DEFAULT_CRITERIA[s]) for s in ORDER}
-        rules = criteria[caja.program_id]
+    for pk, program_id, founded_on in rows:
+        rules = criteria[program_id]
         stage = Stage.FORMATION
+        months_old = _months(founded_on, on)
         for s in ORDER:
             months, done, score = rules[str(s)]
-            if (
-                _months(caja.founded_on, on) >= months
-                and shareouts.get(caja.pk, 0) >= done
-                and health[caja.pk] >= score
-            ):
+            if months_old >= months and shareouts.get(pk, 0) >= done and health[pk] >= score:
                 stage = s
-        result[caja.pk] = str(stage)
+        result[pk] = str(stage)
     return result
 
 

@@ -6,11 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from cajas.core.money import round_half_up
 from cajas.members.models import Membership
-from cajas.monitoring.models import InformalCreditAnswer, SurveyMoment
+from cajas.monitoring.figures import figures_refresh_stale
+from cajas.monitoring.models import FigureHealth, InformalCreditAnswer, SurveyMoment
 from cajas.org.models import Caja
 
 
@@ -22,6 +24,8 @@ def informal_credit_record(
     if moment is None:
         first = not InformalCreditAnswer.objects.filter(membership=membership).exists()
         moment = SurveyMoment.JOINING if first else SurveyMoment.CYCLE_END
+    # The caja's kept figures count the answers (decision 0008).
+    Caja.objects.filter(pk=membership.caja_id).update(figures_stale=True)
     return InformalCreditAnswer.objects.create(
         membership=membership,
         moment=SurveyMoment(moment),
@@ -32,7 +36,30 @@ def informal_credit_record(
 
 def informal_credit_use(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Decimal | int]:
     """Share of members (active on ``on``) who used informal credit when they joined, and in
-    their latest answer."""
+    their latest answer. For today, summed from what each caja keeps (``FigureHealth``)."""
+    if on == timezone.localdate():
+        ids = Caja.objects.filter(pk__in=cajas.values("pk")).values("pk")
+        figures_refresh_stale(Caja.objects.filter(pk__in=ids))
+        kept = FigureHealth.objects.filter(caja__in=ids).aggregate(
+            joining=Sum("answered_joining"),
+            joining_yes=Sum("informal_at_joining"),
+            now=Sum("answered_now"),
+            now_yes=Sum("informal_now"),
+        )
+        k = {key: value or 0 for key, value in kept.items()}
+        return {
+            "answered_joining": k["joining"],
+            "informal_at_joining_percent": _share(k["joining_yes"], k["joining"]),
+            "answered_now": k["now"],
+            "informal_now_percent": _share(k["now_yes"], k["now"]),
+        }
+    return informal_credit_use_from_records(cajas, on)
+
+
+def informal_credit_use_from_records(
+    cajas: QuerySet[Caja], on: dt.date
+) -> dict[str, Decimal | int]:
+    """``informal_credit_use`` on any day, from the answers."""
     answers = InformalCreditAnswer.objects.filter(
         membership__caja__in=cajas.values("pk"),
         asked_on__lte=on,
@@ -48,9 +75,7 @@ def informal_credit_use(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Decimal
         latest[member_id] = used
 
     def share(values: dict[int, bool]) -> Decimal:
-        if not values:
-            return Decimal("0.00")
-        return round_half_up(Decimal(sum(values.values())) * 100 / len(values), places=2)
+        return _share(sum(values.values()), len(values))
 
     return {
         "answered_joining": len(joining),
@@ -58,3 +83,9 @@ def informal_credit_use(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Decimal
         "answered_now": len(latest),
         "informal_now_percent": share(latest),
     }
+
+
+def _share(yes: int, answered: int) -> Decimal:
+    if not answered:
+        return Decimal("0.00")
+    return round_half_up(Decimal(yes) * 100 / answered, places=2)

@@ -5,6 +5,7 @@ the same view as XLSX. Everything is scoped to the cajas the user may see."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -12,22 +13,33 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cajas.access.selectors import caja_list_for_user, user_is_staff
-from cajas.exports.tables import INT, MONEY, PERCENT, TEXT, Table, to_csv, to_xlsx
+from cajas.exports.tables import (
+    INT,
+    MONEY,
+    PERCENT,
+    TEXT,
+    Table,
+    csv_lines,
+    to_xlsx,
+    xlsx_write,
+)
 from cajas.monitoring.ages import AGE_BANDS, band_label
 from cajas.monitoring.filters import indicator_query
 from cajas.monitoring.indicators import DEFINITIONS, Filters, indicators
 from cajas.monitoring.models import Stage
 from cajas.monitoring.profile import monthly_series, profile
-from cajas.monitoring.savix import savix_table
+from cajas.monitoring.savix import COLUMNS as SAVIX_COLUMNS
+from cajas.monitoring.savix import savix_rows
 from cajas.monitoring.stages import stage_counts
 from cajas.monitoring.survey import informal_credit_use
-from cajas.org.models import Caja, Partner, Program
+from cajas.org.models import Caja, Partner, Program, Territory
 
 TILES = [
     "members",
@@ -98,7 +110,7 @@ def _bars(rows: dict[str, dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 
 @login_required
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: HttpRequest) -> HttpResponseBase:
     user = request.user
     if not user_is_staff(user=user):
         raise PermissionDenied
@@ -107,20 +119,15 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     query = indicator_query(scoped=scoped, params=g)
     cajas, filters, group = query.cajas, query.filters, query.group
     # A period too long is cut to the longest, and said so (a download shows no message).
-    if query.capped is not None and g.get("format") not in ("xlsx", "savix"):
+    if query.capped is not None and g.get("format") not in ("xlsx", "savix", "savix-xlsx"):
         messages.warning(request, query.capped.message(request.LANGUAGE_CODE))
+    if g.get("format") in ("savix", "savix-xlsx"):
+        return _savix(cajas, filters.date_to or timezone.localdate(), g["format"])
     figures = indicators(cajas, filters, timezone.localdate(), group=group)
     rows = figures[f"by_{group}"]
     labels = _labels()
     if g.get("format") == "xlsx":
         return _xlsx(figures, rows, group, labels)
-    if g.get("format") == "savix":
-        response = HttpResponse(
-            to_csv(savix_table(cajas, filters.date_to or timezone.localdate())),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = 'attachment; filename="savix-quarterly.csv"'
-        return response
     context = _context(g, scoped, cajas, filters, figures, group, labels)
     return render(request, "web/dashboard.html", context)
 
@@ -136,8 +143,14 @@ def _context(
 ) -> dict[str, Any]:
     rows = figures[f"by_{group}"]
     programs = Program.objects.filter(pk__in=scoped.values("program_id"))
-    ids = dict(Caja.objects.filter(pk__in=cajas.values("pk")).values_list("code", "pk"))
-    partners = {p.name: p.pk for p in Partner.objects.filter(pk__in=scoped.values("partner_id"))}
+    # The drill-down links of the rows shown (cajas only when grouped by caja).
+    ids = (
+        dict(Caja.objects.filter(pk__in=cajas.values("pk")).values_list("code", "pk"))
+        if group == "caja"
+        else {}
+    )
+    partner_list = list(Partner.objects.filter(pk__in=scoped.values("partner_id")).order_by("name"))
+    partners = {p.name: p.pk for p in partner_list}
     base = {k: v for k, v in g.items() if k not in ("group", "territory", "partner", "format")}
 
     def drill(name: str) -> str:
@@ -161,8 +174,14 @@ def _context(
         ],
         "group": group,
         "filters": g,
-        "territories": sorted(set(scoped.values_list("territory__name", flat=True))),
-        "partners": Partner.objects.filter(pk__in=scoped.values("partner_id")).order_by("name"),
+        "territories": sorted(
+            set(
+                Territory.objects.filter(pk__in=scoped.values("territory_id")).values_list(
+                    "name", flat=True
+                )
+            )
+        ),
+        "partners": partner_list,
         "programs": programs.order_by("name"),
         "age_bands": [band_label(band) for band in AGE_BANDS],
         # The targets are the whole program's: compared only with the unfiltered figures.
@@ -180,6 +199,7 @@ def _context(
         "targets_hidden": [p for p in programs if p.target_members],
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
         "savix": "?" + urlencode(dict(g.items(), format="savix")),
+        "savix_xlsx": "?" + urlencode(dict(g.items(), format="savix-xlsx")),
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
         "series": (series := _series(cajas, filters)),
         "series_width": 20 + 24 * len(series),
@@ -205,6 +225,28 @@ def _series(cajas: Any, filters: Filters) -> list[dict[str, Any]]:
         # tooltips, which a phone cannot open.
         r["year"] = r["month"][:4] if i == 0 or r["month"].endswith("-01") else ""
     return rows
+
+
+def _savix(cajas: Any, on: dt.date, kind: str) -> StreamingHttpResponse | FileResponse:
+    """The SAVIX record of every caja, streamed: the CSV's header goes out at once and each
+    row as it is made; the XLSX is written row by row to a temporary file (openpyxl's
+    write-only mode) and sent from it in chunks."""
+    rows = savix_rows(cajas, on)
+    if kind == "savix":
+        response = StreamingHttpResponse(
+            csv_lines(SAVIX_COLUMNS, rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="savix-quarterly.csv"'
+        return response
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it when sent)
+    xlsx_write(out, [("SAVIX", SAVIX_COLUMNS, rows)])
+    out.seek(0)
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename="savix-quarterly.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 def _xlsx(

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,31 +20,42 @@ from cajas.access.selectors import (
     user_records_visits,
 )
 from cajas.core.errors import RuleViolation
-from cajas.core.parsing import parse_id, parse_optional_date, parse_text
+from cajas.core.parsing import parse_id, parse_optional_date, parse_optional_int, parse_text
 from cajas.members.models import Membership
 from cajas.monitoring.health import evaluate
 from cajas.monitoring.models import InformalCreditAnswer, Visit, VisitAction, VisitStatus
 from cajas.monitoring.services import CHECKLIST, visit_action_done, visit_close, visit_record
 from cajas.monitoring.survey import informal_credit_record
+from cajas.org.models import Caja
 from cajas.web.views import _caja, _rule_error
+
+ALERTS_PAGE = 50
 
 
 @login_required
 def alerts_view(request: HttpRequest) -> HttpResponse:
+    """The cajas with alerts, worst first, 50 a page: the scores of all come from the kept
+    health inputs, and only the page's cajas are read, with their territory and partner."""
     if not user_is_staff(user=request.user):
         raise PermissionDenied
+    number = parse_optional_int(request.GET.get("page"), field="page", minimum=1)
     cajas = caja_list_for_user(user=request.user)
-    health = sorted(evaluate(cajas, timezone.localdate()), key=lambda h: (h.score, h.caja.code))
+    health = evaluate(cajas, timezone.localdate())
+    alerted = sorted((h for h in health if h.alerts), key=lambda h: (h.score, h.code))
+    page = Paginator(alerted, ALERTS_PAGE).get_page(number)
+    shown = {h.caja_id: h for h in page}
+    for caja in Caja.objects.filter(pk__in=shown).select_related("territory", "partner"):
+        shown[caja.pk].caja = caja
     open_visits = {
-        v.caja_id: v
-        for v in Visit.objects.filter(caja__in=cajas.values("pk"), status=VisitStatus.OPEN)
+        v.caja_id: v for v in Visit.objects.filter(caja_id__in=shown, status=VisitStatus.OPEN)
     }
     return render(
         request,
         "web/alerts.html",
         {
-            "rows": [(h, open_visits.get(h.caja.pk)) for h in health if h.alerts],
-            "healthy": sum(1 for h in health if not h.alerts),
+            "rows": [(h, open_visits.get(h.caja_id)) for h in page],
+            "page": page,
+            "healthy": len(health) - len(alerted),
             "total": len(health),
         },
     )
