@@ -144,17 +144,17 @@ def show(value: Any) -> str:
     return type(value).__name__
 
 
-def _no_constant(name: str) -> Any:
+def json_no_constant(name: str) -> Any:
     raise ValueError(f"{name} no es un número JSON / {name} is not a JSON number")
 
 
-def _float(text: str) -> float:
+def json_float(text: str) -> float:
     if len(text) > 40:
         raise ValueError("número demasiado largo / number too long")
     return float(text)
 
 
-def _int(text: str) -> int:
+def json_int(text: str) -> int:
     if len(text) > 40:
         raise ValueError("número demasiado largo / number too long")
     return int(text)
@@ -208,9 +208,9 @@ def book_parse(data: bytes) -> Any:
         document = json.loads(
             text,
             object_pairs_hook=pairs,
-            parse_constant=_no_constant,
-            parse_float=_float,
-            parse_int=_int,
+            parse_constant=json_no_constant,
+            parse_float=json_float,
+            parse_int=json_int,
         )
     except RecursionError:
         document, nested = None, True

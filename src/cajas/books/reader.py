@@ -24,7 +24,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from cajas.books.format import MAX_BYTES, MAX_DEPTH, ImportErrors, book_parse, show
+from cajas.books.format import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    ImportErrors,
+    book_parse,
+    json_float,
+    json_int,
+    json_no_constant,
+    show,
+)
 
 SPOOLED = ("meetings", "journal")
 STREAM_MAX_BYTES = 2 * 1024 * 1024 * 1024
@@ -169,9 +178,9 @@ class _Reader:
         self.duplicates: list[str] = []
         self.decoder = json.JSONDecoder(
             object_pairs_hook=self._pairs,
-            parse_constant=_no_constant,
-            parse_float=_float,
-            parse_int=_int,
+            parse_constant=json_no_constant,
+            parse_float=json_float,
+            parse_int=json_int,
         )
 
     def _pairs(self, items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -230,22 +239,6 @@ class _Reader:
         if text.peek() != "":
             raise _Invalid(f"Extra data: char {text.base + text.pos}")
         return document
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} no es un número JSON / {name} is not a JSON number")
-
-
-def _float(text: str) -> float:
-    if len(text) > 40:
-        raise ValueError("número demasiado largo / number too long")
-    return float(text)
-
-
-def _int(text: str) -> int:
-    if len(text) > 40:
-        raise ValueError("número demasiado largo / number too long")
-    return int(text)
 
 
 def _not_utf8(path: Path) -> int | None:

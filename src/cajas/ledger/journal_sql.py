@@ -18,7 +18,7 @@ from django.db import connection
 from cajas.ledger.models import Account, JournalEntry, JournalLine
 from cajas.org.models import Caja
 
-_CHUNK_ROWS = 500  # well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
+CHUNK_ROWS = 500  # well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
 
 ENTRY_COLUMNS = (
     "caja_id, seq, date, kind, memo, idempotency_key, membership_id, meeting_id, reverses_id, "
@@ -88,7 +88,7 @@ def lines_insert(per_entry: Sequence[list[tuple[Any, ...]]]) -> None:
                 [line for lines in per_entry for line in lines],
             )
             return
-        for chunk in _whole_entry_chunks(per_entry):
+        for chunk in whole_groups(per_entry):
             cursor.execute(
                 line_insert + _placeholders(chunk), [value for row in chunk for value in row]
             )
@@ -117,19 +117,20 @@ def chain_head_save(caja_id: int, *, seq: int, hash: str) -> None:
 
 
 def _chunks(rows: Sequence[tuple[Any, ...]]) -> Iterator[Sequence[tuple[Any, ...]]]:
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        yield rows[start : start + _CHUNK_ROWS]
+    for start in range(0, len(rows), CHUNK_ROWS):
+        yield rows[start : start + CHUNK_ROWS]
 
 
-def _whole_entry_chunks(
-    per_entry: Sequence[list[tuple[Any, ...]]],
-) -> Iterator[list[tuple[Any, ...]]]:
-    chunk: list[tuple[Any, ...]] = []
-    for lines in per_entry:
-        if chunk and len(chunk) + len(lines) > _CHUNK_ROWS:
+def whole_groups(groups: Sequence[Sequence[Any]]) -> Iterator[list[Any]]:
+    """Rows of consecutive groups, about ``CHUNK_ROWS`` at a time, never splitting a group
+    (PostgreSQL checks the balance of every entry a statement touches: an entry's lines go in
+    one statement). Also the book importer's."""
+    chunk: list[Any] = []
+    for group in groups:
+        if chunk and len(chunk) + len(group) > CHUNK_ROWS:
             yield chunk
             chunk = []
-        chunk.extend(lines)
+        chunk.extend(group)
     if chunk:
         yield chunk
 

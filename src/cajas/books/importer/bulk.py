@@ -7,13 +7,15 @@ trigger checks that every entry a statement touches balances (ledger migration 0
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
 
-CHUNK_ROWS = 500
-"""Rows per multi-row statement: well under PostgreSQL's 65,535 bound parameters."""
+from cajas.ledger import journal_sql
+from cajas.ledger.journal_sql import whole_groups
+
+CHUNK_ROWS = journal_sql.CHUNK_ROWS  # rows per multi-row statement, as the journal's
 
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> str:
@@ -71,18 +73,6 @@ def insert_rows(
             if returning:
                 found.extend(cursor.fetchall())
     return found
-
-
-def whole_groups(groups: Sequence[Sequence[Any]]) -> Iterator[list[Any]]:
-    """Rows of consecutive groups, about ``CHUNK_ROWS`` at a time, never splitting a group."""
-    chunk: list[Any] = []
-    for group in groups:
-        if chunk and len(chunk) + len(group) > CHUNK_ROWS:
-            yield chunk
-            chunk = []
-        chunk.extend(group)
-    if chunk:
-        yield chunk
 
 
 def insert_groups(
