@@ -243,7 +243,7 @@ def test_a_pg_dump_taken_while_another_connection_writes_is_consistent(
     and the restored tables hold whole transactions only."""
     import psycopg
 
-    from cajas.backup.services import pg_params
+    from cajas.backup.engines import pg_params
 
     params = pg_params(connection.settings_dict)
     with psycopg.connect(**params, autocommit=True) as db:  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
 KNOWN_LONG = {
-    "cajas/backup/services.py",
     "cajas/monitoring/indicators.py:indicators",
 }
 
