@@ -15,9 +15,7 @@ SRC = pathlib.Path(__file__).resolve().parent.parent / "src"
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
-KNOWN_LONG = {
-    "cajas/monitoring/indicators.py:indicators",
-}
+KNOWN_LONG: set[str] = set()  # empty: nothing is over the limits
 
 
 def _sources() -> list[pathlib.Path]:

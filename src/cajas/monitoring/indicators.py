@@ -114,6 +114,26 @@ def _usd(cents: int) -> Decimal:
 GROUPS = {"territory": "territory__name", "partner": "partner__name", "caja": "code"}
 
 
+def _blank() -> dict[str, int]:
+    """One group's sums before any are added."""
+    return {
+        "credits_count": 0,
+        "credits_value": 0,
+        "implemented": 0,
+        "active": 0,
+        "members": 0,
+        "migrants": 0,
+        "women": 0,
+        "savings": 0,
+        "loans_count": 0,
+        "loans_value": 0,
+        "borrowers": 0,
+        "at_risk": 0,
+        **dict.fromkeys(CYCLE_FIELDS, 0),
+        "profit_annualised": 0,
+    }
+
+
 def indicators(
     cajas: QuerySet[Caja], filters: Filters, on: dt.date, group: str = "territory"
 ) -> dict[str, Any]:
@@ -125,29 +145,31 @@ def indicators(
     caja_ids = cajas.values("pk")
     key = GROUPS[group]
     by_caja_territory = dict(cajas.values_list("pk", key))
-    territories = sorted(set(by_caja_territory.values()))
+    totals: dict[str, dict[str, int]] = {
+        t: _blank() for t in sorted(set(by_caja_territory.values()))
+    }
+    _cajas_counted(totals, cajas, caja_ids, key, end)
+    figures_refresh_stale(cajas)
+    if filters.age_band:
+        _member_figures_from_records(totals, caja_ids, key, filters, end)
+    else:
+        _member_figures_kept(totals, caja_ids, key, filters, end)
+    _cycle_figures(totals, caja_ids, key, end)
+    overall = _blank()
+    for t in totals.values():
+        for name, value in t.items():
+            overall[name] += value
+    return {
+        **_figures(overall),
+        f"by_{group}": {name: _figures(t) for name, t in sorted(totals.items())},
+    }
 
-    def blank() -> dict[str, int]:
-        return {
-            "credits_count": 0,
-            "credits_value": 0,
-            "implemented": 0,
-            "active": 0,
-            "members": 0,
-            "migrants": 0,
-            "women": 0,
-            "savings": 0,
-            "loans_count": 0,
-            "loans_value": 0,
-            "borrowers": 0,
-            "at_risk": 0,
-            **dict.fromkeys(CYCLE_FIELDS, 0),
-            "profit_annualised": 0,
-        }
 
-    totals: dict[str, dict[str, int]] = {t: blank() for t in territories}
-
-    # Cajas implemented and active.
+def _cajas_counted(
+    totals: dict[str, dict[str, int]], cajas: Any, caja_ids: Any, key: str, end: dt.date
+) -> None:
+    """Cajas implemented (founded by ``end``) and active (a closed meeting in the last
+    ``ACTIVE_DAYS``), per group."""
     for territory, founded_n in (
         cajas.filter(founded_on__lte=end).values_list(key).annotate(n=Count("pk"))
     ):
@@ -162,16 +184,14 @@ def indicators(
     ):
         totals[territory]["active"] = active_n
 
-    figures_refresh_stale(cajas)
-    if filters.age_band:
-        _member_figures_from_records(totals, caja_ids, key, filters, end)
-    else:
-        _member_figures_kept(totals, caja_ids, key, filters, end)
 
-    # Financial performance in each caja's current cycle (whole cajas: not split by gender or
-    # nationality). Annualised: profit × 52 ÷ weeks since the cycle started, caja by caja.
-    # Summed in SQL per group and cycle start date (cajas founded or shared out on the same day
-    # share one row), so the rows fetched follow the calendar, not the number of cajas.
+def _cycle_figures(
+    totals: dict[str, dict[str, int]], caja_ids: Any, key: str, end: dt.date
+) -> None:
+    """Financial performance in each caja's current cycle (whole cajas: not split by gender or
+    nationality). Annualised: profit × 52 ÷ weeks since the cycle started, caja by caja.
+    Summed in SQL per group and cycle start date (cajas founded or shared out on the same day
+    share one row), so the rows fetched follow the calendar, not the number of cajas."""
     for territory, started, *values in (
         FigureCycle.objects.filter(caja__in=caja_ids)
         .values_list(f"caja__{key}", "started_on")
@@ -185,49 +205,42 @@ def indicators(
         days = max((end - started).days, 7)
         t["profit_annualised"] += round_cents(Decimal(profit) * 364 / days)
 
-    def figures(t: dict[str, int]) -> dict[str, Any]:
-        return {
-            "credits_granted_count": t["credits_count"],
-            "credits_granted_value": _usd(t["credits_value"]),
-            "cajas_implemented": t["implemented"],
-            "cajas_active": t["active"],
-            "members": t["members"],
-            "migrant_members": t["migrants"],
-            "women_percent": percent_of(t["women"], t["members"]),
-            "savings": _usd(t["savings"]),
-            "savings_per_member": round_half_up(_usd(t["savings"]) / t["members"], places=2)
-            if t["members"]
-            else Decimal("0.00"),
-            "loans_outstanding_count": t["loans_count"],
-            "loans_outstanding_value": _usd(t["loans_value"]),
-            "members_with_loans_percent": percent_of(t["borrowers"], t["members"]),
-            "par30_percent": percent_of(t["at_risk"], t["loans_value"]),
-            "average_loan": round_half_up(_usd(t["loans_value"]) / t["loans_count"], places=2)
-            if t["loans_count"]
-            else Decimal("0.00"),
-            "membership_growth_percent": percent_of(
-                t["members_now"] - t["members_at_start"], t["members_at_start"]
-            ),
-            "loan_fund_utilisation_percent": percent_of(
-                t["loans_cents"], t["loans_cents"] + t["loan_fund_cash_cents"]
-            ),
-            "assets": _usd(t["assets_cents"]),
-            "profit": _usd(t["profit_cents"]),
-            "return_on_savings_percent": percent_of(t["profit_cents"], t["savings_cents"]),
-            "roa_percent": percent_of(t["profit_cents"], t["assets_cents"]),
-            "roa_annualised_percent": percent_of(t["profit_annualised"], t["assets_cents"]),
-            "write_offs_value": _usd(t["written_off_cents"]),
-            "write_offs_count": t["written_off_count"],
-            "write_offs_percent": percent_of(t["written_off_count"], t["loans_granted"]),
-        }
 
-    overall = blank()
-    for t in totals.values():
-        for key, value in t.items():
-            overall[key] += value
+def _figures(t: dict[str, int]) -> dict[str, Any]:
+    """A group's indicators from its sums."""
     return {
-        **figures(overall),
-        f"by_{group}": {name: figures(t) for name, t in sorted(totals.items())},
+        "credits_granted_count": t["credits_count"],
+        "credits_granted_value": _usd(t["credits_value"]),
+        "cajas_implemented": t["implemented"],
+        "cajas_active": t["active"],
+        "members": t["members"],
+        "migrant_members": t["migrants"],
+        "women_percent": percent_of(t["women"], t["members"]),
+        "savings": _usd(t["savings"]),
+        "savings_per_member": round_half_up(_usd(t["savings"]) / t["members"], places=2)
+        if t["members"]
+        else Decimal("0.00"),
+        "loans_outstanding_count": t["loans_count"],
+        "loans_outstanding_value": _usd(t["loans_value"]),
+        "members_with_loans_percent": percent_of(t["borrowers"], t["members"]),
+        "par30_percent": percent_of(t["at_risk"], t["loans_value"]),
+        "average_loan": round_half_up(_usd(t["loans_value"]) / t["loans_count"], places=2)
+        if t["loans_count"]
+        else Decimal("0.00"),
+        "membership_growth_percent": percent_of(
+            t["members_now"] - t["members_at_start"], t["members_at_start"]
+        ),
+        "loan_fund_utilisation_percent": percent_of(
+            t["loans_cents"], t["loans_cents"] + t["loan_fund_cash_cents"]
+        ),
+        "assets": _usd(t["assets_cents"]),
+        "profit": _usd(t["profit_cents"]),
+        "return_on_savings_percent": percent_of(t["profit_cents"], t["savings_cents"]),
+        "roa_percent": percent_of(t["profit_cents"], t["assets_cents"]),
+        "roa_annualised_percent": percent_of(t["profit_annualised"], t["assets_cents"]),
+        "write_offs_value": _usd(t["written_off_cents"]),
+        "write_offs_count": t["written_off_count"],
+        "write_offs_percent": percent_of(t["written_off_count"], t["loans_granted"]),
     }
 
 
