@@ -377,7 +377,9 @@ import { FIELDS, expected, lineChange, minutesSince, rebase } from "./sheet.js";
     return fetch(T.syncUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      // The API reads Accept-Language; the screen's own language is the one the web chose
+      // (the phone's may well be English while she reads Spanish: core/middleware.py).
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept-Language": document.documentElement.lang || "es" },
       body: JSON.stringify({
         device: device(),
         changes: batch.map(function (c) { return Object.assign({ key: c.key, kind: c.kind }, c.payload); }),
