@@ -28,10 +28,10 @@ from cajas.books.importer import (
 from cajas.books.importer.shape import DOCUMENT
 from cajas.books.importer.state import Plan
 from cajas.books.importer.values import date_value, require
+from cajas.books.importer.written import written_problems
 from cajas.books.reader import Spool, book_read
 from cajas.ledger.rules import GENESIS_HASH
 from cajas.ledger.services import balances_rebuild
-from cajas.ledger.verify import verify_caja
 from cajas.org.models import Caja, Partner, Program, Territory
 
 DATABASE_REFUSED = "la base de datos rechazó el libro"
@@ -59,10 +59,12 @@ def book_import(document: dict[str, Any], *, recorded_by: str = "import") -> Caj
                 raise errs  # rolls back what was written
             assert writer is not None
             caja = _write_tail(plan, writer)
-            problems = verify_caja(caja)
+            problems = written_problems(plan, caja)  # checked once, compared in SQL
             if problems:
                 for p in problems:
-                    errs.add(f"$.journal[{(p.seq or 1) - 1}]", str(p))
+                    errs.add(
+                        "$.journal", f"{DATABASE_REFUSED} / the database refused the book: {p}"
+                    )
                 raise errs
     except DatabaseError as exc:  # a constraint no check above foresaw: still nothing written
         errs.add("$", f"{DATABASE_REFUSED} / the database refused the book: {str(exc)[:200]}")

@@ -60,6 +60,7 @@ def check_journal(plan: Plan, writer: JournalWriter | None = None) -> None:
         _check_running(plan, entry["lines"], path)
         chained = chained and len(plan.errs.errors) == before
         plan.entry_count += 1
+        plan.line_count += len(entry["lines"])
         prev = entry["hash"]
         if writer is not None and not plan.errs.errors:
             writer.add(entry)
@@ -105,6 +106,10 @@ def _check_entry(plan: Plan, i: int, raw: dict[str, Any], path: str) -> dict[str
         plan.errs.add(
             f"{path}.reverses",
             "debe apuntar a un asiento anterior / must point to an earlier entry",
+        )
+    if raw.get("reverses") is not None and not raw.get("reason"):
+        plan.errs.add(
+            f"{path}.reason", "una reversión necesita un motivo / a reversal needs a reason"
         )
     content = content_of(
         key=raw["key"],

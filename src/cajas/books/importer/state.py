@@ -31,6 +31,7 @@ class Plan:
     cycles: dict[int, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     entry_count: int = 0
+    line_count: int = 0
     last_hash: str = ""
     bylaws: list[Bylaws] = field(default_factory=list)
     loans: dict[int, dict[str, Any]] = field(default_factory=dict)
