@@ -196,6 +196,12 @@ class _Reader:
             value = self.text.value(self.decoder)
         except RecursionError:
             raise _Nested from None
+        text = self.text
+        brackets = text.buf.count("[", text.start, text.pos) + text.buf.count(
+            "{", text.start, text.pos
+        )
+        if depth + brackets <= MAX_DEPTH:
+            return value  # nested at most as deep as it has brackets: no need to look
         if not _depth_ok(value, depth):
             raise _Nested
         return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -51,9 +52,18 @@ def _kind(value: Any) -> str:
 
 
 class Spec:
+    """``check`` reports every problem of a value at its path. ``ok`` is its fast path, with no
+    paths or messages: true only when ``check`` would report nothing (it may say false for a
+    good value, then ``check`` decides), so a good book costs one quick pass."""
+
     nullable: bool = False
 
+    def ok(self, value: Any) -> bool:
+        return False
+
     def check(self, value: Any, path: str, errs: ImportErrors) -> bool:
+        if self.ok(value):
+            return True
         if value is None:
             if self.nullable:
                 return True
@@ -77,6 +87,19 @@ class Text(Spec):
     nullable: bool = False
     multiline: bool = False
     pattern: str | None = None
+
+    def ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        if not isinstance(value, str) or len(value) > self.max_len:
+            return False
+        if self.pattern is not None and _compiled(self.pattern).fullmatch(value) is None:
+            return False  # first: it refuses most bad values, and is what a hash is checked by
+        if (_CONTROL_MULTILINE if self.multiline else _CONTROL).search(value):
+            return False
+        if not value.strip():
+            return self.blank
+        return self.choices is None or value in self.choices
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         if not isinstance(value, str):
@@ -109,7 +132,7 @@ class Text(Spec):
                 f"unknown value {show(value)} (one of: {allowed})",
             )
             return False
-        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+        if self.pattern is not None and not _compiled(self.pattern).fullmatch(value):
             errs.add(path, f"formato inválido {show(value)} / invalid format {show(value)}")
             return False
         return True
@@ -120,6 +143,11 @@ class Int(Spec):
     lo: int = 0
     hi: int = INT32
     nullable: bool = False
+
+    def ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        return type(value) is int and self.lo <= value <= self.hi
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         if type(value) is not int:
@@ -138,6 +166,9 @@ class Int(Spec):
 class Flag(Spec):
     nullable: bool = False
 
+    def ok(self, value: Any) -> bool:
+        return self.nullable if value is None else type(value) is bool
+
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         if type(value) is not bool:
             return self._wrong(value, path, errs, "true o false", "true or false")
@@ -147,6 +178,18 @@ class Flag(Spec):
 @dataclass(frozen=True)
 class Day(Spec):
     nullable: bool = False
+
+    def ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        try:
+            return (
+                isinstance(value, str)
+                and _DATE.fullmatch(value) is not None
+                and dt.date.fromisoformat(value).year in _YEARS
+            )
+        except ValueError:
+            return False
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         try:
@@ -161,6 +204,17 @@ class Day(Spec):
 @dataclass(frozen=True)
 class Stamp(Spec):
     nullable: bool = False
+
+    def ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        try:
+            if not isinstance(value, str) or len(value) > 40:
+                return False
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return parsed.year in _YEARS and parsed.tzinfo is not None
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         try:
@@ -220,6 +274,19 @@ class Seq(Spec):
     max_items: int = LIST_MAX
     nullable: bool = False
 
+    def ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        if type(value) is not list or len(value) > self.max_items:
+            return False  # a spooled section is read once, by ``check``
+        item = self.item
+        if isinstance(item, Anything):
+            return True
+        for v in value:  # noqa: SIM110 (a loop: no generator per value, the fast path's point)
+            if not item.ok(v):
+                return False
+        return True
+
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         if not isinstance(value, list | Spool):
             return self._wrong(value, path, errs, "una lista", "a list")
@@ -240,6 +307,16 @@ class Row(Spec):
 
     items: tuple[Spec, ...]
     nullable: bool = False
+
+    def ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        if not isinstance(value, list) or len(value) != len(self.items):
+            return False
+        for spec, v in zip(self.items, value):  # noqa: B905, SIM110 (equal lengths; a loop, as above)
+            if not spec.ok(v):
+                return False
+        return True
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         if not isinstance(value, list):
@@ -265,6 +342,19 @@ class Obj(Spec):
     required: tuple[str, ...] = ()
     nullable: bool = False
 
+    def ok(self, value: Any) -> bool:
+        if value is None:
+            return self.nullable
+        if not isinstance(value, dict):
+            return False
+        for key in self.required:
+            if key not in value:
+                return False
+        for key, spec in self.fields.items():
+            if key in value and not spec.ok(value[key]):
+                return False
+        return True
+
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         if not isinstance(value, dict):
             return self._wrong(value, path, errs, "un objeto", "an object")
@@ -285,8 +375,16 @@ class Anything(Spec):
 
     nullable: bool = True
 
+    def ok(self, value: Any) -> bool:
+        return True
+
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
         return True
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def column(model: type[models.Model], name: str, **overrides: Any) -> Spec:
