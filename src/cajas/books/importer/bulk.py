@@ -54,6 +54,16 @@ def insert_rows(
             if returning:
                 key, scope, scope_id = returning
                 keys = [row[list(fields).index(key)] for row in rows]
+                low, high = min(keys), max(keys)
+                if all(type(k) is int for k in keys) and high - low + 1 == len(set(keys)) == len(
+                    keys
+                ):
+                    cursor.execute(  # a run of numbers (the journal's seqs): one range
+                        f"SELECT {key}, id FROM {table} WHERE {scope} = %s "  # noqa: S608
+                        f"AND {key} BETWEEN %s AND %s",
+                        [scope_id, low, high],
+                    )
+                    return cursor.fetchall()
                 for start in range(0, len(keys), CHUNK_ROWS):
                     chunk = keys[start : start + CHUNK_ROWS]
                     cursor.execute(
