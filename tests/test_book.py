@@ -211,3 +211,22 @@ def test_a_book_with_a_share_out_round_trips(tmp_path: Path) -> None:
     imported = Caja.objects.get(code=first["caja"]["code"])
     assert book_export(caja=imported) == first
     call_command("verify", caja=imported.code)
+
+
+def test_a_reversal_without_a_reason_is_refused_by_the_check(caja: Caja) -> None:
+    """``cajas verify`` refuses it; the import's checks do too, before anything is written
+    (decision 0009: the written journal is no longer read back through verify)."""
+    document = copy.deepcopy(book_export(caja=caja))
+    document["caja"]["code"] = "nueva"
+    at = next(i for i, e in enumerate(document["journal"]) if e["reverses"] is not None)
+    document["journal"][at]["reason"] = ""
+    for key in ("digest", "prev_hash", "hash"):  # typed in from paper: the chain is computed
+        for entry in document["journal"]:
+            entry.pop(key, None)
+    document.pop("chain_head", None)
+    before = db_snapshot()
+    with pytest.raises(ImportErrors) as raised:
+        book_import(document)
+    journal = [p for p, _m in raised.value.errors if p.startswith("$.journal")]
+    assert journal == [f"$.journal[{at}].reason"]  # people of the same caja also exist: refused too
+    assert db_snapshot() == before
