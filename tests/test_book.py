@@ -215,7 +215,7 @@ def test_a_book_with_a_share_out_round_trips(tmp_path: Path) -> None:
 
 def test_a_reversal_without_a_reason_is_refused_by_the_check(caja: Caja) -> None:
     """``cajas verify`` refuses it; the import's checks do too, before anything is written
-    (decision 0009: the written journal is no longer read back through verify)."""
+    (decision 0010: the written journal is no longer read back through verify)."""
     document = copy.deepcopy(book_export(caja=caja))
     document["caja"]["code"] = "nueva"
     at = next(i for i, e in enumerate(document["journal"]) if e["reverses"] is not None)

@@ -1,4 +1,4 @@
-"""What the import wrote, compared in SQL with what its checks computed (decision 0009).
+"""What the import wrote, compared in SQL with what its checks computed (decision 0010).
 
 ``journal.check_journal`` checks every entry of the book once — its lines balance, its digest,
 its place in the hash chain, the running balances — and the writer writes those very values.
