@@ -56,6 +56,7 @@ class Visit(models.Model):
 
 
 class VisitAction(models.Model):
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="actions")
     description = models.CharField(max_length=300)
     due_on = models.DateField()
@@ -102,6 +103,7 @@ class InformalCreditAnswer(models.Model):
     """The short questionnaire: did the member borrow from an informal lender ("gota a gota",
     "chulco") in the last months? Asked on joining and at the end of each cycle."""
 
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
     membership = models.ForeignKey(
         "members.Membership", on_delete=models.CASCADE, related_name="informal_answers"
     )
