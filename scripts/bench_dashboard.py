@@ -214,10 +214,11 @@ def build(size: int, rng: random.Random, *, journal: bool = True) -> Program:
     # read), one in nine cajas with a third of its members away.
     _copy(
         "meetings_attendance",
-        ["meeting_id", "membership_id", "status", "late"],
+        ["meeting_id", "caja_id", "membership_id", "status", "late"],
         (
             (
                 meeting0 + k * MEETINGS + n,
+                caja_ids[k],
                 member0 + k * MEMBERS + m,
                 "absent" if k % 9 == 0 and m % 3 == 0 else "present",
                 False,

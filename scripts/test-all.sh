@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
-# The whole suite on SQLite, then again on PostgreSQL. Browser tests run in both.
-set -euo pipefail
+# The whole suite on SQLite and on PostgreSQL, side by side (one per core). Browser tests run
+# in both. Each suite has its own data directory and document pages; each line of output says
+# which suite it comes from, and the run fails if either does.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-export CAJAS_DATA_DIR="${CAJAS_DATA_DIR:-$PWD/var}"
-echo "== tests on SQLite =="
-.venv/bin/pytest "$@"
-echo "== tests on PostgreSQL =="
-bash scripts/with-postgres.sh .venv/bin/pytest "$@"
-pages="${CAJAS_DOCUMENT_PAGES:-var/document-pages}"
-echo "== one PNG page of each document (pdftoppm), left in $PWD/$pages =="
-ls -1 "$pages"/*.png
+base="${CAJAS_DATA_DIR:-$PWD/var}"
+mkdir -p "$base/sqlite" "$base/postgres"
+prefix() { sed -u "s/^/[$1] /"; }
+echo "== tests on SQLite and on PostgreSQL, side by side =="
+(
+  export CAJAS_DATA_DIR="$base/sqlite" CAJAS_DOCUMENT_PAGES="$base/sqlite/document-pages" \
+    CAJAS_SCREENSHOTS="$base/sqlite/screenshots"
+  .venv/bin/pytest "$@" 2>&1 | prefix sqlite
+  exit "${PIPESTATUS[0]}"
+) &
+sqlite=$!
+(
+  export CAJAS_DATA_DIR="$base/postgres" CAJAS_DOCUMENT_PAGES="$base/postgres/document-pages" \
+    CAJAS_SCREENSHOTS="$base/postgres/screenshots"
+  CAJAS_PG_SCRATCH=1 bash scripts/with-postgres.sh .venv/bin/pytest "$@" 2>&1 | prefix postgres
+  exit "${PIPESTATUS[0]}"
+) &
+postgres=$!
+wait "$sqlite"; sqlite_rc=$?
+wait "$postgres"; postgres_rc=$?
+echo "== SQLite: exit $sqlite_rc; PostgreSQL: exit $postgres_rc =="
+echo "== one PNG page of each document (pdftoppm), left in $base/sqlite/document-pages =="
+ls -1 "$base/sqlite/document-pages"/*.png
+[ "$sqlite_rc" -eq 0 ] && [ "$postgres_rc" -eq 0 ]

@@ -187,7 +187,7 @@ def test_a_birthday_that_changes_an_age_band_expires_the_kept_inputs() -> None:
 def test_the_rules_compare_percentages_in_integers_as_percent_of_does(
     part: int, whole: int, threshold: Decimal
 ) -> None:
-    from cajas.monitoring.health import DEFAULT_RULES, Ruleset, _above, _below
+    from cajas.monitoring.health_rules import DEFAULT_RULES, Ruleset, _above, _below
     from cajas.monitoring.indicators import percent_of
 
     rules = Ruleset(dict.fromkeys(DEFAULT_RULES, (threshold, 1)))
@@ -197,3 +197,40 @@ def test_the_rules_compare_percentages_in_integers_as_percent_of_does(
     for p in (near - 1, near, near + 1):
         if p >= 0:
             assert _above(p, whole, rules, "par30") == (percent_of(p, whole) > threshold)
+
+
+def test_the_sums_per_territory_and_partner_give_the_figures_of_the_cajas_own_rows() -> None:
+    from cajas.monitoring.figures import figures_current, whole_groups
+    from cajas.monitoring.indicators import Filters, indicators
+    from cajas.monitoring.profile import monthly_series
+
+    _cajas(12)  # two cajas in each of six territory-and-partner groups
+    today = timezone.localdate()
+    everyone = Caja.objects.all()
+    quito = Caja.objects.filter(territory__name="Quito")
+    one = Caja.objects.filter(code="scale-0")
+    assert whole_groups(everyone) is not None and whole_groups(quito) is not None
+    assert whole_groups(one) is None  # scale-6 is in its group too: its own rows are read
+    year_ago = today - dt.timedelta(days=365)
+    for cajas in (everyone, quito):
+        # By territory: from the sums; by caja: from each caja's rows.
+        summed = indicators(cajas, Filters(), today)
+        own = indicators(cajas, Filters(), today, group="caja")
+        for figure in ("by_territory", "by_caja", "roa_annualised_percent"):  # rounded by group
+            summed.pop(figure, None), own.pop(figure, None)
+        assert summed == own
+        assert summed["members"] == 3 * cajas.count()
+        series = monthly_series(cajas, year_ago, today)
+        apart = [monthly_series(Caja.objects.filter(pk=c.pk), year_ago, today) for c in cajas]
+        assert [r["members"] for r in series] == [sum(s[i]["members"] for s in apart)
+                                                  for i in range(len(series))]  # fmt: skip
+        assert profile(cajas, today) == profile_from_records(cajas, today)
+    with figures_current(everyone):
+        assert indicators(quito, Filters(), today)["members"] == 12
+    # A meeting in one caja: its group is summed again with the refresh.
+    before = indicators(everyone, Filters(), today)["savings"]
+    rows = [SheetRow(member=m, shares=5) for m in (1, 2, 3)]
+    run_meeting(Caja.objects.get(code="scale-0"), today - dt.timedelta(days=1), rows)
+    summed = indicators(everyone, Filters(), today)
+    own = indicators(everyone, Filters(), today, group="caja")
+    assert summed["savings"] == own["savings"] > before

@@ -126,6 +126,13 @@ def round_half_up(value: Decimal, *, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def percent_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
+    """``part`` as a percentage of ``whole``, two decimals, half up; 0.00 when ``whole`` is 0."""
+    if not whole:
+        return Decimal("0.00")
+    return round_half_up(Decimal(part) * 100 / Decimal(whole), places=2)
+
+
 def round_down(value: Decimal, *, places: int) -> Decimal:
     """Towards zero, to ``places`` decimals: only where a bound must never be exceeded (the
     highest rate within a legal cap)."""

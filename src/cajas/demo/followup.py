@@ -29,6 +29,7 @@ def informal_credit_answers(rng: random.Random, cajas: list[Caja]) -> None:
             used = rng.random() < 0.42
             answers.append(
                 InformalCreditAnswer(
+                    caja=caja,
                     membership=m,
                     moment=SurveyMoment.JOINING,
                     asked_on=m.joined_on,
@@ -38,6 +39,7 @@ def informal_credit_answers(rng: random.Random, cajas: list[Caja]) -> None:
             if ended is not None:
                 answers.append(
                     InformalCreditAnswer(
+                        caja=caja,
                         membership=m,
                         moment=SurveyMoment.CYCLE_END,
                         asked_on=ended.date,

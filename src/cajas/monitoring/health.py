@@ -1,179 +1,36 @@
-"""Caja health: documented rules, evaluated with SQL aggregates, giving a score and alerts."""
+"""Caja health: the documented rules (``health_rules``) applied to every caja, giving a score
+and alerts: today as each caja keeps them (``kept_health``), any other day from the records
+with SQL aggregates."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account
 from cajas.loans.rates import RateCheck, bylaws_rate_check
 from cajas.meetings.models import ATTENDING, Attendance, Meeting, MeetingStatus
 from cajas.monitoring.figures import figures_refresh_stale
-from cajas.monitoring.indicators import percent_of
-from cajas.monitoring.models import FigureHealth, FigureRisk, FigureState, HealthRule
+from cajas.monitoring.health_rules import (
+    Health,
+    Inputs,
+    Ruleset,
+    Terms,
+    alert_texts,
+    rules_for,
+    rulesets_of,
+    score,
+    terms_rate_check,
+)
+from cajas.monitoring.models import FigureHealth, FigureRisk, FigureState
 from cajas.monitoring.profile import last_meetings
-from cajas.org.models import Bylaws, Caja, Program
-
-# code → (default threshold, weight, what it checks)
-DEFAULT_RULES = {
-    "par30": (Decimal("10"), 25, _("Portfolio at risk over 30 days above {t} %")),
-    "attendance": (Decimal("75"), 20, _("Attendance under {t} % over the last 4 meetings")),
-    "cash_differences": (
-        Decimal("1"),
-        15,
-        _("{t} or more cash-count differences in the last 4 meetings"),
-    ),
-    "no_meeting": (Decimal("30"), 25, _("No meeting for more than {t} days")),
-    "concentration": (Decimal("50"), 15, _("Three members hold more than {t} % of the savings")),
-    # threshold: TEA points over the legal cap tolerated (0: none)
-    "rate_cap": (
-        Decimal("0"),
-        15,
-        _("The bylaws' loan rate costs members a TEA of {tea} %, above the legal cap of {cap} %"),
-    ),
-}
-
-
-class Health:
-    """One caja's score and alerts. ``caja`` is read when first asked for, unless the caller
-    gave it (``evaluate`` over thousands of cajas builds no model instances)."""
-
-    def __init__(self, caja_id: int, code: str, caja: Caja | None = None) -> None:
-        self.caja_id, self.code, self._caja = caja_id, code, caja
-        # For the stage, from the kept inputs (left empty on the records path).
-        self.program_id = 0
-        self.founded_on = dt.date.min
-        self.shareouts = 0
-        self.score = 100
-        self.alerts: list[str] = []
-        self.codes: list[str] = []
-
-    @property
-    def caja(self) -> Caja:
-        if self._caja is None:
-            self._caja = Caja.objects.select_related("territory", "partner").get(pk=self.caja_id)
-        return self._caja
-
-    @caja.setter
-    def caja(self, caja: Caja) -> None:
-        self._caja = caja
-
-
-class Inputs(NamedTuple):
-    """What the rules read of one caja on the day they are evaluated."""
-
-    present: int = 0  # present or represented, over the last four closed meetings
-    listed: int = 0
-    differences: int = 0  # of those meetings, how many had a cash difference
-    last_meeting: dt.date | None = None
-    savings_accounts: int = 0
-    savings: int = 0
-    top3: int = 0
-    owed: int = 0
-    at_risk: int = 0  # owed on loans with an unpaid installment due over 30 days ago
-    rate: RateCheck | None = None
-
-
-def rules_for(program: Program) -> dict[str, tuple[Decimal, int]]:
-    rules = {code: (t, w) for code, (t, w, _text) in DEFAULT_RULES.items()}
-    for rule in HealthRule.objects.filter(program=program):
-        if rule.enabled:
-            rules[rule.code] = (rule.threshold, rule.weight)
-        else:
-            rules.pop(rule.code, None)
-    return rules
-
-
-class Ruleset:
-    """A program's rules made ready to apply to thousands of cajas: thresholds, weights and
-    alert texts (in the active language) worked out once."""
-
-    def __init__(self, rules: dict[str, tuple[Decimal, int]]) -> None:
-        self.rules = rules
-        self.t = {code: default[0] for code, default in DEFAULT_RULES.items()}
-        self.t.update({code: v[0] for code, v in rules.items()})
-        self.texts = {code: str(DEFAULT_RULES[code][2]) for code in rules if code in DEFAULT_RULES}
-        self.shown = {code: f"{threshold.normalize():f}" for code, (threshold, _w) in rules.items()}
-        # Thresholds in hundredths, for comparing percentages in integers (``_above``).
-        self.hundredths = {
-            code: int(t * 100) if (t * 100) == int(t * 100) else None for code, t in self.t.items()
-        }
-        self.fixed = {
-            code: self.texts[code].format(t=self.shown[code])
-            for code in self.texts
-            if code != "rate_cap"
-        }
-
-
-def _rules_of(program_ids: set[int]) -> dict[int, Ruleset]:
-    """Each program's rules, in one query for all of them."""
-    rules = {
-        pk: {code: (t, w) for code, (t, w, _text) in DEFAULT_RULES.items()} for pk in program_ids
-    }
-    for rule in HealthRule.objects.filter(program_id__in=program_ids):
-        if rule.enabled:
-            rules[rule.program_id][rule.code] = (rule.threshold, rule.weight)
-        else:
-            rules[rule.program_id].pop(rule.code, None)
-    return {pk: Ruleset(r) for pk, r in rules.items()}
-
-
-def _above(part: int, whole: int, ruleset: Ruleset, code: str) -> bool:
-    """``percent_of(part, whole) > threshold`` in integers: with T the threshold in hundredths,
-    the percentage rounded half up to hundredths is above it exactly when
-    20,000 × part ≥ (2T + 1) × whole (part, whole ≥ 0; 0.00 when whole is 0)."""
-    hundredths = ruleset.hundredths[code]
-    if hundredths is None or part < 0 or whole < 0:
-        return percent_of(part, whole) > ruleset.t[code]
-    if not whole:
-        return hundredths < 0
-    return 20_000 * part >= (2 * hundredths + 1) * whole
-
-
-def _below(part: int, whole: int, ruleset: Ruleset, code: str) -> bool:
-    """``percent_of(part, whole) < threshold`` in integers: 20,000 × part < (2T − 1) × whole."""
-    hundredths = ruleset.hundredths[code]
-    if hundredths is None or part < 0 or whole < 0:
-        return percent_of(part, whole) < ruleset.t[code]
-    if not whole:
-        return hundredths > 0
-    return 20_000 * part < (2 * hundredths - 1) * whole
-
-
-def score(health: Health, ruleset: Ruleset, x: Inputs, on: dt.date) -> Health:
-    """Apply the rules to one caja's inputs: the score and the alerts, in rule order."""
-    t, rules, rate = ruleset.t, ruleset.rules, x.rate
-    hits = (
-        ("par30", _above(x.at_risk, x.owed, ruleset, "par30")),
-        ("attendance", x.listed > 0 and _below(x.present, x.listed, ruleset, "attendance")),
-        ("cash_differences", x.differences >= t["cash_differences"]),
-        ("no_meeting", x.last_meeting is None or (on - x.last_meeting).days > t["no_meeting"]),
-        (
-            "concentration",
-            x.savings_accounts > 6 and _above(x.top3, x.savings or 0, ruleset, "concentration"),
-        ),
-        ("rate_cap", rate is not None and rate.tea_percent > rate.cap_percent + t["rate_cap"]),
-    )
-    for code, hit in hits:
-        if hit and code in rules:
-            health.score -= rules[code][1]
-            health.codes.append(code)
-            if code == "rate_cap" and rate is not None:
-                text = ruleset.texts[code].format(
-                    t=ruleset.shown[code], tea=rate.tea_percent, cap=rate.cap_percent
-                )
-            else:
-                text = ruleset.fixed[code]
-            health.alerts.append(text)
-    health.score = max(health.score, 0)
-    return health
+from cajas.org.models import Bylaws, Caja
 
 
 def evaluate(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
@@ -198,61 +55,53 @@ def _at_risk(ids: Any, on: dt.date) -> dict[int, int]:
 def _evaluate_kept(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:
     ids = Caja.objects.filter(pk__in=cajas.values("pk")).values("pk")
     figures_refresh_stale(Caja.objects.filter(pk__in=ids))
+    return kept_health(FigureHealth.objects.filter(caja__in=ids), on)
+
+
+def alerted(cajas: QuerySet[Caja]) -> tuple[QuerySet[FigureHealth], int]:
+    """Today's kept health of the cajas with an alert, worst first, and how many cajas there
+    are in all (their kept figures refreshed first): a page of them is read with
+    ``kept_health``."""
+    ids = Caja.objects.filter(pk__in=cajas.values("pk")).values("pk")
+    figures_refresh_stale(Caja.objects.filter(pk__in=ids))
+    kept = FigureHealth.objects.filter(caja__in=ids)
+    return kept.exclude(alerts="").order_by("score", "caja__code"), kept.count()
+
+
+def kept_health(rows: QuerySet[FigureHealth], on: dt.date) -> list[Health]:
+    """The score, alerts and stage each of ``rows`` keeps for today (``kept_health``), with
+    the alerts' texts in the active language."""
     kept = list(
-        FigureHealth.objects.filter(caja__in=ids).values_list(
+        rows.values_list(
             "caja_id",
             "caja__code",
             "caja__program_id",
-            "recent_present",
-            "recent_listed",
-            "recent_differences",
-            "last_meeting_on",
-            "savings_accounts",
-            "savings_cents",
-            "top3_cents",
-            "loans_cents",
+            "caja__founded_on",
+            "shareouts",
+            "score",
+            "alerts",
             "bylaws_rate_percent",
             "bylaws_method",
             "bylaws_max_term_months",
             "bylaws_frequency",
             "bylaws_cap_segment",
-            "caja__founded_on",
-            "shareouts",
         )
     )
-    at_risk = _at_risk(ids, on)
-    rules = _rules_of({row[2] for row in kept})
-    checks: dict[tuple[Any, ...], RateCheck] = {}
+    rules = rulesets_of({row[2] for row in kept})
+    checks: dict[Terms, RateCheck] = {}
     result = []
-    for row in kept:
-        caja_id, code, program_id = row[:3]
-        rate, method, term, frequency, segment = row[11:16]
-        check = None
-        if rate is not None and term is not None:
-            terms = (Decimal(str(rate)), method, term, frequency, segment)
-            if terms not in checks:  # a program has a handful of distinct bylaws rates
-                checks[terms] = bylaws_rate_check(_terms_bylaws(*terms), on)
-            check = checks[terms]
-        present, listed, differences, last, accounts, saved, top3, owed = row[3:11]
-        inputs = Inputs(
-            present, listed, differences, last, accounts, saved, top3, owed,
-            at_risk.get(caja_id, 0), check,
-        )  # fmt: skip
+    for caja_id, code, program_id, founded, shareouts, kept_score, codes, *terms in kept:
         health = Health(caja_id, code)
-        health.program_id, health.founded_on, health.shareouts = program_id, row[16], row[17]
-        result.append(score(health, rules[program_id], inputs, on))
+        health.program_id, health.founded_on, health.shareouts = program_id, founded, shareouts
+        health.score, health.codes = kept_score, codes.split(",") if codes else []
+        check = None
+        if "rate_cap" in health.codes:
+            rate, method, term, frequency, segment = terms
+            its = (Decimal(str(rate)), str(method), int(str(term)), str(frequency), str(segment))
+            check = terms_rate_check(its, on, checks)
+        health.alerts = alert_texts(rules[program_id], health.codes, check)
+        result.append(health)
     return result
-
-
-def _terms_bylaws(rate: Decimal, method: str, term: int, frequency: str, segment: str) -> Bylaws:
-    """Bylaws holding only the loan terms the legal rate cap check reads."""
-    return Bylaws(
-        loan_monthly_rate_percent=rate,
-        loan_interest_method=method,
-        loan_max_term_months=term,
-        loan_frequency=frequency,
-        loan_rate_cap_segment=segment,
-    )
 
 
 def evaluate_from_records(cajas: QuerySet[Caja], on: dt.date) -> list[Health]:

@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cajas.core.money import round_cents, round_half_up, to_decimal
+from cajas.core.money import percent_of, round_cents, round_half_up, to_decimal
 from cajas.ledger import chart
 from cajas.ledger.models import Account
 from cajas.loans.models import Loan, LoanStatus
@@ -24,8 +25,8 @@ from cajas.loans.selectors import unpaid_installments
 from cajas.meetings.models import Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.monitoring.ages import birth_dates
-from cajas.monitoring.figures import figures_refresh_stale
-from cajas.monitoring.models import FigureCycle, FigureFlow, FigureRisk, FigureState
+from cajas.monitoring.figures import figures_refresh_stale, kept_sums
+from cajas.monitoring.models import FigureCycle, FigureFlow, FigureHealth, FigureRisk, FigureState
 from cajas.org.models import Caja
 
 ACTIVE_DAYS = 60  # a caja is active when it held a meeting in the last 60 days
@@ -100,13 +101,6 @@ class Filters:
     age_band: tuple[int, int] | None = None  # one of ``ages.AGE_BANDS``, on the end date
 
 
-def percent_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
-    """``part`` as a percentage of ``whole``, two decimals, half up; 0.00 when ``whole`` is 0."""
-    if not whole:
-        return Decimal("0.00")
-    return round_half_up(Decimal(part) * 100 / Decimal(whole), places=2)
-
-
 def _usd(cents: int) -> Decimal:
     return to_decimal(cents)
 
@@ -144,12 +138,10 @@ def indicators(
     cajas = Caja.objects.filter(pk__in=cajas.values("pk"))
     caja_ids = cajas.values("pk")
     key = GROUPS[group]
-    by_caja_territory = dict(cajas.values_list("pk", key))
-    totals: dict[str, dict[str, int]] = {
-        t: _blank() for t in sorted(set(by_caja_territory.values()))
-    }
-    _cajas_counted(totals, cajas, caja_ids, key, end)
+    names = cajas.order_by().values_list(key, flat=True).distinct()
+    totals: dict[str, dict[str, int]] = {t: _blank() for t in sorted(names)}
     figures_refresh_stale(cajas)
+    _cajas_counted(totals, cajas, caja_ids, key, end)
     if filters.age_band:
         _member_figures_from_records(totals, caja_ids, key, filters, end)
     else:
@@ -175,13 +167,23 @@ def _cajas_counted(
     ):
         totals[territory]["implemented"] = founded_n
     recent = end - dt.timedelta(days=ACTIVE_DAYS)
-    for territory, active_n in (
-        Meeting.objects.filter(
-            caja__in=caja_ids, status=MeetingStatus.CLOSED, date__gt=recent, date__lte=end
+    active: QuerySet[Any]
+    if end == timezone.localdate():  # each caja keeps its last closed meeting's date
+        active = (
+            FigureHealth.objects.filter(caja__in=caja_ids, last_meeting_on__gt=recent)
+            .values_list(f"caja__{key}")
+            .annotate(n=Count("pk"))
+            .order_by()
         )
-        .values_list(f"caja__{key}")
-        .annotate(n=Count("caja", distinct=True))
-    ):
+    else:
+        active = (
+            Meeting.objects.filter(
+                caja__in=caja_ids, status=MeetingStatus.CLOSED, date__gt=recent, date__lte=end
+            )
+            .values_list(f"caja__{key}")
+            .annotate(n=Count("caja", distinct=True))
+        )
+    for territory, active_n in active:
         totals[territory]["active"] = active_n
 
 
@@ -192,9 +194,11 @@ def _cycle_figures(
     nationality). Annualised: profit × 52 ÷ weeks since the cycle started, caja by caja.
     Summed in SQL per group and cycle start date (cajas founded or shared out on the same day
     share one row), so the rows fetched follow the calendar, not the number of cajas."""
+    cycles, prefix = kept_sums(
+        FigureCycle, Caja.objects.filter(pk__in=caja_ids), by_caja=key == GROUPS["caja"]
+    )
     for territory, started, *values in (
-        FigureCycle.objects.filter(caja__in=caja_ids)
-        .values_list(f"caja__{key}", "started_on")
+        cycles.values_list(f"{prefix}{key}", "started_on")
         .annotate(*(Sum(field) for field in CYCLE_FIELDS))
         .order_by()
     ):
@@ -257,9 +261,11 @@ def _member_figures_kept(
 
     # Members (N), migrants and women on the end date; credits granted in the period.
     granted = Q(on__gte=filters.date_from) if filters.date_from else Q()
+    cajas = Caja.objects.filter(pk__in=caja_ids)
+    flows, prefix = kept_sums(FigureFlow, cajas, by_caja=key == GROUPS["caja"])
     for territory, n, migrants, women, credits_n, credits_v in (
-        FigureFlow.objects.filter(cell, caja__in=caja_ids, on__lte=end)
-        .values_list(f"caja__{key}")
+        flows.filter(cell, on__lte=end)
+        .values_list(f"{prefix}{key}")
         .annotate(
             n=Sum("members"),
             migrants=Sum("members", filter=~Q(nationality="EC")),
@@ -277,9 +283,10 @@ def _member_figures_kept(
         )
 
     # Savings and loans outstanding now.
+    states, prefix = kept_sums(FigureState, cajas, by_caja=key == GROUPS["caja"])
     for territory, savings, n, value, borrowers in (
-        FigureState.objects.filter(cell, caja__in=caja_ids)
-        .values_list(f"caja__{key}")
+        states.filter(cell)
+        .values_list(f"{prefix}{key}")
         .annotate(
             s=Sum("savings_cents"), n=Sum("loans_count"), v=Sum("loans_cents"), b=Sum("borrowers")
         )
@@ -293,11 +300,10 @@ def _member_figures_kept(
 
     # PAR30: principal owed on loans whose oldest unpaid installment fell due more than 30
     # days before the end date.
+    risks, prefix = kept_sums(FigureRisk, cajas, by_caja=key == GROUPS["caja"])
     for territory, at_risk in (
-        FigureRisk.objects.filter(
-            cell, caja__in=caja_ids, oldest_due__lt=end - dt.timedelta(days=30)
-        )
-        .values_list(f"caja__{key}")
+        risks.filter(cell, oldest_due__lt=end - dt.timedelta(days=30))
+        .values_list(f"{prefix}{key}")
         .annotate(r=Sum("owed_cents"))
     ):
         totals[territory]["at_risk"] = at_risk or 0

@@ -20,12 +20,23 @@ from django.db.models.functions import RowNumber
 
 from cajas.ledger import chart
 from cajas.ledger.models import Account
-from cajas.loans.models import Installment, Loan, LoanStatus
+from cajas.loans.models import Installment, Loan, LoanStatus, RateCap
+from cajas.loans.rates import RateCheck
 from cajas.meetings.models import Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.monitoring.ages import AGE_BANDS
-from cajas.monitoring.models import FigureHealth, InformalCreditAnswer, SurveyMoment
-from cajas.org.models import Bylaws, Cycle, CycleStatus
+from cajas.monitoring.health_rules import (
+    Health,
+    Inputs,
+    Terms,
+    program_rules,
+    score,
+    stage_of,
+    terms_rate_check,
+    turning_points,
+)
+from cajas.monitoring.models import FigureHealth, FigureRisk, InformalCreditAnswer, SurveyMoment
+from cajas.org.models import Bylaws, Caja, Cycle, CycleStatus
 from cajas.shareouts.models import ShareOut
 
 BAND_FIELDS = ("age_18", "age_26", "age_36", "age_46", "age_61")
@@ -69,9 +80,67 @@ def health_rows(ids: list[int], as_of: dt.date) -> Iterable[FigureHealth]:
         rows[caja].shareouts = shareouts
         if later:
             ahead[caja].append(later)
+    for caja, dates in health_scores(rows.values(), as_of).items():
+        ahead[caja] += dates
     for caja, dates in ahead.items():
         rows[caja].valid_until = min(dates)
     return rows.values()
+
+
+def health_scores(rows: Iterable[FigureHealth], on: dt.date) -> dict[int, list[dt.date]]:
+    """Score, alerts and stage of each kept row on ``on``, under its program's rules (set on
+    the rows, with their ``rules_key``), and the later days on which these would change with
+    no event: a meeting too long ago, a loan's oldest unpaid installment 30 days late, a
+    stage's months reached, a legal cap dated ahead. Reads the caja's kept risks
+    (``FigureRisk``, written before these rows)."""
+    by_caja = {row.caja_id: row for row in rows}
+    cajas = {
+        pk: (program, founded)
+        for pk, program, founded in Caja.objects.filter(pk__in=by_caja).values_list(
+            "pk", "program_id", "founded_on"
+        )
+    }
+    rules = program_rules({program for program, _founded in cajas.values()})
+    ahead: dict[int, list[dt.date]] = defaultdict(list)
+    at_risk: dict[int, int] = defaultdict(int)
+    late = on - dt.timedelta(days=30)
+    for caja, oldest_due, owed in FigureRisk.objects.filter(caja_id__in=by_caja).values_list(
+        "caja_id", "oldest_due", "owed_cents"
+    ):
+        if oldest_due < late:  # the dashboard's PAR30 test
+            at_risk[caja] += owed
+        else:
+            ahead[caja].append(oldest_due + dt.timedelta(days=31))
+    caps_ahead = defaultdict(list)
+    for segment, effective in RateCap.objects.filter(effective_from__gt=on).values_list(
+        "segment", "effective_from"
+    ):
+        caps_ahead[segment].append(effective)
+    checks: dict[Terms, RateCheck] = {}
+    for caja, row in by_caja.items():
+        program, founded = cajas[caja]
+        its = rules[program]
+        check = None
+        if row.bylaws_rate_percent is not None and row.bylaws_max_term_months is not None:
+            terms = (
+                Decimal(str(row.bylaws_rate_percent)),
+                row.bylaws_method,
+                row.bylaws_max_term_months,
+                row.bylaws_frequency,
+                row.bylaws_cap_segment,
+            )
+            check = terms_rate_check(terms, on, checks)
+            ahead[caja] += caps_ahead.get(row.bylaws_cap_segment, [])
+        inputs = Inputs(
+            row.recent_present, row.recent_listed, row.recent_differences, row.last_meeting_on,
+            row.savings_accounts, row.savings_cents, row.top3_cents, row.loans_cents,
+            at_risk[caja], check,
+        )  # fmt: skip
+        health = score(Health(caja, ""), its.ruleset, inputs, on)
+        row.score, row.alerts, row.rules_key = health.score, ",".join(health.codes), its.key
+        row.stage = stage_of(its.criteria, founded, on, row.shareouts, health.score)
+        ahead[caja] += turning_points(its, founded, row.last_meeting_on, on)
+    return ahead
 
 
 def _meetings(

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cajas.org.models import Caja, Program
+from cajas.org.models import Caja, Partner, Program, Territory
 
 
 class HealthRule(models.Model):
@@ -56,6 +56,7 @@ class Visit(models.Model):
 
 
 class VisitAction(models.Model):
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="actions")
     description = models.CharField(max_length=300)
     due_on = models.DateField()
@@ -102,6 +103,7 @@ class InformalCreditAnswer(models.Model):
     """The short questionnaire: did the member borrow from an informal lender ("gota a gota",
     "chulco") in the last months? Asked on joining and at the end of each cycle."""
 
+    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
     membership = models.ForeignKey(
         "members.Membership", on_delete=models.CASCADE, related_name="informal_answers"
     )
@@ -255,6 +257,109 @@ class FigureHealth(models.Model):
     informal_at_joining = models.IntegerField(default=0)
     answered_now = models.IntegerField(default=0)
     informal_now = models.IntegerField(default=0)
+    # What the rules make of these inputs (``kept_health.health_scores``): the score, the
+    # codes of the rules triggered (comma-separated, in rule order) and the stage, under the
+    # program's rules, criteria and legal caps whose fingerprint is ``rules_key``.
+    score = models.IntegerField(default=100)
+    alerts = models.CharField(max_length=120, blank=True)
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.FORMATION)
+    rules_key = models.CharField(max_length=16, blank=True)
 
     def __str__(self) -> str:
         return f"{self.caja_id} health as of {self.as_of}"
+
+
+class GroupCell(models.Model):
+    """The kept figures of every caja of one territory and partner summed, per cell (gender ×
+    nationality): the program pages read these, a few rows per territory and partner, when
+    the cajas they show are whole groups (``figures.whole_groups``)."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    gender = models.CharField(max_length=12)
+    nationality = models.CharField(max_length=2)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.territory_id}/{self.partner_id} {self.gender}/{self.nationality}"
+
+
+class FlowSum(GroupCell):
+    """``FigureFlow`` summed over a territory and partner's cajas, per cell and day."""
+
+    on = models.DateField()
+    members = models.IntegerField(default=0)
+    credits_count = models.IntegerField(default=0)
+    credits_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "partner", "gender", "nationality", "on"],
+                name="flow_sum_unique",
+            )
+        ]
+
+
+class StateSum(GroupCell):
+    """``FigureState`` summed over a territory and partner's cajas, per cell."""
+
+    savings_cents = models.BigIntegerField(default=0)
+    loans_count = models.IntegerField(default=0)
+    loans_cents = models.BigIntegerField(default=0)
+    borrowers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "partner", "gender", "nationality"], name="state_sum_unique"
+            )
+        ]
+
+
+class RiskSum(GroupCell):
+    """``FigureRisk`` summed over a territory and partner's cajas, per cell and oldest due
+    date."""
+
+    oldest_due = models.DateField()
+    owed_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "partner", "gender", "nationality", "oldest_due"],
+                name="risk_sum_unique",
+            )
+        ]
+
+
+class CycleSum(models.Model):
+    """``FigureCycle`` summed over a territory and partner's cajas whose current cycle
+    started on the same day (whole cajas, not split by cell)."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    started_on = models.DateField()
+    members_at_start = models.IntegerField(default=0)
+    members_now = models.IntegerField(default=0)
+    loan_fund_cash_cents = models.BigIntegerField(default=0)
+    other_funds_cents = models.BigIntegerField(default=0)
+    loans_cents = models.BigIntegerField(default=0)
+    assets_cents = models.BigIntegerField(default=0)
+    savings_cents = models.BigIntegerField(default=0)
+    profit_cents = models.BigIntegerField(default=0)
+    loans_granted = models.IntegerField(default=0)
+    written_off_count = models.IntegerField(default=0)
+    written_off_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "partner", "started_on"], name="cycle_sum_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id}/{self.partner_id} since {self.started_on}"

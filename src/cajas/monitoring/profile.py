@@ -11,13 +11,12 @@ from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from cajas.core.money import round_half_up, to_decimal
+from cajas.core.money import percent_of, round_half_up, to_decimal
 from cajas.loans.models import Installment, Loan
 from cajas.meetings.models import ATTENDING, Attendance, Meeting, MeetingStatus
 from cajas.members.models import Membership
 from cajas.monitoring.ages import AGE_BANDS, band_label, birth_dates
-from cajas.monitoring.figures import figures_refresh_stale
-from cajas.monitoring.indicators import percent_of
+from cajas.monitoring.figures import figures_refresh_stale, kept_sums
 from cajas.monitoring.kept_health import BAND_FIELDS
 from cajas.monitoring.models import FigureFlow, FigureHealth
 from cajas.org.models import Caja, CycleStatus
@@ -175,7 +174,8 @@ def _profile_kept(cajas: QuerySet[Caja], on: dt.date) -> dict[str, Any]:
     k = {key: value or 0 for key, value in kept.items()}
     nationality = {
         code: count
-        for code, count in FigureFlow.objects.filter(caja__in=ids, on__lte=on)
+        for code, count in kept_sums(FigureFlow, Caja.objects.filter(pk__in=ids))[0]
+        .filter(on__lte=on)
         .values_list("nationality")
         .annotate(c=Sum("members"))
         .order_by("-c")
@@ -229,7 +229,8 @@ def monthly_series(
     in_period = Q(on__gte=date_from, on__lte=date_to)
     before, by_month = 0, dict[str, tuple[int, int, int]]()
     for day, members, n, v in (
-        FigureFlow.objects.filter(caja__in=ids, on__lt=last_end)
+        kept_sums(FigureFlow, Caja.objects.filter(pk__in=ids))[0]
+        .filter(on__lt=last_end)
         .values_list("on")
         .annotate(
             m=Sum("members"),

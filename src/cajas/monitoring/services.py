@@ -68,7 +68,7 @@ def visit_record(
     )
     VisitAction.objects.bulk_create(
         [
-            VisitAction(visit=visit, description=d.strip()[:300], due_on=due)
+            VisitAction(caja_id=visit.caja_id, visit=visit, description=d.strip()[:300], due_on=due)
             for d, due in actions
             if d.strip() and due is not None
         ]

@@ -27,6 +27,7 @@ def informal_credit_record(
     # The caja's kept figures count the answers (decision 0008).
     Caja.objects.filter(pk=membership.caja_id).update(figures_stale=True)
     return InformalCreditAnswer.objects.create(
+        caja_id=membership.caja_id,
         membership=membership,
         moment=SurveyMoment(moment),
         asked_on=on,

@@ -31,6 +31,7 @@ from cajas.exports.tables import (
     xlsx_write,
 )
 from cajas.monitoring.ages import AGE_BANDS, band_label
+from cajas.monitoring.figures import figures_current
 from cajas.monitoring.filters import indicator_query
 from cajas.monitoring.indicators import DEFINITIONS, Filters, indicators
 from cajas.monitoring.models import Stage
@@ -123,12 +124,13 @@ def dashboard_view(request: HttpRequest) -> HttpResponseBase:
         messages.warning(request, query.capped.message(request.LANGUAGE_CODE))
     if g.get("format") in ("savix", "savix-xlsx"):
         return _savix(cajas, filters.date_to or timezone.localdate(), g["format"])
-    figures = indicators(cajas, filters, timezone.localdate(), group=group)
-    rows = figures[f"by_{group}"]
-    labels = _labels()
-    if g.get("format") == "xlsx":
-        return _xlsx(figures, rows, group, labels)
-    context = _context(g, scoped, cajas, filters, figures, group, labels)
+    with figures_current(scoped):  # refreshed once for every figure below
+        figures = indicators(cajas, filters, timezone.localdate(), group=group)
+        rows = figures[f"by_{group}"]
+        labels = _labels()
+        if g.get("format") == "xlsx":
+            return _xlsx(figures, rows, group, labels)
+        context = _context(g, scoped, cajas, filters, figures, group, labels)
     return render(request, "web/dashboard.html", context)
 
 

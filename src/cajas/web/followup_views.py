@@ -22,7 +22,7 @@ from cajas.access.selectors import (
 from cajas.core.errors import RuleViolation
 from cajas.core.parsing import parse_id, parse_optional_date, parse_optional_int, parse_text
 from cajas.members.models import Membership
-from cajas.monitoring.health import evaluate
+from cajas.monitoring.health import alerted, evaluate, kept_health
 from cajas.monitoring.models import InformalCreditAnswer, Visit, VisitAction, VisitStatus
 from cajas.monitoring.services import CHECKLIST, visit_action_done, visit_close, visit_record
 from cajas.monitoring.survey import informal_credit_record
@@ -39,11 +39,12 @@ def alerts_view(request: HttpRequest) -> HttpResponse:
     if not user_is_staff(user=request.user):
         raise PermissionDenied
     number = parse_optional_int(request.GET.get("page"), field="page", minimum=1)
-    cajas = caja_list_for_user(user=request.user)
-    health = evaluate(cajas, timezone.localdate())
-    alerted = sorted((h for h in health if h.alerts), key=lambda h: (h.score, h.code))
-    page = Paginator(alerted, ALERTS_PAGE).get_page(number)
-    shown = {h.caja_id: h for h in page}
+    with_alerts, total = alerted(caja_list_for_user(user=request.user))
+    page = Paginator(with_alerts, ALERTS_PAGE).get_page(number)
+    position = {h.caja_id: i for i, h in enumerate(page)}
+    rows = kept_health(with_alerts.filter(caja_id__in=position), timezone.localdate())
+    rows.sort(key=lambda h: position[h.caja_id])
+    shown = {h.caja_id: h for h in rows}
     for caja in Caja.objects.filter(pk__in=shown).select_related("territory", "partner"):
         shown[caja.pk].caja = caja
     open_visits = {
@@ -53,10 +54,10 @@ def alerts_view(request: HttpRequest) -> HttpResponse:
         request,
         "web/alerts.html",
         {
-            "rows": [(h, open_visits.get(h.caja_id)) for h in page],
+            "rows": [(h, open_visits.get(h.caja_id)) for h in rows],
             "page": page,
-            "healthy": len(health) - len(alerted),
-            "total": len(health),
+            "healthy": total - page.paginator.count,
+            "total": total,
         },
     )
 

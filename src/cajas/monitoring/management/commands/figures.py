@@ -4,8 +4,9 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
 
-from cajas.monitoring.figures import figures_refresh_stale
+from cajas.monitoring.figures import figures_refresh_stale, group_sums_refresh
 from cajas.org.models import Caja
 
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         if options["all"]:
             Caja.objects.update(figures_stale=True)
         count = figures_refresh_stale()
+        if options["all"]:  # every group again, those left with no caja included
+            with transaction.atomic():
+                group_sums_refresh()
         self.stdout.write(
             f"OK: figures of {count} caja(s) refreshed in {time.perf_counter() - started:.1f} s"
         )
