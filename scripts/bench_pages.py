@@ -2,8 +2,9 @@
 timed over HTTP (Django's test client, a program admin logged in with the second factor) on
 the synthetic programs of `bench_dashboard.py` (100, 1,000 and 10,000 cajas), on whatever
 database DATABASE_URL selects. Each page: the median of 5 warm requests, its queries and size,
-and a floor from the same run: a bare SELECT of the rows the page reads (the kept figures of
-the program's cajas for the two pages; memberships and accounts for SAVIX). The synthetic
+and a floor from the same run: a bare SELECT of the rows the page reads (for `/program/` the
+kept figures summed per territory and partner and each caja's kept health row, decision 0009;
+the kept health rows for the alerts; memberships and accounts for SAVIX). The synthetic
 programs are built without their journal (the pages read kept balances and figures, never
 lines; SAVIX reads only the write-off entries, of which there are none here). The first view
 after the bulk load, which refreshes every caja's kept figures, is printed apart. Set
@@ -33,7 +34,7 @@ from tests.helpers import force_login
 from cajas.access.models import StaffAssignment, StaffRole
 from cajas.org.models import Caja, Program
 
-KEPT = ["figureflow", "figurestate", "figurerisk", "figurecycle", "figurehealth"]
+SUMS = ("monitoring_flowsum", "monitoring_statesum", "monitoring_risksum", "monitoring_cyclesum")
 
 
 def _get(client: Client, url: str) -> tuple[float, float, int]:
@@ -64,8 +65,9 @@ def _page(client: Client, url: str, rounds: int = 5) -> dict[str, Any]:
     }
 
 
-def _floor(program: Program, tables: list[tuple[str, str]]) -> float:
-    """Median of 5 bare SELECTs (fetched) of ``tables``' rows of the program's cajas."""
+def _floor(program: Program, tables: list[tuple[str, str]], summed: tuple[str, ...] = ()) -> float:
+    """Median of 5 bare SELECTs (fetched) of ``tables``' rows of the program's cajas and of
+    the ``summed`` tables' rows of its territories (the sums per territory and partner)."""
     times = []
     for _ in range(5):
         started = time.perf_counter()
@@ -74,6 +76,13 @@ def _floor(program: Program, tables: list[tuple[str, str]]) -> float:
                 cur.execute(
                     f"SELECT {columns} FROM {table} t WHERE t.caja_id IN "  # noqa: S608
                     "(SELECT id FROM org_caja WHERE program_id = %s)",
+                    [program.pk],
+                )
+                cur.fetchall()
+            for table in summed:
+                cur.execute(
+                    f"SELECT * FROM {table} t WHERE t.territory_id IN "  # noqa: S608
+                    "(SELECT id FROM org_territory WHERE program_id = %s)",
                     [program.pk],
                 )
                 cur.fetchall()
@@ -100,9 +109,9 @@ def main() -> int:
         built = time.perf_counter() - started
         client = _admin(program)
         first = _get(client, "/program/")[1]  # refreshes every caja's kept figures
-        kept = [(f"monitoring_{t}", "*") for t in KEPT]
         floors = {
-            "/program/": _floor(program, kept),
+            # The page reads the sums per territory and partner and each caja's kept health.
+            "/program/": _floor(program, [("monitoring_figurehealth", "*")], SUMS),
             "/program/alerts/": _floor(program, [("monitoring_figurehealth", "*")]),
             "/program/?format=savix": _floor(
                 program,
