@@ -35,7 +35,14 @@ def light_meeting(caja_id: int, members: list[Membership], n: int) -> None:
         caja_id=caja_id, date=day, opened_by="b", kind="extraordinary", today=FAR
     )
     MeetingItem.objects.bulk_create(
-        MeetingItem(meeting=meeting, membership=m, kind=ItemKind.SHARES, shares=1, amount_cents=500)
+        MeetingItem(
+            caja_id=caja_id,
+            meeting=meeting,
+            membership=m,
+            kind=ItemKind.SHARES,
+            shares=1,
+            amount_cents=500,
+        )
         for m in members
     )
     expected = meeting_expected_cash(meeting=meeting)
