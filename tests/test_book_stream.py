@@ -126,6 +126,10 @@ def test_the_streamed_export_is_the_whole_document_character_for_character(
         (lambda t: t.replace('"memo": ""', '"memo": ' + "[" * 20 + "]" * 20, 1), "nested"),
         (lambda t: t.replace('"memo": ""', '"memo": ' + "9" * 50, 1), "too long"),
         (lambda t: t.replace('"memo": ""', '"memo": NaN', 1), "NaN"),
+        (lambda t: t.replace('"memo": ""', '"memo": -Infinity', 1), "Infinity"),
+        (lambda t: t.replace('"memo": ""', '"memo": 1.' + "0" * 45, 1), "too long"),
+        # the constant comes before the broken syntax: the hooks' refusal is the one reported
+        (lambda t: t.replace('"memo": ""', '"memo": NaN,,', 1), "NaN"),
         (lambda t: t[: len(t) // 2], "invalid JSON"),
         (lambda t: t + "{}", "invalid JSON"),
     ],

@@ -92,7 +92,7 @@ def _check_entry(plan: Plan, i: int, raw: dict[str, Any], path: str) -> dict[str
                 f"{path}.lines[{j}]", f"cuenta inexistente / unknown account {show(line[0])}"
             )
             continue
-        lines.append(Line(line[0], line[1], line[2]))
+        lines.append(Line._make(line))  # three values: ENTRY checked the row
     try:
         check_lines(lines)
     except RuleViolation as exc:
@@ -224,6 +224,10 @@ class JournalWriter:
         self.pending_seqs: set[int] = set()
         self.ops = connection.ops
         self.written, self.analyzed_at = 0, 0
+        self._stamp: tuple[Any, Any] = (
+            None,
+            None,
+        )  # the last recorded_at, as the database takes it
 
     def add(self, entry: dict[str, Any]) -> None:
         if entry["raw"].get("reverses") in self.pending_seqs:
@@ -253,11 +257,17 @@ class JournalWriter:
             self._reversed_id(raw.get("reverses")),
             raw.get("reason") or "",
             e["recorded_by"],
-            ops.adapt_datetimefield_value(e["when"]),
+            self._adapted(e["when"]),
             e["digest"],
             e["prev"],
             e["hash"],
         )
+
+    def _adapted(self, when: dt.datetime) -> Any:
+        """Entries posted together share their time: adapted once."""
+        if self._stamp[0] != when:
+            self._stamp = (when, self.ops.adapt_datetimefield_value(when))
+        return self._stamp[1]
 
     def flush(self) -> None:
         if not self.pending:
