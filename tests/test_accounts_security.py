@@ -148,8 +148,9 @@ def test_pbkdf2_hashes_already_stored_still_log_in() -> None:
 
 
 def _sample(pattern: URLPattern) -> str:
+    sample = {"StringConverter": "x", "UUIDConverter": "00000000-0000-4000-8000-000000000000"}
     args = {
-        name: ("x" if conv.__class__.__name__ == "StringConverter" else 1)
+        name: sample.get(conv.__class__.__name__, 1)
         for name, conv in pattern.pattern.converters.items()
     }
     return reverse(pattern.name, kwargs=args) if pattern.name else "/"

@@ -258,3 +258,44 @@ def test_dashboard_filters_and_a_visit_from_an_alert(live_server, browser: Brows
     page.get_by_role("button", name="Cerrar la visita").click()
     expect(page.get_by_test_id("visit-status")).to_have_text("Cerrada")
     page.screenshot(path=str(SHOTS / "visit-closed.png"), full_page=True)
+
+
+def test_a_program_officer_gets_the_savix_excel_prepared_in_the_background(
+    live_server, browser: Browser
+) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from cajas.access.models import StaffAssignment, StaffRole
+
+    cajas = [make_caja(code=f"c{i}", territory="Quito" if i % 2 else "Loja") for i in range(3)]
+    for caja in cajas:
+        for _ in range(4):
+            enrol(caja)
+        run_meeting(caja, dt.date.today() - dt.timedelta(days=3),
+                    [SheetRow(member=n, shares=1) for n in range(1, 5)])  # fmt: skip
+    user = User.objects.create_user(username="ana", password="secreto-123")
+    StaffAssignment.objects.create(
+        user=user, role=StaffRole.PROGRAM_ADMIN, program=cajas[0].program
+    )
+    page = browser.new_page(viewport=PHONE)
+    log_in(page, live_server.url, "ana")
+    page.click("[data-testid=dashboard-link]")
+    page.select_option("select[name=territory]", "Quito")
+    page.get_by_role("button", name="Mostrar").click()
+    page.get_by_test_id("savix-xlsx").click()
+    status = page.get_by_test_id("export-status")
+    expect(status).to_have_attribute("data-state", "done", timeout=20_000)  # it refreshes itself
+    expect(status).to_contain_text("El archivo está listo: 1 caja.")
+    page.screenshot(path=str(SHOTS / "savix-export-ready.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    with page.expect_download() as info:
+        page.get_by_test_id("export-download").click()
+    path = SHOTS / "savix-quarterly.xlsx"
+    info.value.save_as(path)
+    rows = list(load_workbook(path)["SAVIX"].iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][1] == "c1"  # the header and the one caja of Quito
+    page.go_back()  # back to the dashboard (post/redirect/get): nothing is asked again
+    expect(page.get_by_test_id("savix-xlsx")).to_be_visible()
+    from cajas.monitoring.models import ProgramExport
+
+    assert ProgramExport.objects.count() == 1

@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -45,6 +46,7 @@ from cajas.meetings.items import item_record
 from cajas.meetings.models import Meeting
 from cajas.meetings.opening import meeting_start
 from cajas.meetings.selectors import cash_for_lending
+from cajas.monitoring.models import ProgramExport
 from cajas.monitoring.services import visit_record
 from cajas.org.models import Caja
 from cajas.web import urls as web_urls
@@ -243,9 +245,15 @@ def _build() -> World:
         attested=False,
     )
     token, _secret = token_create(user=alice, name="script")
+    now = timezone.now()
+    export = ProgramExport.objects.create(
+        id=uuid.uuid4(), requested_by=admin, kind="savix-xlsx", on=now.date(),
+        created_at=now, updated_at=now,
+    )  # fmt: skip
     real = {
         "caja_id": [str(caja.pk), str(other.pk)],
         "token_id": [str(token.pk)],
+        "export_id": [str(export.pk)],
         "import_id": [str(upload.pk)],
         "number": [str(closed.number), str(meeting.number), str(loan.number), "1"],
         "member": ["1", "6"],

@@ -7,24 +7,34 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from cajas.core.parsing import InputDateInvalid
 from cajas.loans.recovery import loan_write_off_approve, loan_write_off_request
 from cajas.meetings.sheet import SheetRow
 from cajas.members.models import Membership
+from cajas.monitoring.models import ProgramExport
+from cajas.monitoring.program_exports import KEPT, STALE, export_path, exports_wait
 from cajas.monitoring.savix import savix_table
 from cajas.org.models import Caja
 from tests.factories import (
     APPLY,
+    db_snapshot,
     disbursed_loan,
     enrol,
     facilitator,
     loan_caja,
     make_caja,
+    plain_member,
     program_admin,
 )
 from tests.helpers import force_login, run_meeting
@@ -114,3 +124,128 @@ def _xlsx_text(cell: str) -> str:
     except ValueError:
         return cell
     return f"{int(number)}" if number == int(number) else f"{number}"
+
+
+# -- the SAVIX Excel, prepared in the background -------------------------------------------
+
+
+def _cells(data: bytes) -> list[list[str]]:
+    sheet = load_workbook(io.BytesIO(data))["SAVIX"]
+    return [
+        [_xlsx_text("" if c is None else c.isoformat()[:10] if isinstance(c, dt.date) else str(c))
+         for c in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]  # fmt: skip
+
+
+def _asked(client: Client, **filters: str) -> ProgramExport:
+    page = client.get("/program/", filters)
+    assert b'data-testid="savix-xlsx"' in page.content
+    token = re.search(rb'name="once" value="([^"]+)"', page.content)
+    assert token is not None
+    response = client.post("/program/exports/", {**filters, "once": token.group(1).decode()})
+    assert response.status_code == 302
+    export = ProgramExport.objects.get()
+    assert response["Location"] == f"/program/exports/{export.pk}/"
+    return export
+
+
+def test_the_savix_excel_is_prepared_in_the_background_and_holds_the_same_cells(
+    program: Client, settings: Any
+) -> None:
+    settings.CAJAS_EXPORTS_INLINE = True
+    export = _asked(program, to=ON.isoformat())
+    status = program.get(f"/program/exports/{export.pk}/")
+    assert b'data-state="done"' in status.content and b'http-equiv="refresh"' not in status.content
+    assert "3 cajas" in status.content.decode()
+    file = program.get(f"/program/exports/{export.pk}/file/")
+    assert file["Content-Disposition"] == 'attachment; filename="savix-quarterly.xlsx"'
+    expected = list(csv.reader(io.StringIO(EXPECTED)))
+    assert _cells(b"".join(file.streaming_content)) == [  # type: ignore[attr-defined]
+        [_xlsx_text(c) for c in row] for row in expected
+    ]
+    export.refresh_from_db()
+    assert (export.status, export.done, export.total, export.on) == ("done", 3, 3, ON)
+
+
+def test_while_it_is_prepared_the_page_counts_the_cajas_and_updates_itself(
+    program: Client, settings: Any
+) -> None:
+    export = _asked(program, to=ON.isoformat())  # not inline: it waits for the commit
+    ProgramExport.objects.filter(pk=export.pk).update(status="running", total=3, done=1)
+    page = program.get(f"/program/exports/{export.pk}/").content.decode()
+    assert 'http-equiv="refresh"' in page and "1 de 3 cajas (33 %)" in page
+    assert f"/program/exports/{export.pk}/file/" not in page
+    # the file is not there yet: asking for it goes back to the status page
+    early = program.get(f"/program/exports/{export.pk}/file/")
+    assert early.status_code == 302 and early["Location"] == f"/program/exports/{export.pk}/"
+
+
+def test_an_export_that_stopped_moving_is_shown_interrupted_and_can_be_asked_again(
+    program: Client,
+) -> None:
+    export = _asked(program, to=ON.isoformat())
+    stale = timezone.now() - STALE - dt.timedelta(seconds=1)
+    ProgramExport.objects.filter(pk=export.pk).update(status="running", updated_at=stale)
+    page = program.get(f"/program/exports/{export.pk}/").content.decode()
+    assert 'data-state="failed"' in page and "Se interrumpió." in page
+    assert 'http-equiv="refresh"' not in page
+    assert f'name="to" value="{ON.isoformat()}"' in page  # the retry keeps the filters
+
+
+def test_only_the_user_who_asked_sees_the_export(program: Client, settings: Any) -> None:
+    settings.CAJAS_EXPORTS_INLINE = True
+    export = _asked(program, to=ON.isoformat())
+    other = Client()
+    force_login(other, program_admin(Caja.objects.get(code="sur"), "otra"))
+    assert other.get(f"/program/exports/{export.pk}/").status_code == 404
+    assert other.get(f"/program/exports/{export.pk}/file/").status_code == 404
+    member = Client()
+    force_login(member, plain_member(Caja.objects.get(code="sur"), "socia"))
+    assert member.post("/program/exports/", {"to": ON.isoformat()}).status_code == 403
+
+
+def test_a_wrong_date_is_refused_with_its_message_and_nothing_is_written(program: Client) -> None:
+    before = db_snapshot()
+    response = program.post("/program/exports/", {"to": "2025-13-01"})
+    assert response.status_code == 302 and response["Location"] == "/program/"
+    assert db_snapshot() == before and not ProgramExport.objects.exists()
+    said = InputDateInvalid("to", value="2025-13-01").message("es")
+    assert html.escape(said) in program.get("/program/").content.decode()
+
+
+def test_a_double_tap_asks_for_one_export(program: Client, settings: Any) -> None:
+    settings.CAJAS_EXPORTS_INLINE = True
+    page = program.get("/program/")
+    token = re.search(rb'name="once" value="([^"]+)"', page.content)
+    assert token is not None
+    first = program.post("/program/exports/", {"once": token.group(1).decode()})
+    again = program.post("/program/exports/", {"once": token.group(1).decode()})
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert ProgramExport.objects.count() == 1
+
+
+def test_exports_are_deleted_a_day_after_they_were_asked_for(
+    program: Client, settings: Any, tmp_path: Path
+) -> None:
+    settings.CAJAS_EXPORTS_INLINE = True
+    settings.DATA_DIR = tmp_path
+    old = _asked(program, to=ON.isoformat())
+    assert export_path(old).exists()
+    ProgramExport.objects.filter(pk=old.pk).update(created_at=timezone.now() - KEPT)
+    program.post("/program/exports/", {"to": ON.isoformat()})
+    assert not export_path(old).exists() and not ProgramExport.objects.filter(pk=old.pk).exists()
+    assert ProgramExport.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_web_process_writes_the_export_in_a_thread_after_the_request(
+    program: Client, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    export = _asked(program, to=ON.isoformat())
+    exports_wait()
+    export.refresh_from_db()
+    assert (export.status, export.done, export.total) == ("done", 3, 3)
+    data = b"".join(program.get(f"/program/exports/{export.pk}/file/").streaming_content)  # type: ignore[attr-defined]
+    assert _cells(data)[1][0] == "Caja Norte"

@@ -234,6 +234,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 CSRF_FAILURE_VIEW = "cajas.web.errors.csrf_failure"
 # How long a repeated form waits for its first submission to finish (core/once.py).
 CAJAS_ONCE_WAIT_SECONDS = 3.0
+# Program exports are written by a thread of the web process once their request commits;
+# True writes them within the request instead (tests in a transaction; monitoring/program_exports.py).
+CAJAS_EXPORTS_INLINE = False
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -363,3 +363,40 @@ class CycleSum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.territory_id}/{self.partner_id} since {self.started_on}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Being prepared")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ProgramExport(models.Model):
+    """A program export prepared in the background (the SAVIX record of every caja as XLSX):
+    asked for by one user, with that user's filters and scope, its progress counted in cajas,
+    its file kept in ``DATA_DIR/exports/`` for ``program_exports.KEPT`` and then deleted. The
+    id is random: the status page and the file are only ever shown to the user who asked."""
+
+    id = models.UUIDField(primary_key=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="program_exports"
+    )
+    kind = models.CharField(max_length=20)
+    params = models.JSONField(default=dict)
+    on = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True)
+    size = models.PositiveBigIntegerField(null=True)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="program_export_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.status})"

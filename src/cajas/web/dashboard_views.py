@@ -36,6 +36,7 @@ from cajas.monitoring.filters import indicator_query
 from cajas.monitoring.indicators import DEFINITIONS, Filters, indicators
 from cajas.monitoring.models import Stage
 from cajas.monitoring.profile import monthly_series, profile
+from cajas.monitoring.program_exports import FILTERS as EXPORT_FILTERS
 from cajas.monitoring.savix import COLUMNS as SAVIX_COLUMNS
 from cajas.monitoring.savix import savix_rows
 from cajas.monitoring.stages import stage_counts
@@ -201,7 +202,7 @@ def _context(
         "targets_hidden": [p for p in programs if p.target_members],
         "xlsx": "?" + urlencode(dict(g.items(), format="xlsx")),
         "savix": "?" + urlencode(dict(g.items(), format="savix")),
-        "savix_xlsx": "?" + urlencode(dict(g.items(), format="savix-xlsx")),
+        "export_params": [(k, g[k]) for k in EXPORT_FILTERS if g.get(k)],
         "profile": profile(cajas, filters.date_to or timezone.localdate()),
         "series": (series := _series(cajas, filters)),
         "series_width": 20 + 24 * len(series),
