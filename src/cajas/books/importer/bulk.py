@@ -7,6 +7,7 @@ trigger checks that every entry a statement touches balances (ledger migration 0
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -110,8 +111,6 @@ def insert_dicts(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> N
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     defaults = {f.attname: f.get_default() for f in fields if f.has_default() or f.null}
     names = [f.attname for f in fields]
-    insert_rows(
-        model,
-        [f.name for f in fields],
-        [tuple(row[n] if n in row else defaults[n] for n in names) for row in rows],
-    )
+    pick = operator.itemgetter(*names)  # in C; a tuple when there are two names or more
+    values = pick if len(names) > 1 else lambda row: (pick(row),)
+    insert_rows(model, [f.name for f in fields], [values({**defaults, **row}) for row in rows])
