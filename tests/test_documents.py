@@ -327,3 +327,16 @@ def test_minutes_of_a_share_out_list_each_members_payout(savers: Caja) -> None:
     for m in Membership.objects.filter(caja=savers).select_related("person"):
         assert f"{m.number} {m.person.full_name} 6 30.00 0.00 0.00 0.00 30.00" in text
     assert "Total 180.00" in text
+
+
+def test_the_receipts_of_a_whole_meeting_are_each_members_own_receipt(savers: Caja) -> None:
+    from cajas.documents.builders import receipt, receipts
+
+    loan = voted_loan(savers)
+    run(savers, APPLY, during=[lambda m: disbursement_record(meeting_id=m.pk, loan_id=loan.pk)])
+    for number in (2, 3):  # everyone's shares; then the loan disbursed to one member
+        meeting = savers.meetings.get(number=number)
+        members = [a.membership for a in meeting.attendance.order_by("membership__number")]
+        together = receipts(members, meeting)  # the meeting's last entry and items read once
+        assert together == [receipt(m, meeting) for m in members]
+    assert sum(len(r["items"]) for r in together) == 1 and any(r["loans"] for r in together)

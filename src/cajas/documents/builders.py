@@ -7,6 +7,7 @@ template formats them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,7 @@ __all__ = [
     "minutes",
     "passbook",
     "receipt",
+    "receipts",
     "shareout_report",
     "statements",
 ]
@@ -226,15 +228,38 @@ def _next_as_of(history: LoanHistory, meeting: Meeting, current: bool) -> NextIn
     return None
 
 
-def receipt(membership: Membership, meeting: Meeting) -> dict[str, Any]:
-    """What the member paid at the meeting and where she stood when it closed: balances from
-    the journal up to the meeting's last entry, so a receipt printed later reads the same."""
-    items = list(
-        MeetingItem.objects.filter(meeting=meeting, membership=membership, waived=False)
+def receipts(members: Sequence[Membership], meeting: Meeting) -> list[dict[str, Any]]:
+    """``receipt`` of each member, the meeting's last entry and items read once for all."""
+    upto = meeting_last_seq(meeting)
+    items: dict[int, list[MeetingItem]] = {m.pk: [] for m in members}
+    for item in (
+        MeetingItem.objects.filter(meeting=meeting, membership__in=list(items), waived=False)
         .select_related("loan")
         .order_by("id")
-    )
-    upto = meeting_last_seq(meeting)
+    ):
+        assert item.membership_id is not None  # filtered on it
+        items[item.membership_id].append(item)
+    return [receipt(m, meeting, known=(upto, items[m.pk])) for m in members]
+
+
+def receipt(
+    membership: Membership,
+    meeting: Meeting,
+    *,
+    known: tuple[int | None, list[MeetingItem]] | None = None,
+) -> dict[str, Any]:
+    """What the member paid at the meeting and where she stood when it closed: balances from
+    the journal up to the meeting's last entry, so a receipt printed later reads the same.
+    ``known``: the meeting's last entry and the member's items, read already (``receipts``)."""
+    if known is None:
+        upto = meeting_last_seq(meeting)
+        items = list(
+            MeetingItem.objects.filter(meeting=meeting, membership=membership, waived=False)
+            .select_related("loan")
+            .order_by("id")
+        )
+    else:
+        upto, items = known
     history = member_history(membership, upto_seq=upto)
     # The schedule rows hold today's state: they still describe the meeting's when none of
     # the member's loan entries came after it and no loan was restructured since.

@@ -96,7 +96,7 @@ def _sections(
                 )
             ]
         )
-        return [builders.receipt(m, meeting) for m in members]
+        return builders.receipts(list(members), meeting)
     if kind == "exit-settlement":
         from cajas.shareouts.models import MemberExit
 

@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 
 from cajas.access.selectors import user_can_record_meetings
 from cajas.corrections.selectors import corrections_for_meeting
-from cajas.documents.builders import receipt
+from cajas.documents.builders import receipts
 from cajas.documents.phone import receipt_text, whatsapp_link
 from cajas.ledger.selectors import fines_owed_by_member
 from cajas.meetings.models import (
@@ -215,8 +215,10 @@ def meeting_receipts(meeting: Meeting) -> list[dict[str, Any]]:
         person_ids=[a.membership.person_id for a in attendance],
         purpose=ConsentPurpose.WHATSAPP_RECEIPTS,
     )
-    for a in attendance:
-        text = receipt_text(receipt(a.membership, meeting), lang)
+    for a, built in zip(
+        attendance, receipts([a.membership for a in attendance], meeting), strict=True
+    ):
+        text = receipt_text(built, lang)
         consented = a.membership.person_id in willing
         rows.append(
             {
