@@ -206,9 +206,27 @@ def test_whatsapp_links_only_with_the_consent() -> None:
     luis.person.save()
     four = Membership.objects.get(caja=caja, number=4)
     consent_give(person_id=four.person_id, purpose="whatsapp_receipts", by=treasurer, attested=True)
-    page = _client(treasurer).get(f"/cajas/{caja.pk}/meetings/2/").content.decode()
+    page = _client(treasurer).get(f"/cajas/{caja.pk}/meetings/2/receipts/").content.decode()
     assert page.count("https://wa.me/") == 1  # member 4 only
     assert page.count("Sin consentimiento para recibir recibos por WhatsApp") == 5
+
+
+def test_the_receipts_page_is_for_the_officers_of_a_closed_meeting() -> None:
+    import datetime as dt
+
+    from cajas.meetings.opening import meeting_open
+
+    caja = caja_with_savings()
+    treasurer, member = User.objects.create_user("luis"), User.objects.create_user("marta")
+    for number, user in ((2, treasurer), (4, member)):
+        person = Membership.objects.get(caja=caja, number=number).person
+        person.user = user
+        person.save()
+    officer = _client(treasurer)
+    assert officer.get(f"/cajas/{caja.pk}/meetings/2/receipts/").status_code == 200
+    assert _client(member).get(f"/cajas/{caja.pk}/meetings/2/receipts/").status_code == 403
+    open_one = meeting_open(caja_id=caja.pk, date=dt.date(2025, 3, 20), opened_by="luis")
+    assert officer.get(f"/cajas/{caja.pk}/meetings/{open_one.number}/receipts/").status_code == 404
 
 
 def test_no_migratory_status_without_the_sensitive_data_consent(caja_a: Caja) -> None:

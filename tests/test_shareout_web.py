@@ -98,14 +98,18 @@ def test_receipts_by_whatsapp_after_the_meeting(saved: Caja, alice: User) -> Non
     assert whatsapp_number("0991234567") == "593991234567"
     assert whatsapp_number("+58 412-555 1234") == "584125551234"
     assert whatsapp_number("") is None and whatsapp_number("12345") is None
-    page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/").content.decode()
+    meeting_page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/").content.decode()
+    # the meeting page links to the receipts, a page of their own
+    assert f'href="/cajas/{saved.pk}/meetings/1/receipts/"' in meeting_page
+    assert "https://wa.me/" not in meeting_page
+    page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/receipts/").content.decode()
     assert "Recibos por teléfono" in page and "https://wa.me/" not in page  # nobody agreed yet
     assert "Sin consentimiento para recibir recibos por WhatsApp" in page
     for m in Membership.objects.filter(caja=saved):
         Consent.objects.create(
             person=m.person, purpose="whatsapp_receipts", given_at=timezone.now(), how="recorded"
         )
-    page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/").content.decode()
+    page = _client(alice).get(f"/cajas/{saved.pk}/meetings/1/receipts/").content.decode()
     link = page.split('href="https://wa.me/')[1].split('"')[0]
     number, text = link.split("?text=")
     assert number == "593990000000"  # the test members' phone 0990000000

@@ -244,9 +244,9 @@ def page_context(page: MeetingPage, **extra: Any) -> dict[str, Any]:
         "ordinary": page.meeting.kind == MeetingKind.ORDINARY,
         "item_form": ItemForm(),
         "close_form": CloseForm(),
-        "receipts": (
-            meeting_receipts(page.meeting) if not page.meeting.is_open and page.recorder else []
-        ),
+        # The receipts (every member's balances: about five queries a member) are a page of
+        # their own, linked from here, not built for the page shown right after the close.
+        "receipts_link": not page.meeting.is_open and page.recorder,
         "entries": page.meeting.journal_entries.count() if not page.meeting.is_open else 0,
         "corrections": (
             corrections_for_meeting(meeting=page.meeting) if not page.meeting.is_open else []

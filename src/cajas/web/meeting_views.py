@@ -52,7 +52,7 @@ from cajas.web.forms import (
     SheetError,
     parse_sheet,
 )
-from cajas.web.meeting_page import fragments, meeting_page, page_context
+from cajas.web.meeting_page import fragments, meeting_page, meeting_receipts, page_context
 from cajas.web.views import _caja, caja_page_context
 
 
@@ -173,6 +173,25 @@ def meeting_detail(request: HttpRequest, caja_id: int, number: int) -> HttpRespo
     meeting = _meeting(caja, number)
     page = meeting_page(request=request, caja=caja, meeting=meeting)
     return render(request, "web/meeting.html", page_context(page))
+
+
+@login_required
+@require_GET
+def meeting_receipts_view(request: HttpRequest, caja_id: int, number: int) -> HttpResponse:
+    """Each member's short receipt of a closed meeting, with a WhatsApp link where she agreed
+    to receive it that way: for the officers who record meetings."""
+    caja = _caja(request, caja_id)
+    if not user_sees_all_members(user=request.user, caja=caja):
+        raise PermissionDenied
+    meeting = _meeting(caja, number)
+    page = meeting_page(request=request, caja=caja, meeting=meeting)
+    if meeting.is_open or not page.recorder:
+        raise Http404
+    return render(
+        request,
+        "web/meeting/receipts.html",
+        {"caja": caja, "meeting": meeting, "receipts": meeting_receipts(meeting)},
+    )
 
 
 @login_required

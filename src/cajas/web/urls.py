@@ -76,6 +76,7 @@ urlpatterns = [
     path("cajas/<id:caja_id>/", views.caja_detail, name="caja"),
     path("cajas/<id:caja_id>/meetings/open/", meeting_views.meeting_open_view, name="meeting_open"),
     path("cajas/<id:caja_id>/meetings/<id:number>/", meeting_views.meeting_detail, name="meeting"),
+    path(f"{MEETING}receipts/", meeting_views.meeting_receipts_view, name="meeting_receipts"),
     path(f"{MEETING}sheet/", meeting_views.sheet_save_view, name="meeting_sheet"),
     path(f"{MEETING}fragments/", meeting_views.meeting_fragments_view, name="meeting_fragments"),
     path(f"{MEETING}usual/", meeting_views.sheet_confirm_view, name="meeting_usual"),
