@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from django.core.management import call_command
 from cajas.books import reader
 from cajas.books.export import book_export, book_write
 from cajas.books.format import book_parse
-from cajas.books.importer import ImportErrors, book_import_file
+from cajas.books.importer import ImportErrors, apart, book_import_file, journal, meetings
 from cajas.books.reader import Spool, book_read
 from cajas.books.sample import sample_book_write
 from cajas.ledger.verify import verify_caja
@@ -157,3 +158,103 @@ def test_invalid_utf8_inside_the_journal_is_refused_with_its_byte(tmp_path: Path
     path.write_bytes(data[:at] + b"\xff" + data[at:])
     with pytest.raises(ImportErrors, match=f"not UTF-8 \\(byte {at}\\)"):
         book_import_file(path)
+
+
+# -- the journal checked in a second process ------------------------------------------------
+
+
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the checking processes the import starts (``apart`` forks once a book)."""
+    pids: list[int] = []
+    real_fork = apart.os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(apart.os, "fork", fork)
+    return pids
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_second_process_writes_what_the_inline_check_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids = _forks(monkeypatch)
+    first = book_import_file(_generated(tmp_path, 12))  # 1,320 entries: past apart.MIN_ENTRIES
+    assert len(pids) == 1 and _reaped(pids[0])
+    book = _export(first, tmp_path / "book.json")  # every hash and time in it
+    call_command("flush", interactive=False)
+    apart_caja = book_import_file(tmp_path / "book.json")
+    assert len(pids) == 2 and verify_caja(apart_caja) == []
+    assert _export(apart_caja, tmp_path / "apart.json") == book
+    call_command("flush", interactive=False)
+    monkeypatch.setattr(apart, "apart_possible", lambda plan: False)
+    inline_caja = book_import_file(tmp_path / "book.json")
+    assert len(pids) == 2 and verify_caja(inline_caja) == []  # no fork this time
+    assert _export(inline_caja, tmp_path / "inline.json") == book
+
+
+def test_an_error_found_by_the_second_process_is_reported_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = json.loads(_generated(tmp_path, 12).read_text(encoding="utf-8"))
+    document["journal"][1200]["lines"][0][0] = "9999"  # far into the journal: no such account
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    pids = _forks(monkeypatch)
+    before = db_snapshot()
+    with pytest.raises(ImportErrors) as apart_errors:
+        book_import_file(path)
+    assert len(pids) == 1 and _reaped(pids[0])
+    assert db_snapshot() == before
+    monkeypatch.setattr(apart, "apart_possible", lambda plan: False)
+    with pytest.raises(ImportErrors) as inline_errors:
+        book_import_file(path)
+    assert apart_errors.value.errors == inline_errors.value.errors
+    assert apart_errors.value.errors == [
+        ("$.journal[1200].lines[0]", "cuenta inexistente / unknown account '9999'"),
+        (
+            "$.journal[1200].lines",
+            "Un asiento necesita al menos dos líneas. / An entry needs at least two lines.",
+        ),
+    ]
+    assert db_snapshot() == before
+
+
+def test_a_failing_checker_or_writer_leaves_nothing_written_and_no_process_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = _generated(tmp_path, 12)
+    pids = _forks(monkeypatch)
+    before = db_snapshot()
+    real = journal._check_running
+
+    def broken_at_entry_1000(plan: object, lines: object, path: str) -> None:
+        if path == "$.journal[999]":
+            raise KeyError("a bug in the check")
+        real(plan, lines, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(journal, "_check_running", broken_at_entry_1000)  # in the child too
+    with pytest.raises(RuntimeError, match=r"checking process failed(.|\n)*a bug in the check"):
+        book_import_file(book)
+    assert db_snapshot() == before and _reaped(pids[-1])
+    monkeypatch.setattr(journal, "_check_running", real)
+
+    def writer_fails(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(meetings, "write_meetings", writer_fails)  # while the child checks
+    with pytest.raises(OSError, match="disk full"):
+        book_import_file(book)
+    assert len(pids) == 2 and _reaped(pids[-1])
+    assert db_snapshot() == before

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,10 +39,6 @@ SPOOLED = ("meetings", "journal")
 STREAM_MAX_BYTES = 2 * 1024 * 1024 * 1024
 """Memory does not grow with the file; a 1,000-meeting book is about 100 MB."""
 _CHUNK = 256 * 1024
-_HOOKED = re.compile(r"[-+.0-9eE]{41}|NaN|Infinity")
-"""What only the number hooks refuse: a run of more than 40 characters that could be a number
-(a JSON number is made of these only), or a constant's name. An element whose text has neither
-is decoded without them, in C (strings may match too: then the hooks decide, as always)."""
 
 
 class Spool:
@@ -67,6 +62,9 @@ class Spool:
 
     def __len__(self) -> int:
         return self._count
+
+    def flush(self) -> None:
+        self._file.flush()
 
     def __iter__(self) -> Iterator[Any]:
         assert not self._reading, "a spool is read by one loop at a time"
@@ -187,7 +185,6 @@ class _Reader:
             parse_float=json_float,
             parse_int=json_int,
         )
-        self.fast = json.JSONDecoder(object_pairs_hook=self._pairs)
 
     def _pairs(self, items: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -200,15 +197,7 @@ class _Reader:
     def _value(self, depth: int) -> Any:
         text = self.text
         try:
-            try:
-                value = text.value(self.fast)
-                hooked = _HOOKED.search(text.buf, text.start, text.pos) is not None
-                if hooked:
-                    text.pos = text.start
-            except (_Invalid, RecursionError):  # ``pos`` is still where the value starts
-                hooked = True  # the hooked decoder's refusal may come first, in its words
-            if hooked:
-                value = text.value(self.decoder)
+            value = text.value(self.decoder)
         except RecursionError:
             raise _Nested from None
         brackets = text.buf.count("[", text.start, text.pos) + text.buf.count(

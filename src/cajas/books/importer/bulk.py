@@ -1,5 +1,6 @@
 """Bulk inserts for the importer: rows go in by ``executemany`` (SQLite) or multi-row
-``INSERT … VALUES`` statements (PostgreSQL), never one ORM ``save()`` per row.
+``INSERT … VALUES`` statements (PostgreSQL), never one ORM ``save()`` per row; ids are reserved
+first where rows refer to rows not yet written.
 
 The journal's lines go in whole entries per statement on PostgreSQL, whose statement-level
 trigger checks that every entry a statement touches balances (ledger migration 0006).
@@ -34,56 +35,48 @@ def _values(count: int, width: int) -> str:
 
 
 def insert_rows(
-    model: type[models.Model],
-    fields: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    returning: tuple[str, str, int] | None = None,
-) -> list[tuple[Any, ...]]:
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """Insert ``rows`` (values in the order of ``fields``, already as the database takes them)
-    into ``model``'s table. With ``returning=(key, scope, scope_id)`` (say ``("seq", "caja_id",
-    7)``), the ``(key, id)`` pairs of the rows inserted, ``key`` unique within the scope."""
+    into ``model``'s table."""
     if not rows:
-        return []
+        return
     table = model._meta.db_table
     insert = f"INSERT INTO {table} ({_columns(model, fields)}) VALUES "  # noqa: S608
-    found: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             # One short statement per row: cheaper on SQLite than one of thousands of placeholders.
             cursor.executemany(insert + _values(1, len(fields)), rows)
-            if returning:
-                key, scope, scope_id = returning
-                keys = [row[list(fields).index(key)] for row in rows]
-                low, high = min(keys), max(keys)
-                if all(type(k) is int for k in keys) and high - low + 1 == len(set(keys)) == len(
-                    keys
-                ):
-                    cursor.execute(  # a run of numbers (the journal's seqs): one range
-                        f"SELECT {key}, id FROM {table} WHERE {scope} = %s "  # noqa: S608
-                        f"AND {key} BETWEEN %s AND %s",
-                        [scope_id, low, high],
-                    )
-                    return cursor.fetchall()
-                for start in range(0, len(keys), CHUNK_ROWS):
-                    chunk = keys[start : start + CHUNK_ROWS]
-                    cursor.execute(
-                        f"SELECT {key}, id FROM {table} WHERE {scope} = %s "  # noqa: S608
-                        f"AND {key} IN ({', '.join(['%s'] * len(chunk))})",
-                        [scope_id, *chunk],
-                    )
-                    found.extend(cursor.fetchall())
-            return found
-        tail = f" RETURNING {returning[0]}, id" if returning else ""
+            return
         for start in range(0, len(rows), CHUNK_ROWS):
             batch = rows[start : start + CHUNK_ROWS]
             cursor.execute(
-                insert + _values(len(batch), len(fields)) + tail,
+                insert + _values(len(batch), len(fields)),
                 [value for row in batch for value in row],
             )
-            if returning:
-                found.extend(cursor.fetchall())
-    return found
+
+
+def reserve_ids(model: type[models.Model], count: int) -> Sequence[int]:
+    """``count`` ids for new rows of ``model``, taken now, so that rows which refer to each
+    other can be built before any is written. Call it in a transaction that has written:
+    on SQLite it then holds the database's one write lock, so the ids after the highest ever
+    given (``sqlite_sequence``, as ``AUTOINCREMENT`` counts) are this transaction's alone; on
+    PostgreSQL they are drawn from the table's sequence, as ``INSERT`` would."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+            (top,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table]
+            )
+            top = max(top, cursor.fetchone()[0])
+            return range(top + 1, top + count + 1)
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def insert_groups(

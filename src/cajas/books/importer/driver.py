@@ -9,6 +9,7 @@ or in spreadsheets can be typed in; when present they must match.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db import DatabaseError, transaction
 from cajas.books.format import FORMAT, VERSION, ImportErrors
 from cajas.books.importer import (
     accounts,
+    apart,
     bylaws,
     cycles,
     journal,
@@ -25,13 +27,18 @@ from cajas.books.importer import (
     members,
     shareouts,
 )
+from cajas.books.importer.bulk import reserve_ids
 from cajas.books.importer.shape import DOCUMENT
 from cajas.books.importer.state import Plan
 from cajas.books.importer.values import date_value, require
 from cajas.books.importer.written import written_problems
 from cajas.books.reader import Spool, book_read
+from cajas.ledger.models import JournalEntry
 from cajas.ledger.rules import GENESIS_HASH
 from cajas.ledger.services import balances_rebuild
+from cajas.loans.models import Loan
+from cajas.meetings.models import Meeting
+from cajas.members.models import Membership
 from cajas.org.models import Caja, Partner, Program, Territory
 
 DATABASE_REFUSED = "la base de datos rechazó el libro"
@@ -53,12 +60,20 @@ def book_import(document: dict[str, Any], *, recorded_by: str = "import") -> Caj
     check(plan)
     try:
         with transaction.atomic():
-            writer = None if errs.errors else _write_head(plan)
-            journal.check_journal(plan, writer)  # and written as it is checked, if all is well
+            if errs.errors:
+                journal.check_journal(plan)  # every error listed, nothing written
+                raise errs
+            caja, head = _write_head(plan)
+            with apart.journal_checked(plan, head.rows) as batches:  # checked as it is written
+                meetings.write_meetings(
+                    plan, caja, head.members, plan.written["cycles"], head.meeting_ids, head.loans
+                )
+                writer = journal.JournalWriter()
+                for batch in batches:
+                    writer.write(batch)
             if errs.errors:
                 raise errs  # rolls back what was written
-            assert writer is not None
-            caja = _write_tail(plan, writer)
+            _write_tail(plan, caja, head)
             problems = written_problems(plan, caja)  # checked once, compared in SQL
             if problems:
                 for p in problems:
@@ -100,34 +115,50 @@ def check(plan: Plan) -> None:
     meetings.check_meetings(plan)
     known = plan.known
     plan.loans = loans.loans_check(d.get("loans"), known["members"], known["meetings"], e)
-    meetings.check_loan_references(plan)
     plan.shareouts = shareouts.shareouts_check(
         d.get("shareouts"), known["members"], known["meetings"], known["cycles"], e
     )
     accounts.check_accounts(plan)
 
 
-def _write_head(plan: Plan) -> journal.JournalWriter:
-    """Write everything the journal refers to; return the writer the journal check feeds."""
+@dataclass
+class _Head:
+    """What the journal and the meetings refer to, written (or reserved) before them."""
+
+    members: dict[int, Membership]
+    meetings: dict[int, Meeting]
+    meeting_ids: dict[int, int]
+    loans: dict[int, Loan]
+    rows: journal.JournalRows
+
+
+def _write_head(plan: Plan) -> tuple[Caja, _Head]:
+    """Write the caja, members, cycles, loans and accounts; reserve the meetings' and the
+    entries' ids, so that the journal's rows can be built while the meetings are written."""
     caja = _write_caja(plan)
     people = members.write_members(plan, caja)
     plan.written["cycles"] = cycles.write_cycles(plan, caja)
-    by_meeting = meetings.write_meetings(plan, caja, people, plan.written["cycles"])
+    meeting_ids = meetings.meeting_ids(plan)
+    by_meeting = {n: Meeting(pk=pk, caja=caja, number=n) for n, pk in meeting_ids.items()}
     by_loan = loans.loans_write(caja, plan.loans, people, by_meeting)
-    meetings.write_items(plan, people, by_meeting, by_loan)
     by_code = accounts.write_accounts(plan, caja, people, by_loan)
-    return journal.JournalWriter(caja, people, by_meeting, by_code)
+    rows = journal.JournalRows(
+        caja.pk,
+        {n: m.pk for n, m in people.items()},
+        meeting_ids,
+        {code: a.pk for code, a in by_code.items()},
+        reserve_ids(JournalEntry, len(plan.doc["journal"])),
+    )
+    return caja, _Head(people, by_meeting, meeting_ids, by_loan, rows)
 
 
-def _write_tail(plan: Plan, writer: journal.JournalWriter) -> Caja:
-    caja = writer.caja
+def _write_tail(plan: Plan, caja: Caja, head: _Head) -> None:
     shareouts.shareouts_write(
-        caja, plan.shareouts, writer.members, writer.meetings, plan.written["cycles"]
+        caja, plan.shareouts, head.members, head.meetings, plan.written["cycles"]
     )
     caja.last_seq, caja.last_hash = plan.entry_count, plan.last_hash or GENESIS_HASH
     Caja.objects.filter(pk=caja.pk).update(last_seq=caja.last_seq, last_hash=caja.last_hash)
     balances_rebuild(caja_id=caja.pk)
-    return caja
 
 
 def _write_caja(plan: Plan) -> Caja:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connection
@@ -15,7 +16,7 @@ from cajas.books.importer.values import date_value, stamp_value
 from cajas.core.errors import RuleViolation
 from cajas.core.money import MAX_AMOUNT_CENTS
 from cajas.ledger import chart
-from cajas.ledger.models import Account, JournalEntry, JournalLine
+from cajas.ledger.models import JournalEntry, JournalLine
 from cajas.ledger.rules import (
     GENESIS_HASH,
     Line,
@@ -24,24 +25,37 @@ from cajas.ledger.rules import (
     content_digest,
     content_of,
 )
-from cajas.meetings.models import Meeting
-from cajas.members.models import Membership
-from cajas.org.models import Caja
+
+Batch = tuple[list[tuple[Any, ...]], list[list[tuple[Any, ...]]]]
+"""Rows of ``WRITE_CHUNK`` entries as the database takes them: the entries, and each one's lines."""
+WRITE_CHUNK = 2000
+"""Entries held before they are handed on: memory stays flat whatever the journal's length."""
+RESULTS = ("entry_count", "line_count", "last_hash", "running", "negative")
+"""What the check leaves in the plan besides its errors (``apart`` carries them back)."""
 
 
-def check_journal(plan: Plan, writer: JournalWriter | None = None) -> None:
+def check_journal(plan: Plan) -> None:
+    """Check the journal, writing nothing (a book with errors elsewhere: every error is listed)."""
+    for _batch in journal_batches(plan, None):  # yields nothing: no rows are built
+        pass
+
+
+def journal_batches(plan: Plan, rows: JournalRows | None) -> Iterator[Batch]:
     """Each entry's lines, references and place in the hash chain. Once an entry is
     refused the chain after it cannot match, so it is not checked further: one bad
     value is reported once, not as a hash mismatch on every later entry.
 
     Entries are read one at a time (the section may be a ``Spool``) and, while no error has
-    been found in the whole book, handed to ``writer``; the caller rolls back on any error."""
+    been found in the whole book, turned by ``rows`` into the database's rows, yielded a batch
+    at a time; the caller rolls back on any error. The plan holds ``RESULTS`` at the end."""
     prev = GENESIS_HASH
     plan.running = {}
     plan.negative = set()
     chained = True
     keys: set[str] = set()
     reversed_: set[int] = set()
+    entries: list[tuple[Any, ...]] = []
+    lines: list[list[tuple[Any, ...]]] = []
     for i, raw in enumerate(plan.doc["journal"]):
         path = f"$.journal[{i}]"
         before = len(plan.errs.errors)
@@ -62,11 +76,15 @@ def check_journal(plan: Plan, writer: JournalWriter | None = None) -> None:
         plan.entry_count += 1
         plan.line_count += len(entry["lines"])
         prev = entry["hash"]
-        if writer is not None and not plan.errs.errors:
-            writer.add(entry)
+        if rows is not None and not plan.errs.errors:
+            entries.append(rows.entry(entry))
+            lines.append(rows.lines(entry))
+            if len(entries) >= WRITE_CHUNK:
+                yield entries, lines
+                entries, lines = [], []
     plan.last_hash = prev
-    if writer is not None and not plan.errs.errors:
-        writer.flush()
+    if entries and not plan.errs.errors:
+        yield entries, lines
     head = plan.doc.get("chain_head")
     if chained and head is not None and (head["seq"] != plan.entry_count or head["hash"] != prev):
         plan.errs.add(
@@ -187,6 +205,7 @@ def _check_running(plan: Plan, lines: list[Line], path: str) -> None:
 # -- writing ------------------------------------------------------------------------
 
 ENTRY_FIELDS = (
+    "id",
     "caja",
     "seq",
     "date",
@@ -204,57 +223,43 @@ ENTRY_FIELDS = (
     "hash",
 )
 LINE_FIELDS = ("entry", "caja", "account", "debit", "credit")
-WRITE_CHUNK = 2000
-"""Entries held before they are written: memory stays flat whatever the journal's length."""
 
 
-class JournalWriter:
-    """Writes checked entries and their lines, ``WRITE_CHUNK`` entries at a time."""
+class JournalRows:
+    """Turns checked entries into rows. Every id is known before (the entries' reserved by
+    ``bulk.reserve_ids``), so rows can be built away from the database: in the process that
+    checks the journal while another writes (``apart``)."""
 
     def __init__(
         self,
-        caja: Caja,
-        members: dict[int, Membership],
-        meetings: dict[int, Meeting],
-        accounts: dict[str, Account],
+        caja_id: int,
+        members: dict[int, int],
+        meetings: dict[int, int],
+        accounts: dict[str, int],
+        entry_ids: Sequence[int],
     ) -> None:
-        self.caja, self.members, self.meetings = caja, members, meetings
-        self.account_ids = {code: a.pk for code, a in accounts.items()}
-        self.pending: list[dict[str, Any]] = []
-        self.pending_seqs: set[int] = set()
+        self.caja_id, self.members, self.meetings = caja_id, members, meetings
+        self.accounts, self.entry_ids = accounts, entry_ids
         self.ops = connection.ops
-        self.written, self.analyzed_at = 0, 0
-        self._stamp: tuple[Any, Any] = (
-            None,
-            None,
-        )  # the last recorded_at, as the database takes it
+        self._day: tuple[Any, Any] = (None, None)  # the last date, as the database takes it
+        # SQLite takes a time as its naive UTC text (Django's ``adapt_datetimefield_value``, here
+        # without its layers: every entry of a book may have its own time)
+        self._utc_text = connection.vendor == "sqlite" and connection.timezone == dt.UTC
 
-    def add(self, entry: dict[str, Any]) -> None:
-        if entry["raw"].get("reverses") in self.pending_seqs:
-            self.flush()  # the entry it reverses needs its id first
-        self.pending.append(entry)
-        self.pending_seqs.add(entry["raw"]["seq"])
-        if len(self.pending) >= WRITE_CHUNK:
-            self.flush()
-
-    def _reversed_id(self, seq: int | None) -> int | None:
-        if seq is None:
-            return None
-        return JournalEntry.objects.get(caja=self.caja, seq=seq).pk
-
-    def _row(self, e: dict[str, Any]) -> tuple[Any, ...]:
-        raw, ops = e["raw"], self.ops
-        member, meeting = raw.get("member"), raw.get("meeting")
+    def entry(self, e: dict[str, Any]) -> tuple[Any, ...]:
+        raw = e["raw"]
+        member, meeting, reverses = raw.get("member"), raw.get("meeting"), raw.get("reverses")
         return (
-            self.caja.pk,
+            self.entry_ids[raw["seq"] - 1],
+            self.caja_id,
             raw["seq"],
-            ops.adapt_datefield_value(e["date"]),
+            self._adapted_day(e["date"]),
             raw["kind"],
             raw.get("memo") or "",
             raw["key"],
-            self.members[member].pk if member else None,
-            self.meetings[meeting].pk if meeting else None,
-            self._reversed_id(raw.get("reverses")),
+            self.members[member] if member else None,
+            self.meetings[meeting] if meeting else None,
+            self.entry_ids[reverses - 1] if reverses else None,  # an earlier entry's (checked)
             raw.get("reason") or "",
             e["recorded_by"],
             self._adapted(e["when"]),
@@ -263,40 +268,37 @@ class JournalWriter:
             e["hash"],
         )
 
-    def _adapted(self, when: dt.datetime) -> Any:
-        """Entries posted together share their time: adapted once."""
-        if self._stamp[0] != when:
-            self._stamp = (when, self.ops.adapt_datetimefield_value(when))
-        return self._stamp[1]
+    def lines(self, e: dict[str, Any]) -> list[tuple[Any, ...]]:
+        entry_id, caja_id, accounts = (
+            self.entry_ids[e["raw"]["seq"] - 1],
+            self.caja_id,
+            self.accounts,
+        )
+        return [(entry_id, caja_id, accounts[x.account], x.debit, x.credit) for x in e["lines"]]
 
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        rows = [self._row(e) for e in self.pending]
-        ids = dict(
-            insert_rows(
-                JournalEntry, ENTRY_FIELDS, rows, returning=("seq", "caja_id", self.caja.pk)
-            )
-        )
-        insert_groups(
-            JournalLine,
-            LINE_FIELDS,
-            [
-                [
-                    (
-                        ids[e["raw"]["seq"]],
-                        self.caja.pk,
-                        self.account_ids[x.account],
-                        x.debit,
-                        x.credit,
-                    )
-                    for x in e["lines"]
-                ]
-                for e in self.pending
-            ],
-        )
-        self.written += len(self.pending)
-        self.pending, self.pending_seqs = [], set()
+    def _adapted_day(self, day: dt.date) -> Any:
+        """Entries of a meeting share its date: adapted once."""
+        if self._day[0] != day:
+            self._day = (day, self.ops.adapt_datefield_value(day))
+        return self._day[1]
+
+    def _adapted(self, when: dt.datetime) -> Any:
+        if self._utc_text and when.tzinfo is not None:
+            return str(when.astimezone(dt.UTC).replace(tzinfo=None))
+        return self.ops.adapt_datetimefield_value(when)
+
+
+class JournalWriter:
+    """Writes the batches of ``journal_batches``."""
+
+    def __init__(self) -> None:
+        self.written, self.analyzed_at = 0, 0
+
+    def write(self, batch: Batch) -> None:
+        entries, lines = batch
+        insert_rows(JournalEntry, ENTRY_FIELDS, entries)
+        insert_groups(JournalLine, LINE_FIELDS, lines)
+        self.written += len(entries)
         self._analyze()
 
     def _analyze(self) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cajas.books.format import repeated, show
-from cajas.books.importer.bulk import insert_dicts
+from cajas.books.importer.bulk import insert_dicts, reserve_ids
 from cajas.books.importer.shape import MEETING
 from cajas.books.importer.state import Plan
 from cajas.books.importer.values import date_value, int_value, stamp_value
@@ -73,6 +73,10 @@ def check_meetings(plan: Plan) -> None:
                     f"{ipath}.member",
                     f"socio inexistente / unknown member {show(item['member'])}",
                 )
+            if item["kind"] in LOAN_ITEM_KINDS and item.get("loan") not in plan.known["loans"]:
+                plan.errs.add(
+                    f"{ipath}.loan", f"préstamo inexistente / unknown loan {show(item.get('loan'))}"
+                )
         plan.meetings[number] = {
             "index": i,
             "date": date_value(raw["date"], f"{path}.date", plan.errs),
@@ -114,88 +118,62 @@ def _well_formed(plan: Plan) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number_at[i], raw
 
 
-def check_loan_references(plan: Plan) -> None:
-    for number, raw in _well_formed(plan):
-        path = plan.meetings[number]["path"]
-        for j, item in enumerate(raw.get("items", [])):
-            loan = item.get("loan")
-            if item["kind"] in LOAN_ITEM_KINDS and loan not in plan.known["loans"]:
-                plan.errs.add(
-                    f"{path}.items[{j}].loan",
-                    f"préstamo inexistente / unknown loan {show(loan)}",
-                )
+def meeting_ids(plan: Plan) -> dict[int, int]:
+    """Each meeting's id, reserved before any is written: loans and journal entries refer to
+    meetings, and are written (or built, ``journal.JournalRows``) before them."""
+    numbers = sorted(plan.meetings, key=lambda n: plan.meetings[n]["index"])
+    return dict(zip(numbers, reserve_ids(Meeting, len(numbers)), strict=True))
 
 
-WRITE_CHUNK = 200
-"""Meetings written per batch (with their attendance or items)."""
+WRITE_ROWS = 5000
+"""Attendance and item rows held before they are written, with their meetings."""
 
 
 def write_meetings(
-    plan: Plan, caja: Caja, members: dict[int, Membership], cycles: dict[int, Cycle]
-) -> dict[int, Meeting]:
-    batch: list[tuple[Meeting, list[list[Any]]]] = []
+    plan: Plan,
+    caja: Caja,
+    members: dict[int, Membership],
+    cycles: dict[int, Cycle],
+    ids: dict[int, int],
+    loans: dict[int, Loan],
+) -> None:
+    """Every meeting with its attendance and items, in one reading of the section."""
+    batch = _Batch()
     for number, raw in _well_formed(plan):
         m = plan.meetings[number]
-        meeting = Meeting(
-            caja=caja,
-            cycle=cycles[raw["cycle"]],
-            number=number,
-            date=m["date"],
-            kind=raw.get("kind", "ordinary"),
-            status=raw["status"],
-            opened_by=raw.get("opened_by", plan.recorded_by),
-            closed_by=raw.get("closed_by", ""),
-            closed_at=m["closed_at"],
-            expected_cash_cents=raw.get("expected_cash_cents"),
-            counted_cash_cents=raw.get("counted_cash_cents"),
-            cash_difference_cents=raw.get("cash_difference_cents", 0),
-            notes=raw.get("notes", ""),
+        meeting_id = ids[number]
+        batch.meetings.append(
+            Meeting(
+                pk=meeting_id,
+                caja=caja,
+                cycle=cycles[raw["cycle"]],
+                number=number,
+                date=m["date"],
+                kind=raw.get("kind", "ordinary"),
+                status=raw["status"],
+                opened_by=raw.get("opened_by", plan.recorded_by),
+                closed_by=raw.get("closed_by", ""),
+                closed_at=m["closed_at"],
+                expected_cash_cents=raw.get("expected_cash_cents"),
+                counted_cash_cents=raw.get("counted_cash_cents"),
+                cash_difference_cents=raw.get("cash_difference_cents", 0),
+                notes=raw.get("notes", ""),
+            )
         )
-        batch.append((meeting, raw.get("attendance", [])))
-        if len(batch) >= WRITE_CHUNK:
-            _write_meeting_batch(batch, members)
-            batch = []
-    _write_meeting_batch(batch, members)
-    return {m.number: m for m in Meeting.objects.filter(caja=caja)}
-
-
-def _write_meeting_batch(
-    batch: list[tuple[Meeting, list[list[Any]]]], members: dict[int, Membership]
-) -> None:
-    Meeting.objects.bulk_create([meeting for meeting, _rows in batch])
-    insert_dicts(
-        Attendance,
-        [
+        batch.attendance.extend(
             {
-                "meeting_id": meeting.pk,
-                "caja_id": meeting.caja_id,
+                "meeting_id": meeting_id,
+                "caja_id": caja.pk,
                 "membership_id": members[n].pk,
                 "status": s,
                 "late": late,
             }
-            for meeting, rows in batch
-            for n, s, late in rows
-        ],
-    )
-
-
-def _pk(row: Membership | Loan | None) -> int | None:
-    return row.pk if row is not None else None
-
-
-def write_items(
-    plan: Plan,
-    members: dict[int, Membership],
-    meetings: dict[int, Meeting],
-    loans: dict[int, Loan],
-) -> None:
-    batch: list[dict[str, Any]] = []
-    for number, raw in _well_formed(plan):
-        meeting_id, plan_caja_id = meetings[number].pk, meetings[number].caja_id
-        batch.extend(
+            for n, s, late in raw.get("attendance", [])
+        )
+        batch.items.extend(
             {
                 "meeting_id": meeting_id,
-                "caja_id": plan_caja_id,
+                "caja_id": caja.pk,
                 "membership_id": _pk(members.get(i.get("member") or 0)),
                 "kind": i["kind"],
                 "shares": i.get("shares"),
@@ -209,7 +187,23 @@ def write_items(
             }
             for i in raw.get("items", [])
         )
-        if len(batch) >= 5000:
-            insert_dicts(MeetingItem, batch)
-            batch = []
-    insert_dicts(MeetingItem, batch)
+        if len(batch.attendance) + len(batch.items) >= WRITE_ROWS:
+            batch = batch.write()
+    batch.write()
+
+
+def _pk(row: Membership | Loan | None) -> int | None:
+    return row.pk if row is not None else None
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.meetings: list[Meeting] = []
+        self.attendance: list[dict[str, Any]] = []
+        self.items: list[dict[str, Any]] = []
+
+    def write(self) -> _Batch:
+        Meeting.objects.bulk_create(self.meetings)
+        insert_dicts(Attendance, self.attendance)
+        insert_dicts(MeetingItem, self.items)
+        return _Batch()
