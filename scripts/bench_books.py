@@ -5,7 +5,8 @@ The caja is generated (``cajas.books.sample``: BOOK_MEETINGS meetings, 1,000 by 
 members: 110 entries, 220 lines, 50 attendance rows and 110 items each). It is imported once to
 have it in the database, exported (timed: the real book, every hash in it), the database emptied,
 and that book imported (timed). Each step runs in its own process, which reports its peak
-resident memory (``ru_maxrss``). Two floors, in the same run, each rows inserted in one
+resident memory (``ru_maxrss``; the import's also that of the second process that checks the
+journal, ``importer/apart.py``: their sum counts twice the pages they share). Two floors, in the same run, each rows inserted in one
 transaction by ``executemany`` into tables with no index:
 
 - the import's own rows: every row the import wrote (every table of the project's apps, all
@@ -49,6 +50,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _children_peak_mb() -> float:
+    """The largest peak of the processes this one started (the import's journal checker)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def step(action: str, path: str) -> None:
     """One timed step, in this process: prints ``seconds peak_mb``."""
     start = time.perf_counter()
@@ -66,7 +72,7 @@ def step(action: str, path: str) -> None:
         seconds, rows = own_floor()
         print(f"{seconds:.3f} {_peak_mb():.1f} {rows}")
         return
-    print(f"{time.perf_counter() - start:.3f} {_peak_mb():.1f}")
+    print(f"{time.perf_counter() - start:.3f} {_peak_mb():.1f} {_children_peak_mb():.1f}")
 
 
 def floor() -> None:
@@ -168,14 +174,14 @@ def main() -> int:
     connection.close()
     with tempfile.TemporaryDirectory() as tmp:
         generated, book = f"{tmp}/generated.json", f"{tmp}/book.json"
-        gen_s, _gen_mb = _run("generate", generated)
+        gen_s, _gen_mb, _ = _run("generate", generated)
         _run("import", generated)
-        exp_s, exp_mb = _run("export", book)
+        exp_s, exp_mb, _ = _run("export", book)
         call_command("flush", interactive=False)
         connection.close()
-        imp_s, imp_mb = _run("import", book)
+        imp_s, imp_mb, checker_mb = _run("import", book)
         own_s, _own_mb, own_rows = _run("own-floor", "-")
-        floor_s, _floor_mb = _run("floor", "-")
+        floor_s, _floor_mb, _ = _run("floor", "-")
         size_mb = Path(book).stat().st_size / 2**20
     call_command("flush", interactive=False)
     _tables(create=False)
@@ -183,7 +189,9 @@ def main() -> int:
     print(
         f"{connection.vendor:<10} book of {MEETINGS} meetings ({entries} entries, "
         f"{size_mb:.0f} MB; generated in {gen_s:.1f} s)\n"
-        f"{'':<10} import {imp_s:6.1f} s, peak {imp_mb:5.0f} MB (budget 200 MB)\n"
+        f"{'':<10} import {imp_s:6.1f} s, peak {imp_mb:5.0f} MB, its journal checker's "
+        f"{checker_mb:3.0f} MB (pages shared); both {imp_mb + checker_mb:3.0f} MB "
+        "(budget 200 MB)\n"
         f"{'':<10}   floor, its own rows by executemany, no index ({own_rows:,.0f} rows): "
         f"{own_s:5.2f} s: ratio {imp_s / own_s:4.1f}x (budget 5x)\n"
         f"{'':<10}   floor, as many simpler rows (the earlier floor): "

@@ -3,11 +3,14 @@ every spec of the book's shape, over good and bad values of every kind."""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 from cajas.books.format import ImportErrors
 from cajas.books.importer import shape
 from cajas.books.importer.spec import Anything, Obj, Row, Seq, Spec
+from cajas.books.sample import sample_book_write
 
 H = "a" * 64
 VALUES: list[Any] = [
@@ -118,3 +121,25 @@ def test_journal_entry_of_a_real_book_takes_the_fast_path() -> None:
     assert shape.ENTRY.ok(entry)
     assert not shape.ENTRY.ok(entry | {"hash": H.upper()})
     assert not shape.ENTRY.ok(entry | {"lines": [["1101", 500, 0], ["2101.0001", 0, -500]]})
+
+
+def test_the_compiled_fast_path_answers_as_the_interpreted_one() -> None:
+    # Obj.ok is compiled into one function (spec._Code); Obj.ok as written is the reference.
+    objects = [s for value in vars(shape).values() if isinstance(value, Spec) for s in specs(value)]
+    objects = [s for s in objects if isinstance(s, Obj)]
+    assert len(objects) > 15
+    for spec in objects:
+        good = dict.fromkeys(spec.fields) | dict.fromkeys(spec.required, 1)
+        candidates = list(VALUES) + [good] + [good | {k: v} for k in spec.fields for v in VALUES]
+        for value in candidates:
+            assert spec.ok(value) == Obj.ok(spec, value), (spec, value, spec.ok.__doc__)
+
+
+def test_the_compiled_fast_path_passes_every_element_of_a_generated_book() -> None:
+    out = io.StringIO()
+    sample_book_write(out, meetings=3, members=12)
+    book = json.loads(out.getvalue())
+    for section, spec in (("meetings", shape.MEETING), ("journal", shape.ENTRY)):
+        for element in book[section]:
+            assert spec.ok(element) and Obj.ok(spec, element), (section, element)
+    assert shape.DOCUMENT.ok(book) == Obj.ok(shape.DOCUMENT, book)

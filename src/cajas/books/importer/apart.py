@@ -17,6 +17,7 @@ runs inline.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -77,6 +78,7 @@ def journal_checked(plan: Plan, rows: journal.JournalRows) -> Iterator[Iterator[
 
 def _child(plan: Plan, rows: journal.JournalRows, out: IO[bytes], pipe: int) -> None:
     code = 0
+    gc.freeze()  # what the parent built stays: collections look only at the child's own objects
     try:
         offset = 0
         for batch in journal.journal_batches(plan, rows):
