@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from cajas.books import reader
 from cajas.books.export import book_export, book_write
 from cajas.books.format import book_parse
 from cajas.books.importer import ImportErrors, apart, book_import_file, journal, meetings
-from cajas.books.reader import Spool, book_read
+from cajas.books.reader import Deferred, Spool, book_read
 from cajas.books.sample import sample_book_write
 from cajas.ledger.verify import verify_caja
 from cajas.meetings.items import disbursement_record
@@ -257,4 +258,92 @@ def test_a_failing_checker_or_writer_leaves_nothing_written_and_no_process_behin
     with pytest.raises(OSError, match="disk full"):
         book_import_file(book)
     assert len(pids) == 2 and _reaped(pids[-1])
+    assert db_snapshot() == before
+
+
+# -- the journal read by the process that checks it (SQLite) -----------------------------------
+
+
+def _spools(monkeypatch: pytest.MonkeyPatch) -> list[Spool]:
+    made: list[Spool] = []
+    real_init = Spool.__init__
+
+    def init(self: Spool) -> None:
+        real_init(self)
+        made.append(self)
+
+    monkeypatch.setattr(Spool, "__init__", init)
+    return made
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL spools the journal")
+def test_the_journal_last_in_the_file_is_read_by_its_checker_not_spooled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caja = book_import_file(_generated(tmp_path, 12))
+    book = _export(caja, tmp_path / "book.json")  # journal last, then chain_head
+    call_command("flush", interactive=False)
+    assert isinstance(book_read(tmp_path / "book.json", defer="journal")["journal"], Deferred)
+    spools, pids = _spools(monkeypatch), _forks(monkeypatch)
+    again = book_import_file(tmp_path / "book.json")
+    assert len(spools) == 1 and len(pids) == 1  # the meetings' spool only; one checker
+    assert verify_caja(again) == [] and _export(again, tmp_path / "again.json") == book
+
+
+def test_a_section_after_the_journal_reads_the_book_again(tmp_path: Path) -> None:
+    caja = book_import_file(_generated(tmp_path, 2))
+    book = json.loads(_export(caja, tmp_path / "book.json"))
+    call_command("flush", interactive=False)
+    # accounts and members after the journal: what the first checks took as missing is there
+    moved = {k: v for k, v in book.items() if k not in ("accounts", "members")}
+    moved |= {"members": book["members"], "accounts": book["accounts"]}
+    assert list(moved)[-3:] == ["chain_head", "members", "accounts"]
+    (tmp_path / "moved.json").write_text(json.dumps(moved), encoding="utf-8")
+    again = book_import_file(tmp_path / "moved.json")
+    assert verify_caja(again) == [] and json.loads(_export(again, tmp_path / "a.json")) == book
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        (
+            lambda d: d | {"chain_head": {"seq": "last", "hash": "x"}},
+            ["$.chain_head.seq", "$.chain_head.hash"],
+        ),
+        (lambda d: {**d, "extra": 1, "chain_head": d["chain_head"]}, None),
+    ],
+)
+def test_what_follows_a_deferred_journal_is_checked_as_in_a_whole_reading(
+    tmp_path: Path, change: object, refused: list[str] | None
+) -> None:
+    caja = book_import_file(_generated(tmp_path, 2))
+    book = json.loads(_export(caja, tmp_path / "book.json"))
+    call_command("flush", interactive=False)
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(change(book)), encoding="utf-8")  # type: ignore[operator]
+    before = db_snapshot()
+    if refused is None:  # a key no reader knows is ignored, wherever it is
+        assert verify_caja(book_import_file(path)) == []
+        return
+    with pytest.raises(ImportErrors) as raised:
+        book_import_file(path)
+    assert [p for p, _m in raised.value.errors] == refused
+    assert db_snapshot() == before
+
+
+def test_a_repeated_key_deep_in_a_journal_read_by_its_checker_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caja = book_import_file(_generated(tmp_path, 12))
+    text = _export(caja, tmp_path / "book.json")
+    call_command("flush", interactive=False)
+    at = text.index('"kind": "share_purchase"', len(text) * 9 // 10)  # an entry near the end
+    bad = text[:at] + '"kind": "x", ' + text[at:]
+    (tmp_path / "bad.json").write_text(bad, encoding="utf-8")
+    pids, before = _forks(monkeypatch), db_snapshot()
+    with pytest.raises(ImportErrors) as raised:
+        book_import_file(tmp_path / "bad.json")
+    assert raised.value.errors == [("$", "clave repetida 'kind' / duplicated key 'kind'")]
+    # SQLite: found by the checker, then the book read again; PostgreSQL: by the reader
+    assert len(pids) == (connection.vendor == "sqlite") and all(_reaped(p) for p in pids)
     assert db_snapshot() == before

@@ -49,16 +49,21 @@ class Spool:
         self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self._count = 0
         self._reading = False
+        self.size = 0
+        """Characters written: about the section's size in the file."""
 
     def append(self, element: Any) -> None:
-        self._file.write(json.dumps(element, separators=(",", ":")) + "\n")
+        line = json.dumps(element, separators=(",", ":")) + "\n"
+        self._file.write(line)
         self._count += 1
+        self.size += len(line)
 
     def append_text(self, text: str) -> None:
         """An element as the file wrote it, already decoded once (so known to be valid): a
         newline in JSON text is white space, never inside a string."""
         self._file.write(text.replace("\n", " ").replace("\r", " ") + "\n")
         self._count += 1
+        self.size += len(text) + 1
 
     def __len__(self) -> int:
         return self._count
@@ -80,6 +85,54 @@ class Spool:
 
     def close(self) -> None:
         self._file.close()
+
+
+class ReadAgain(Exception):
+    """A deferred section met what only reading the whole file reports as ``book_read`` does
+    (invalid JSON, a repeated key, a key after it other than ``chain_head``, too many
+    elements): read the book again without deferring, and let that reading say why."""
+
+
+class Deferred:
+    """The journal when it is the file's last big section, as exported: not read by
+    ``book_read``, but element by element when iterated (once), from where the reading
+    stopped, so that the process that checks it reads it (``importer/apart.py``) and it is
+    never spooled. What follows it in the file is read at the end into the document; only
+    ``chain_head`` may follow, anything else means ``ReadAgain``."""
+
+    def __init__(self, reader: _Reader, raw: IO[bytes], document: dict[str, Any], limit: int):
+        self.reader, self.raw, self.document, self.limit = reader, raw, document, limit
+        text = reader.text
+        self.size = raw.seek(0, 2) - text.size + len(text.buf) - text.pos
+        """The file from here on (characters decoded ahead counted as bytes): about the
+        section's size."""
+        raw.seek(text.size)
+        self.count, self._read, self.complete = 0, False, False
+        """``complete``: read to the end of the file, and nothing there means ``ReadAgain``."""
+
+    def __len__(self) -> int:
+        return 0  # not known before it is read: ``limit`` bounds it then
+
+    def __iter__(self) -> Iterator[Any]:
+        assert not self._read, "a deferred section is read once"
+        self._read = True
+        reader, before = self.reader, len(self.reader.duplicates)
+        try:
+            for value in reader.elements():
+                self.count += 1
+                if self.count > self.limit:
+                    raise ReadAgain
+                yield value
+            rest = reader.rest()
+        except (_Invalid, _Nested, _TooLarge, UnicodeDecodeError, ValueError):
+            raise ReadAgain from None
+        if len(reader.duplicates) > before or set(rest) - {"chain_head"}:
+            raise ReadAgain
+        self.document.update(rest)
+        self.complete = True
+
+    def close(self) -> None:
+        self.raw.close()
 
 
 class _Text:
@@ -209,45 +262,78 @@ class _Reader:
             raise _Nested
         return value
 
+    def elements(self) -> Iterator[Any]:
+        """The elements of the array that starts here, each decoded."""
+        text = self.text
+        text.expect("[")
+        if text.peek() == "]":
+            text.pos += 1
+            return
+        while True:
+            yield self._value(2)
+            if text.peek() == "]":
+                text.pos += 1
+                return
+            text.expect(",")
+
     def _spool(self) -> Spool:
         spool = Spool()
-        self.text.expect("[")
-        if self.text.peek() == "]":
-            self.text.pos += 1
-            return spool
         text = self.text
-        while True:
-            self._value(2)
+        for _value in self.elements():
             spool.append_text(text.buf[text.start : text.pos])
-            if self.text.peek() == "]":
-                self.text.pos += 1
-                return spool
-            self.text.expect(",")
+        return spool
 
-    def document(self) -> dict[str, Any]:
+    def document(self, defer: str | None = None) -> tuple[dict[str, Any], bool]:
+        """The document, and whether it stopped at ``defer`` (then ``rest`` reads on after
+        that section)."""
         text, document = self.text, dict[str, Any]()
         text.expect("{")
         if text.peek() == "}":
             text.pos += 1
         else:
             while True:
-                if text.peek() != '"':
-                    text.expect('"')
-                key = text.value(self.decoder)
-                text.expect(":")
-                if key in document:
-                    self.duplicates.append(key)
-                    if isinstance(document[key], Spool):
-                        document[key].close()
+                key = self._key(document)
+                if key == defer and text.peek() == "[":
+                    return document, True
                 spooled = key in SPOOLED and text.peek() == "["
                 document[key] = self._spool() if spooled else self._value(1)
-                if text.peek() == "}":
-                    text.pos += 1
+                if not self._next_key():
                     break
-                text.expect(",")
-        if text.peek() != "":
-            raise _Invalid(f"Extra data: char {text.base + text.pos}")
-        return document
+        self._end()
+        return document, False
+
+    def rest(self) -> dict[str, Any]:
+        """The keys after a deferred section, to the end of the file."""
+        rest = dict[str, Any]()
+        while self._next_key():
+            key = self._key(rest)
+            rest[key] = self._value(1)
+        self._end()
+        return rest
+
+    def _key(self, document: dict[str, Any]) -> str:
+        text = self.text
+        if text.peek() != '"':
+            text.expect('"')
+        key: str = text.value(self.decoder)
+        text.expect(":")
+        if key in document:
+            self.duplicates.append(key)
+            if isinstance(document[key], Spool):
+                document[key].close()
+        return key
+
+    def _next_key(self) -> bool:
+        """Past the comma before the next key: false at the object's end."""
+        if self.text.peek() == "}":
+            self.text.pos += 1
+            return False
+        self.text.expect(",")
+        return True
+
+    def _end(self) -> None:
+        if self.text.peek() != "":
+            raise _Invalid(f"Extra data: char {self.text.base + self.text.pos}")
 
 
 def _not_utf8(path: Path) -> int | None:
@@ -276,14 +362,18 @@ def _refuse(message: str) -> ImportErrors:
 
 def _close(document: dict[str, Any]) -> None:
     for value in document.values():
-        if isinstance(value, Spool):
+        if isinstance(value, Spool | Deferred):
             value.close()
 
 
-def book_read(path: Path) -> Any:
+def book_read(path: Path, *, defer: str | None = None, limit: int = 0) -> Any:
     """The document in the file at ``path``, its big sections as ``Spool``s; or
-    ``ImportErrors`` saying why it is not one, as ``book_parse`` would."""
-    with path.open("rb") as raw:
+    ``ImportErrors`` saying why it is not one, as ``book_parse`` would. With ``defer`` (say
+    ``"journal"``), a section of that name found after every other big one is left unread, a
+    ``Deferred`` of at most ``limit`` elements that reads it when iterated."""
+    raw = path.open("rb")
+    deferred = False
+    try:
         start = raw.read(3)
         if start.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
             return book_parse(b"\xef\xbb\xbf")  # raises, with book_parse's message
@@ -293,7 +383,7 @@ def book_read(path: Path) -> Any:
         try:
             if text.peek() != "{" and path.stat().st_size <= MAX_BYTES:
                 return book_parse(path.read_bytes())  # not a book: book_parse says why
-            document = reader.document()
+            document, deferred = reader.document(defer)
         except _TooLarge:
             raise _refuse(
                 f"archivo de más de {STREAM_MAX_BYTES} bytes / "
@@ -310,10 +400,23 @@ def book_read(path: Path) -> Any:
             ) from None
         except (_Invalid, ValueError) as exc:
             raise _refuse(f"JSON inválido / invalid JSON: {str(exc)[:200]}") from None
-    if reader.duplicates:
-        _close(document)
-        errs = ImportErrors()
-        for key in dict.fromkeys(reader.duplicates):
-            errs.add("$", f"clave repetida {show(key)} / duplicated key {show(key)}")
-        raise errs
-    return document
+        if reader.duplicates:
+            _close(document)
+            errs = ImportErrors()
+            for key in dict.fromkeys(reader.duplicates):
+                errs.add("$", f"clave repetida {show(key)} / duplicated key {show(key)}")
+            raise errs
+        if deferred and any(
+            key in SPOOLED and key not in document for key in SPOOLED if key != defer
+        ):
+            deferred = False  # another big section may follow: read it all
+            _close(document)
+            raw.close()
+            return book_read(path)
+        if deferred:
+            assert defer is not None
+            document[defer] = Deferred(reader, raw, document, limit)
+        return document
+    finally:
+        if not deferred:
+            raw.close()

@@ -31,21 +31,25 @@ from typing import IO
 
 from cajas.books.importer import journal
 from cajas.books.importer.state import Plan
-from cajas.books.reader import Spool
+from cajas.books.reader import Deferred, ReadAgain, Spool
 
 MIN_ENTRIES = 1_000
-"""A shorter journal is checked inline: a fork costs more than it saves."""
+MIN_BYTES = 256 * 1024
+"""A shorter journal (in entries, or in bytes of a file) is checked inline: a fork costs
+more than it saves."""
 _RECORD = struct.Struct("<cQQ")
 """On the pipe: a batch (``B``), the end (``E``) or a failure (``X``); where its bytes lie in
 the file, and how many."""
 
 
 def apart_possible(plan: Plan) -> bool:
-    return (
-        hasattr(os, "fork")
-        and threading.active_count() == 1
-        and len(plan.doc["journal"]) >= MIN_ENTRIES
+    section = plan.doc["journal"]
+    big = (
+        section.size >= MIN_BYTES
+        if isinstance(section, Spool | Deferred)
+        else len(section) >= MIN_ENTRIES
     )
+    return big and hasattr(os, "fork") and threading.active_count() == 1
 
 
 @contextmanager
@@ -85,6 +89,8 @@ def _child(plan: Plan, rows: journal.JournalRows, out: IO[bytes], pipe: int) -> 
             offset = _send(out, pipe, b"B", pickle.dumps(batch, pickle.HIGHEST_PROTOCOL), offset)
         results = {name: getattr(plan, name) for name in journal.RESULTS}
         _send(out, pipe, b"E", pickle.dumps((plan.errs.errors, results)), offset)
+    except ReadAgain:
+        _send(out, pipe, b"R", b"", offset)
     except BaseException:
         code = 1
         _send(out, pipe, b"X", traceback.format_exc().encode(), offset)
@@ -125,14 +131,18 @@ class _Received:
     def __iter__(self) -> Iterator[journal.Batch]:
         while True:
             kind, data = self._next()
-            if kind == b"X":
+            if kind in (b"X", b"R"):
                 self.ended = True
+                if kind == b"R":
+                    raise ReadAgain
                 raise RuntimeError(f"the journal's checking process failed:\n{data.decode()}")
             value = pickle.loads(data)  # noqa: S301 - written by this process's own child
             if kind == b"B":
                 yield value
                 continue
             self.ended = True
+            if isinstance(self.plan.doc["journal"], Deferred):
+                self.plan.doc["journal"].complete = True  # read to its end, by the child
             errors, results = value
             self.plan.errs.errors.extend(errors)
             for name, result in results.items():

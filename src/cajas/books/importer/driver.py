@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from cajas.books.format import FORMAT, VERSION, ImportErrors
 from cajas.books.importer import (
@@ -29,10 +29,11 @@ from cajas.books.importer import (
 )
 from cajas.books.importer.bulk import reserve_ids
 from cajas.books.importer.shape import DOCUMENT
+from cajas.books.importer.spec import LIST_MAX
 from cajas.books.importer.state import Plan
 from cajas.books.importer.values import date_value, require
 from cajas.books.importer.written import written_problems
-from cajas.books.reader import Spool, book_read
+from cajas.books.reader import Deferred, ReadAgain, Spool, book_read
 from cajas.ledger.models import JournalEntry
 from cajas.ledger.rules import GENESIS_HASH
 from cajas.ledger.services import balances_rebuild
@@ -47,7 +48,19 @@ DATABASE_REFUSED = "la base de datos rechazó el libro"
 
 def book_import(document: dict[str, Any], *, recorded_by: str = "import") -> Caja:
     """Check ``document`` completely, then write it in one transaction. Raises
-    ``ImportErrors`` listing every problem; on any error nothing is written."""
+    ``ImportErrors`` listing every problem; on any error nothing is written. A journal left
+    ``Deferred`` by the reader and refused before it was read to its end means ``ReadAgain``:
+    what follows it in the file may be what the refusal is about."""
+    try:
+        return _book_import(document, recorded_by)
+    except ImportErrors:
+        section = document.get("journal") if isinstance(document, dict) else None
+        if isinstance(section, Deferred) and not section.complete:
+            raise ReadAgain from None
+        raise
+
+
+def _book_import(document: dict[str, Any], recorded_by: str) -> Caja:
     errs = ImportErrors()
     if not require(document, ["format", "version"], "$", errs):
         raise errs
@@ -89,14 +102,25 @@ def book_import(document: dict[str, Any], *, recorded_by: str = "import") -> Caj
 
 def book_import_file(path: Path, *, recorded_by: str = "import") -> Caja:
     """Import the book in the file at ``path``, read as a stream: memory does not grow with the
-    number of meetings or entries (``books/reader.py``)."""
-    document = book_read(path)
+    number of meetings or entries (``books/reader.py``). On SQLite the journal, last in the
+    file, is read by the process that checks it (``apart``); on PostgreSQL its ids are drawn
+    before it is read, so its length must be known and it is spooled with the rest."""
+    if connection.vendor == "sqlite":
+        try:
+            return _import_file(path, recorded_by, defer="journal")
+        except ReadAgain:  # the journal was not the last section, or a refusal lies in it
+            pass
+    return _import_file(path, recorded_by, defer=None)
+
+
+def _import_file(path: Path, recorded_by: str, defer: str | None) -> Caja:
+    document = book_read(path, defer=defer, limit=LIST_MAX)
     try:
         return book_import(document, recorded_by=recorded_by)
     finally:
         if isinstance(document, dict):
             for value in document.values():
-                if isinstance(value, Spool):
+                if isinstance(value, Spool | Deferred):
                     value.close()
 
 
@@ -147,9 +171,15 @@ def _write_head(plan: Plan) -> tuple[Caja, _Head]:
         {n: m.pk for n, m in people.items()},
         meeting_ids,
         {code: a.pk for code, a in by_code.items()},
-        reserve_ids(JournalEntry, len(plan.doc["journal"])),
+        reserve_ids(JournalEntry, _most_entries(plan.doc["journal"])),
     )
     return caja, _Head(people, by_meeting, meeting_ids, by_loan, rows)
+
+
+def _most_entries(section: Any) -> int:
+    """How many entries the journal may hold: a deferred one is not read yet (SQLite's ids,
+    a range, cost nothing for the ones not used)."""
+    return section.limit if isinstance(section, Deferred) else len(section)
 
 
 def _write_tail(plan: Plan, caja: Caja, head: _Head) -> None:

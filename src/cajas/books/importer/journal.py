@@ -10,9 +10,10 @@ from django.db import connection
 
 from cajas.books.format import show
 from cajas.books.importer.bulk import insert_groups, insert_rows
-from cajas.books.importer.shape import ENTRY
+from cajas.books.importer.shape import CHAIN_HEAD, ENTRY
 from cajas.books.importer.state import Plan
 from cajas.books.importer.values import date_value, stamp_value
+from cajas.books.reader import Deferred, ReadAgain
 from cajas.core.errors import RuleViolation
 from cajas.core.money import MAX_AMOUNT_CENTS
 from cajas.ledger import chart
@@ -86,6 +87,8 @@ def journal_batches(plan: Plan, rows: JournalRows | None) -> Iterator[Batch]:
     if entries and not plan.errs.errors:
         yield entries, lines
     head = plan.doc.get("chain_head")
+    if isinstance(plan.doc["journal"], Deferred) and not CHAIN_HEAD.ok(head):
+        raise ReadAgain  # read after the frame was checked: the whole reading reports it
     if chained and head is not None and (head["seq"] != plan.entry_count or head["hash"] != prev):
         plan.errs.add(
             "$.chain_head", "no coincide con el último asiento / does not match the last entry"

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import models
 
 from cajas.books.format import ImportErrors, show
-from cajas.books.reader import Spool
+from cajas.books.reader import Deferred, Spool
 from cajas.core.fields import EncryptedTextField
 from cajas.core.money import MAX_AMOUNT_CENTS
 
@@ -349,7 +349,7 @@ class Seq(Spec):
             self.item.emit(item, code)
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
-        if not isinstance(value, list | Spool):
+        if not isinstance(value, list | Spool | Deferred):
             return self._wrong(value, path, errs, "una lista", "a list")
         if len(value) > self.max_items:
             errs.add(path, f"más de {self.max_items} elementos / more than {self.max_items} items")
