@@ -124,7 +124,7 @@ def test_journal_entry_of_a_real_book_takes_the_fast_path() -> None:
 
 
 def test_the_compiled_fast_path_answers_as_the_interpreted_one() -> None:
-    # Obj.ok is compiled into one function (spec._Code); Obj.ok as written is the reference.
+    # Obj.ok is compiled into one function (importer/compiled.py); Obj.ok as written is the reference.
     objects = [s for value in vars(shape).values() if isinstance(value, Spec) for s in specs(value)]
     objects = [s for s in objects if isinstance(s, Obj)]
     assert len(objects) > 15

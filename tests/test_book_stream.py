@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import os
+import threading
 import tracemalloc
 from pathlib import Path
 
@@ -164,8 +165,15 @@ def test_invalid_utf8_inside_the_journal_is_refused_with_its_byte(tmp_path: Path
 # -- the journal checked in a second process ------------------------------------------------
 
 
-def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The pids of the checking processes the import starts (``apart`` forks once a book)."""
+def _forks(monkeypatch: pytest.MonkeyPatch, *, alone: bool = True) -> list[int]:
+    """The pids of the checking processes the import starts (``apart`` forks once a book).
+
+    ``cajas book import`` runs one thread, but a whole test run has others by the time it gets
+    here (the browser's driver, the live server's: idle between tests), and ``apart`` checks
+    inline where threads run. These tests stand for the command: they count as one thread
+    (``test_where_other_threads_run_the_journal_is_checked_inline`` keeps the guard honest)."""
+    if alone:
+        monkeypatch.setattr(apart, "one_thread", lambda: True)
     pids: list[int] = []
     real_fork = apart.os.fork
 
@@ -203,6 +211,21 @@ def test_the_second_process_writes_what_the_inline_check_writes(
     inline_caja = book_import_file(tmp_path / "book.json")
     assert len(pids) == 2 and verify_caja(inline_caja) == []  # no fork this time
     assert _export(inline_caja, tmp_path / "inline.json") == book
+
+
+def test_where_other_threads_run_the_journal_is_checked_inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids, release = _forks(monkeypatch, alone=False), threading.Event()
+    other = threading.Thread(target=release.wait)  # a web server's, a driver's
+    other.start()
+    try:
+        assert not apart.one_thread()
+        caja = book_import_file(_generated(tmp_path, 12))
+    finally:
+        release.set()
+        other.join()
+    assert pids == [] and verify_caja(caja) == []  # checked in this process, all written
 
 
 def test_an_error_found_by_the_second_process_is_reported_and_nothing_is_written(

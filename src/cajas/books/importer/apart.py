@@ -49,7 +49,13 @@ def apart_possible(plan: Plan) -> bool:
         if isinstance(section, Spool | Deferred)
         else len(section) >= MIN_ENTRIES
     )
-    return big and hasattr(os, "fork") and threading.active_count() == 1
+    return big and hasattr(os, "fork") and one_thread()
+
+
+def one_thread() -> bool:
+    """Whether this process runs one thread: a fork copies only the calling thread, so a lock
+    another thread holds would stay held in the child for ever."""
+    return threading.active_count() == 1
 
 
 @contextmanager

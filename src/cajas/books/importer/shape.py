@@ -12,6 +12,7 @@ from cajas.books.format import (
     PERSON_FIELDS,
     SHAREOUT_FIGURES,
 )
+from cajas.books.importer.columns import column, columns
 from cajas.books.importer.spec import (
     INT32,
     Anything,
@@ -23,8 +24,6 @@ from cajas.books.importer.spec import (
     Seq,
     Stamp,
     Text,
-    column,
-    columns,
 )
 from cajas.core.money import MAX_AMOUNT_CENTS
 from cajas.ledger.models import Account, JournalEntry, JournalLine

@@ -1,29 +1,23 @@
 """Structural checks of a book: the type, length, characters and range of every value.
 
-A spec says what one value must be; ``column()`` derives it from the model field the value is
-stored in (``max_length``, ``choices``, ``null``, integer width), so the book obeys the same
+A spec says what one value must be; ``columns.column()`` derives it from the model field the
+value is stored in (``max_length``, ``choices``, ``null``, integer width), so the book obeys the same
 limits as the database. Semantic rules (a member is an adult, an entry balances) come after,
 in the importer, over values already known to have the right shape.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import models
-
 from cajas.books.format import ImportErrors, show
+from cajas.books.importer.compiled import Code, compile_ok
 from cajas.books.reader import Deferred, Spool
-from cajas.core.fields import EncryptedTextField
-from cajas.core.money import MAX_AMOUNT_CENTS
 
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
@@ -80,15 +74,15 @@ class Spec:
         errs.add(path, f"se esperaba {es}, no {_kind(value)} / expected {en}")
         return False
 
-    def emit(self, var: str, code: _Code) -> None:
-        """Statements that ``return False`` where ``ok(var)`` is false (see ``_Code``); by
+    def emit(self, var: str, code: Code) -> None:
+        """Statements that ``return False`` where ``ok(var)`` is false (see ``Code``); by
         default a call of ``ok``."""
         code.line(f"if not {code.name(self)}.ok({var}): return False")
 
-    def _emit_checks(self, var: str, code: _Code) -> None:
+    def _emit_checks(self, var: str, code: Code) -> None:
         raise NotImplementedError
 
-    def _emit_nullable(self, var: str, code: _Code) -> None:
+    def _emit_nullable(self, var: str, code: Code) -> None:
         """``None`` passes if nullable and fails otherwise (every type test below refuses it)."""
         if not self.nullable:
             self._emit_checks(var, code)
@@ -120,10 +114,10 @@ class Text(Spec):
             return self.blank
         return self.choices is None or value in self.choices
 
-    def emit(self, var: str, code: _Code) -> None:
+    def emit(self, var: str, code: Code) -> None:
         self._emit_nullable(var, code)
 
-    def _emit_checks(self, var: str, code: _Code) -> None:
+    def _emit_checks(self, var: str, code: Code) -> None:
         code.line(f"if not isinstance({var}, str) or len({var}) > {self.max_len}: return False")
         if self.pattern is not None:
             code.line(
@@ -186,10 +180,10 @@ class Int(Spec):
             return self.nullable
         return type(value) is int and self.lo <= value <= self.hi
 
-    def emit(self, var: str, code: _Code) -> None:
+    def emit(self, var: str, code: Code) -> None:
         self._emit_nullable(var, code)
 
-    def _emit_checks(self, var: str, code: _Code) -> None:
+    def _emit_checks(self, var: str, code: Code) -> None:
         code.line(f"if type({var}) is not int or not {self.lo} <= {var} <= {self.hi}: return False")
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
@@ -212,10 +206,10 @@ class Flag(Spec):
     def ok(self, value: Any) -> bool:
         return self.nullable if value is None else type(value) is bool
 
-    def emit(self, var: str, code: _Code) -> None:
+    def emit(self, var: str, code: Code) -> None:
         self._emit_nullable(var, code)
 
-    def _emit_checks(self, var: str, code: _Code) -> None:
+    def _emit_checks(self, var: str, code: Code) -> None:
         code.line(f"if type({var}) is not bool: return False")
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
@@ -336,10 +330,10 @@ class Seq(Spec):
                 return False
         return True
 
-    def emit(self, var: str, code: _Code) -> None:
+    def emit(self, var: str, code: Code) -> None:
         self._emit_nullable(var, code)
 
-    def _emit_checks(self, var: str, code: _Code) -> None:
+    def _emit_checks(self, var: str, code: Code) -> None:
         code.line(f"if type({var}) is not list or len({var}) > {self.max_items}: return False")
         if isinstance(self.item, Anything):
             return
@@ -379,10 +373,10 @@ class Row(Spec):
                 return False
         return True
 
-    def emit(self, var: str, code: _Code) -> None:
+    def emit(self, var: str, code: Code) -> None:
         self._emit_nullable(var, code)
 
-    def _emit_checks(self, var: str, code: _Code) -> None:
+    def _emit_checks(self, var: str, code: Code) -> None:
         code.line(
             f"if not isinstance({var}, list) or len({var}) != {len(self.items)}: return False"
         )
@@ -416,14 +410,14 @@ class Obj(Spec):
     nullable: bool = False
 
     def __post_init__(self) -> None:
-        # The fast path compiled into one function of plain tests (``_Code``): an entry of a
+        # The fast path compiled into one function of plain tests (``Code``): an entry of a
         # journal has 16 values, and a call of each one's ``ok`` cost more than its test.
-        object.__setattr__(self, "ok", _compile(self))
+        object.__setattr__(self, "ok", compile_ok(self))
 
-    def emit(self, var: str, code: _Code) -> None:
+    def emit(self, var: str, code: Code) -> None:
         self._emit_nullable(var, code)
 
-    def _emit_checks(self, var: str, code: _Code) -> None:
+    def _emit_checks(self, var: str, code: Code) -> None:
         code.line(f"if not isinstance({var}, dict): return False")
         for key in self.required:
             code.line(f"if {key!r} not in {var}: return False")
@@ -472,7 +466,7 @@ class Anything(Spec):
     def ok(self, value: Any) -> bool:
         return True
 
-    def emit(self, var: str, code: _Code) -> None:
+    def emit(self, var: str, code: Code) -> None:
         return
 
     def _check(self, value: Any, path: str, errs: ImportErrors) -> bool:
@@ -482,94 +476,3 @@ class Anything(Spec):
 @functools.cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
-
-
-_ABSENT = object()
-
-
-class _Code:
-    """The source of one compiled ``ok``: each spec's ``emit`` adds the statements that
-    ``return False`` where its ``ok`` would be false; the objects they use (patterns, choices,
-    specs without a compiled form) are named in ``names``. Same answer as the interpreted
-    ``ok`` for every value (``tests/test_book_spec_fast.py``), without a call per value."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.names: dict[str, Any] = {"_ABSENT": _ABSENT}
-        self.depth, self.count = 1, 0
-
-    def line(self, text: str) -> None:
-        self.lines.append("    " * self.depth + text)
-
-    @contextlib.contextmanager
-    def block(self) -> Iterator[None]:
-        self.depth += 1
-        before = len(self.lines)
-        try:
-            yield
-        finally:
-            if len(self.lines) == before:
-                self.line("pass")
-            self.depth -= 1
-
-    def var(self) -> str:
-        self.count += 1
-        return f"v{self.count}"
-
-    def name(self, value: Any) -> str:
-        key = f"_k{len(self.names)}"
-        self.names[key] = value
-        return key
-
-
-def _compile(spec: Spec) -> Callable[[Any], bool]:
-    code = _Code()
-    if spec.nullable:
-        code.line("if v0 is None: return True")
-    spec.emit("v0", code)
-    code.line("return True")
-    source = "def ok(v0):\n" + "\n".join(code.lines) + "\n"
-    namespace = dict(code.names)
-    exec(compile(source, f"<spec {type(spec).__name__}>", "exec"), namespace)  # noqa: S102 - our own specs
-    ok: Callable[[Any], bool] = namespace["ok"]
-    ok.__doc__ = source
-    return ok
-
-
-def column(model: type[models.Model], name: str, **overrides: Any) -> Spec:
-    """The spec of a value stored in ``model.name``, from the field's own limits."""
-    f = model._meta.get_field(name)
-    spec: Spec
-    null = bool(getattr(f, "null", False))
-    if isinstance(f, EncryptedTextField):
-        spec = Text(SECRET_MAX, blank=f.blank, nullable=null)
-    elif isinstance(f, models.TextField):
-        spec = Text(TEXT_MAX, blank=f.blank, nullable=null, multiline=True)
-    elif isinstance(f, models.CharField):
-        choices = tuple(str(v) for v, _ in f.choices) if f.choices else None
-        pattern = r"[-a-zA-Z0-9_]+" if isinstance(f, models.SlugField) else None
-        spec = Text(f.max_length or TEXT_MAX, choices, f.blank, null, pattern=pattern)
-    elif isinstance(f, models.BooleanField):
-        spec = Flag(nullable=null)
-    elif isinstance(f, models.DateTimeField):
-        spec = Stamp(nullable=null)
-    elif isinstance(f, models.DateField):
-        spec = Day(nullable=null)
-    elif isinstance(f, models.DecimalField):
-        spec = Dec(f.max_digits or 20, f.decimal_places or 0, nullable=null)
-    elif isinstance(f, models.BigIntegerField) and name.endswith("_cents"):
-        low = -MAX_AMOUNT_CENTS if name in SIGNED_CENTS else 0
-        spec = Int(low, MAX_AMOUNT_CENTS, nullable=null)
-    elif isinstance(f, models.BigIntegerField):
-        spec = Int(-INT64, INT64, nullable=null)
-    elif isinstance(f, models.PositiveIntegerField | models.PositiveSmallIntegerField):
-        spec = Int(0, INT32, nullable=null)
-    elif isinstance(f, models.IntegerField):
-        spec = Int(-INT32, INT32, nullable=null)
-    else:  # pragma: no cover - a new field type in a model the book holds
-        raise TypeError(f"no spec for {model.__name__}.{name}")
-    return dataclasses.replace(spec, **overrides) if overrides else spec
-
-
-def columns(model: type[models.Model], names: list[str], **overrides: Spec) -> dict[str, Spec]:
-    return {n: overrides[n] if n in overrides else column(model, n) for n in names}
