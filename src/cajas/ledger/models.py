@@ -91,7 +91,10 @@ class EntryKind(models.TextChoices):
 
 
 class JournalEntry(models.Model):
-    caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="journal_entries")
+    caja = models.ForeignKey(
+        Caja, on_delete=models.PROTECT, related_name="journal_entries", db_index=False
+    )
+    """No index of its own: ``entry_seq_unique`` begins with it (ledger migration 0012)."""
     seq = models.PositiveIntegerField()
     date = models.DateField()
     kind = models.CharField(max_length=20, choices=EntryKind.choices)

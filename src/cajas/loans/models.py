@@ -150,7 +150,10 @@ class LoanVote(models.Model):
 
 
 class Installment(models.Model):
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments")
+    loan = models.ForeignKey(
+        Loan, on_delete=models.CASCADE, related_name="installments", db_index=False
+    )
+    """No index of its own: ``installment_unique`` begins with it (loans migration 0004)."""
     caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
     """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     version = models.PositiveIntegerField()

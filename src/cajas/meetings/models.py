@@ -85,7 +85,10 @@ ATTENDING = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
 
 
 class Attendance(models.Model):
-    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendance")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="attendance", db_index=False
+    )
+    """No index of its own: ``attendance_unique`` begins with it (meetings migration 0007)."""
     caja = models.ForeignKey(Caja, on_delete=models.PROTECT, related_name="+")
     """The caja key on every caja-owned row (docs/scaling.md), kept with the parent's."""
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="attendance")
