@@ -263,10 +263,10 @@ def test_a_failing_checker_or_writer_leaves_nothing_written_and_no_process_behin
     before = db_snapshot()
     real = journal._check_running
 
-    def broken_at_entry_1000(plan: object, lines: object, path: str) -> None:
+    def broken_at_entry_1000(plan: object, rules: object, lines: object, path: str) -> None:
         if path == "$.journal[999]":
             raise KeyError("a bug in the check")
-        real(plan, lines, path)  # type: ignore[arg-type]
+        real(plan, rules, lines, path)  # type: ignore[arg-type]
 
     monkeypatch.setattr(journal, "_check_running", broken_at_entry_1000)  # in the child too
     with pytest.raises(RuntimeError, match=r"checking process failed(.|\n)*a bug in the check"):
@@ -370,3 +370,28 @@ def test_a_repeated_key_deep_in_a_journal_read_by_its_checker_is_refused(
     # SQLite: found by the checker, then the book read again; PostgreSQL: by the reader
     assert len(pids) == (connection.vendor == "sqlite") and all(_reaped(p) for p in pids)
     assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-12-03T13:06:57.021561+00:00",  # as an export writes it: used as it is
+        "2026-12-03T13:06:57.000000+00:00",  # no microseconds: SQLite's text has none
+        "2026-12-03T13:06:57+00:00",  # written otherwise: converted
+        "2026-12-03T08:06:57.5-05:00",
+        "2026-12-03 13:06:57.021561+00:00",
+        "2026-W49-4T13:06:57.021561+00:00",  # a week date, as long as the usual form
+        "2026-12-03T13:06:57.021561Z",
+    ],
+)
+def test_an_entrys_time_is_chained_and_stored_as_from_the_datetime(text: str) -> None:
+    """The chain's text and SQLite's are taken from the book's text when it is already in the
+    chain's form, and must be what the parsed time gives."""
+    import datetime as dt
+
+    from cajas.books.importer.values import sqlite_text, utc_text
+
+    when = dt.datetime.fromisoformat(text)
+    chained = utc_text(text, when)
+    assert chained == when.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    assert sqlite_text(chained) == str(when.astimezone(dt.UTC).replace(tzinfo=None))

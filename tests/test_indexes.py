@@ -1,14 +1,23 @@
 """No index that another already serves: every row written pays for each index, and an index
 on ``caja_id`` beside ``UNIQUE (caja_id, seq)`` serves no lookup the unique one does not (issue 14
-part 5). Checked on the models, whose ``db_index`` the migrations follow."""
+part 5). Checked on the models, whose ``db_index`` the migrations follow. And no ``IN`` list in a
+condition of the tables written by the hundred thousand, which SQLite pays for at every row
+(``core/conditions.py``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.apps import apps
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 
-from cajas.ledger.models import JournalEntry
+from cajas.ledger.models import JournalEntry, JournalLine
+from cajas.loans.models import Installment
+from cajas.meetings.models import Attendance, Meeting, MeetingItem
+from cajas.meetings.opening import meeting_open
+from tests.factories import FOUNDED, enrol, make_caja
 
 
 def _covered_indexes() -> list[str]:
@@ -84,3 +93,71 @@ def test_the_migrations_dropped_the_covered_indexes_from_the_database() -> None:
             assert [c for c in found if c["index"] and c["columns"] == [column]] == []
             assert any(c["unique"] and c["columns"][0] == column for c in found)
 
+
+WRITTEN_IN_BULK = [JournalEntry, JournalLine, Meeting, Attendance, MeetingItem, Installment]
+"""Tables a close writes by the hundred rows and a book import by the hundred thousand."""
+
+
+def _lookups(q: Q) -> list[str]:
+    found = []
+    for child in q.children:
+        found.extend(_lookups(child) if isinstance(child, Q) else [child[0]])
+    return found
+
+
+def test_no_condition_of_a_table_written_in_bulk_is_an_in_list() -> None:
+    for model in WRITTEN_IN_BULK:
+        for constraint in model._meta.constraints:
+            condition = getattr(constraint, "condition", None)
+            lookups = _lookups(condition) if condition is not None else []
+            assert [x for x in lookups if x.endswith("__in")] == [], constraint.name
+
+
+@pytest.mark.django_db
+def test_the_migrated_sqlite_schema_of_those_tables_has_no_in_list() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's schema text; PostgreSQL plans IN and OR alike")
+    tables = [model._meta.db_table for model in WRITTEN_IN_BULK]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE tbl_name IN (%s, %s, %s, %s, %s, %s)",
+            tables,
+        )
+        schema = cursor.fetchall()
+    assert {name for name, _sql in schema} >= {"one_item_per_member_and_kind", *tables}
+    assert [name for name, sql in schema if sql and " IN (" in sql.upper()] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_item_conditions_refuse_what_they_refused_as_in_lists() -> None:
+    """A worked example on both databases: a member's item needs a member, income and expenses
+    name none, a loan item needs its loan, and a member buys shares once per meeting (a fine may
+    come twice)."""
+    caja = make_caja()
+    ana = enrol(caja)
+    meeting = meeting_open(caja_id=caja.pk, date=FOUNDED + dt.timedelta(days=30), opened_by="t")
+
+    def item(kind: str, **values: object) -> MeetingItem:
+        return MeetingItem.objects.create(
+            meeting=meeting, caja=caja, kind=kind, amount_cents=500, **values
+        )
+
+    item("shares", membership=ana, shares=1)
+    item("fine", membership=ana)
+    item("fine", membership=ana)
+    item("expense", description="útiles")
+    for kind, values in [
+        ("shares", {"membership": ana, "shares": 1}),  # twice in one meeting
+        ("shares", {}),  # no member
+        ("expense", {"membership": ana}),  # an expense names no member
+        ("loan_repayment", {"membership": ana}),  # no loan
+        ("unknown", {"membership": ana}),  # a kind no list names
+    ]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            item(kind, **values)
+    assert list(MeetingItem.objects.filter(meeting=meeting).values_list("kind", flat=True)) == [
+        "shares",
+        "fine",
+        "fine",
+        "expense",
+    ]

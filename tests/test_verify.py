@@ -157,3 +157,68 @@ def test_the_posting_fast_path_links_exactly_as_chain_hash(
     assert fast.link(prev_hash=prev, seq=seq, digest=digest) == chain_hash(
         prev_hash=prev, caja=caja, seq=seq, digest=digest, recorded_by=by, recorded_at=at
     )
+
+
+@given(
+    caja=st.text(max_size=20),
+    by=st.text(max_size=20),
+    at=st.text(max_size=40),
+    seq=st.integers(min_value=1, max_value=10**9),
+)
+def test_chain_hash_is_the_sha256_of_its_definition(caja: str, by: str, at: str, seq: int) -> None:
+    """The place is written by hand for speed; it must stay ``json.dumps``'s text."""
+    import hashlib
+    import json
+
+    from cajas.ledger.rules import chain_hash
+
+    prev, digest = "a" * 64, "b" * 64
+    place = json.dumps([caja, seq, by, at], ensure_ascii=False)
+    assert (
+        chain_hash(
+            prev_hash=prev, caja=caja, seq=seq, digest=digest, recorded_by=by, recorded_at=at
+        )
+        == hashlib.sha256((prev + digest + place).encode()).hexdigest()
+    )
+
+
+_NUMBER = st.none() | st.integers(min_value=-(10**12), max_value=10**12) | st.booleans()
+
+
+@given(
+    texts=st.lists(st.text(max_size=30), min_size=5, max_size=5),
+    numbers=st.lists(_NUMBER, min_size=3, max_size=3),
+    lines=st.lists(
+        st.tuples(
+            st.text(max_size=12), st.integers(0, 10**9), st.integers(0, 10**9) | st.booleans()
+        ),
+        max_size=4,
+    ),
+)
+def test_the_entry_digest_is_the_sha256_of_the_canonical_content(
+    texts: list[str], numbers: list[int | None], lines: list[tuple[str, int, int]]
+) -> None:
+    """Written by hand where every value has its exact type, by the encoder otherwise (a
+    ``True`` among the numbers); the same digest either way, and the same as ``json.dumps``."""
+    import hashlib
+    import json
+
+    from cajas.ledger.rules import Line, content_of, entry_digest
+
+    key, kind, date, memo, reason = texts
+    member, meeting, reverses = numbers
+    values = {
+        "key": key,
+        "kind": kind,
+        "date": date,
+        "memo": memo,
+        "member": member,
+        "meeting": meeting,
+        "reverses": reverses,
+        "reason": reason,
+        "lines": [Line(*line) for line in lines],
+    }
+    text = json.dumps(
+        content_of(**values), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert entry_digest(**values) == hashlib.sha256(text.encode()).hexdigest()

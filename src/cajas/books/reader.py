@@ -240,11 +240,14 @@ class _Reader:
         )
 
     def _pairs(self, items: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in items:
-            if key in result:
+        result = dict(items)  # in C; a key given twice keeps its last value, as below
+        if len(result) == len(items):
+            return result
+        seen: set[str] = set()
+        for key, _value in items:
+            if key in seen:
                 self.duplicates.append(key)
-            result[key] = value
+            seen.add(key)
         return result
 
     def _value(self, depth: int) -> Any:

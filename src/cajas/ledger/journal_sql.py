@@ -1,11 +1,12 @@
 """The SQL that writes the journal, per database: ``entries_post`` decides what to write (checks,
 chaining), this module writes it in as few statements as each database does best.
 
-SQLite runs one short statement per row (``executemany``): Django's placeholder rewrite and
-SQLite's parser cost more on a statement of 1,650 placeholders than the rows themselves, and
-SQLite checks no balance in the database (``entries_post`` does), so lines can go row by row.
-PostgreSQL takes many rows per statement, with ``RETURNING``; its statement-level trigger checks
-every entry a statement touches, so lines go in whole entries per statement.
+SQLite takes a hundred rows per statement, then ten, then one (``core/bulk_sql.py``): each
+statement costs its setup, and one of thousands of placeholders costs more to convert and prepare
+than the rows themselves. SQLite checks no balance in the database (``entries_post`` does), so
+lines need not go in whole entries. PostgreSQL takes many rows per statement, with
+``RETURNING``; its statement-level trigger checks every entry a statement touches, so lines go
+in whole entries per statement.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.db import connection
 
+from cajas.core.bulk_sql import insert_many
 from cajas.ledger.models import Account, JournalEntry, JournalLine
 from cajas.org.models import Caja
 
@@ -54,7 +56,7 @@ def _entries_insert_sqlite(
     caja_id: int, rows: Sequence[tuple[Any, ...]], *, first_seq: int
 ) -> dict[int, int]:
     with connection.cursor() as cursor:
-        cursor.executemany(_entry_insert() + _placeholders(rows[:1]), rows)
+        insert_many(cursor, _entry_insert(), len(rows[0]), rows)
         cursor.execute(
             f"SELECT seq, id FROM {JournalEntry._meta.db_table} "  # noqa: S608
             "WHERE caja_id = %s AND seq >= %s",
@@ -83,10 +85,7 @@ def lines_insert(per_entry: Sequence[list[tuple[Any, ...]]]) -> None:
     )
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.executemany(
-                line_insert + "(%s, %s, %s, %s, %s)",
-                [line for lines in per_entry for line in lines],
-            )
+            insert_many(cursor, line_insert, 5, [line for lines in per_entry for line in lines])
             return
         for chunk in whole_groups(per_entry):
             cursor.execute(

@@ -93,14 +93,17 @@ def check_lines(lines: Sequence[Line]) -> None:
     """Every line one positive side in integer cents; at least two lines; debits = credits."""
     if len(lines) < 2:
         raise EntryTooShort()
-    for line in lines:
-        ok_types = type(line.debit) is int and type(line.credit) is int
-        if not ok_types or not (
-            (line.debit > 0 and line.credit == 0) or (line.debit == 0 and line.credit > 0)
+    debits = credits = 0
+    for line in lines:  # one loop: a book import checks 110,000 entries, the close 110
+        debit, credit = line.debit, line.credit
+        if (
+            type(debit) is not int
+            or type(credit) is not int
+            or not ((debit > 0 and credit == 0) or (debit == 0 and credit > 0))
         ):
             raise EntryLineInvalid(account=line.account)
-    debits = sum(line.debit for line in lines)
-    credits = sum(line.credit for line in lines)
+        debits += debit
+        credits += credit
     if debits != credits:
         raise EntryUnbalanced(debits=debits, credits=credits)
 
@@ -113,6 +116,8 @@ def reversed_lines(lines: Iterable[Line]) -> list[Line]:
 # entries, a book import 110,000). The output is exactly json.dumps()'s with the same options.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _PLACE = json.JSONEncoder(ensure_ascii=False)
+_text = json_encoder.encode_basestring
+"""A JSON string as ``ensure_ascii=False`` writes it (the C function where there is one)."""
 _C_MAKE_ENCODER = getattr(json_encoder, "c_make_encoder", None)  # None without the C accelerator
 _C_CANONICAL = (
     None
@@ -170,6 +175,81 @@ def content_digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
+def entry_digest(
+    *,
+    key: str,
+    kind: str,
+    date: str,
+    memo: str,
+    member: int | None,
+    meeting: int | None,
+    reverses: int | None,
+    reason: str,
+    lines: Sequence[Line],
+) -> str:
+    """``content_digest(content_of(...))``, the canonical JSON written directly where every
+    value has its exact type (texts ``str``, numbers ``int`` or ``None``): the keys in sorted
+    order, texts by the encoder's own escaping, numbers as ``int`` prints them. Byte for byte
+    ``canonical_json``'s (``tests/test_ledger_rules.py`` compares them); half its time, which
+    counts where entries come by the thousand (a book import checks 110,000)."""
+    text = None
+    if (
+        type(key) is str
+        and type(kind) is str
+        and type(date) is str
+        and type(memo) is str
+        and type(reason) is str
+        and (member is None or type(member) is int)
+        and (meeting is None or type(meeting) is int)
+        and (reverses is None or type(reverses) is int)
+    ):
+        text = _content_text(key, kind, date, memo, member, meeting, reverses, reason, lines)
+    if text is None:
+        text = canonical_json(
+            content_of(
+                key=key,
+                kind=kind,
+                date=date,
+                memo=memo,
+                member=member,
+                meeting=meeting,
+                reverses=reverses,
+                reason=reason,
+                lines=lines,
+            )
+        )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def _content_text(
+    key: str,
+    kind: str,
+    date: str,
+    memo: str,
+    member: int | None,
+    meeting: int | None,
+    reverses: int | None,
+    reason: str,
+    lines: Sequence[Line],
+) -> str | None:
+    """The canonical JSON of ``content_of``'s dict, or ``None`` if a line is not exactly
+    ``(str, int, int)``."""
+    out = []
+    for account, debit, credit in lines:
+        if type(account) is not str or type(debit) is not int or type(credit) is not int:
+            return None
+        out.append(f"[{_text(account)},{debit},{credit}]")
+    return (
+        f'{{"date":{_text(date)},"key":{_text(key)},"kind":{_text(kind)},'
+        f'"lines":[{",".join(out)}],"meeting":{_number(meeting)},"member":{_number(member)},'
+        f'"memo":{_text(memo)},"reason":{_text(reason)},"reverses":{_number(reverses)}}}'
+    )
+
+
 def chain_hash(
     *,
     prev_hash: str,
@@ -185,7 +265,11 @@ def chain_hash(
     link commits to the content and to the entry's place in the chain without serialising the
     content twice.
     """
-    place = _PLACE.encode([caja, seq, recorded_by, recorded_at])
+    if type(caja) is str and type(seq) is int and type(recorded_by) is type(recorded_at) is str:
+        # _PLACE's text (items joined by ", "), without its layers: a third of the time
+        place = f"[{_text(caja)}, {seq}, {_text(recorded_by)}, {_text(recorded_at)}]"
+    else:
+        place = _PLACE.encode([caja, seq, recorded_by, recorded_at])
     return hashlib.sha256((prev_hash + digest + place).encode()).hexdigest()
 
 

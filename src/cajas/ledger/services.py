@@ -34,8 +34,7 @@ from cajas.ledger.rules import (
     ReversalOfReversal,
     UnknownAccount,
     check_lines,
-    content_digest,
-    content_of,
+    entry_digest,
     reversed_lines,
 )
 from cajas.ledger.selectors import AccountState
@@ -211,18 +210,16 @@ def _checked_drafts(drafts: Sequence[EntryDraft]) -> _Prepared:
     seen: dict[str, str] = {}
     for draft in drafts:
         check_lines(draft.lines)
-        digest = content_digest(
-            content_of(
-                key=draft.key,
-                kind=draft.kind,
-                date=draft.date.isoformat(),
-                memo=draft.memo,
-                member=draft.member.number if draft.member else None,
-                meeting=draft.meeting.number if draft.meeting else None,
-                reverses=draft.reverses.number if draft.reverses else None,
-                reason=draft.reason,
-                lines=draft.lines,
-            )
+        digest = entry_digest(
+            key=draft.key,
+            kind=draft.kind,
+            date=draft.date.isoformat(),
+            memo=draft.memo,
+            member=draft.member.number if draft.member else None,
+            meeting=draft.meeting.number if draft.meeting else None,
+            reverses=draft.reverses.number if draft.reverses else None,
+            reason=draft.reason,
+            lines=draft.lines,
         )
         if draft.key in seen:
             if seen[draft.key] != digest:

@@ -19,8 +19,7 @@ from cajas.ledger.rules import (
     Line,
     chain_hash,
     check_lines,
-    content_digest,
-    content_of,
+    entry_digest,
 )
 from cajas.org.models import Caja
 
@@ -164,7 +163,7 @@ def _check_entry(
         yield exc.en
     if any(account_caja != caja.pk for *_x, account_caja in rows):
         yield "a line posts to another caja's account"
-    content = content_of(
+    digest = entry_digest(
         key=entry.idempotency_key,
         kind=entry.kind,
         date=entry.date.isoformat(),
@@ -175,7 +174,6 @@ def _check_entry(
         reason=entry.reason,
         lines=lines,
     )
-    digest = content_digest(content)
     if digest != entry.content_digest:
         yield "content does not match its idempotency digest (altered after posting)"
     if entry.prev_hash != prev_hash:

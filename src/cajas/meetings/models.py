@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cajas.core.conditions import one_of
 from cajas.members.models import Membership
 from cajas.org.models import Caja, Cycle
 
@@ -163,28 +164,30 @@ class MeetingItem(models.Model):
             models.CheckConstraint(
                 name="item_member_matches_kind",
                 condition=(
-                    Q(
-                        kind__in=[
-                            "shares",
-                            "social_fund",
-                            "fine",
-                            "fine_payment",
-                            "fine_waiver",
-                            "entry_fee",
-                        ],
-                        membership__isnull=False,
+                    (
+                        one_of(
+                            "kind",
+                            [
+                                "shares",
+                                "social_fund",
+                                "fine",
+                                "fine_payment",
+                                "fine_waiver",
+                                "entry_fee",
+                            ],
+                        )
+                        & Q(membership__isnull=False)
                     )
-                    | Q(
-                        kind__in=["loan_disbursement", "loan_repayment"],
-                        membership__isnull=False,
-                        loan__isnull=False,
+                    | (
+                        one_of("kind", ["loan_disbursement", "loan_repayment"])
+                        & Q(membership__isnull=False, loan__isnull=False)
                     )
-                    | Q(kind__in=["other_income", "expense"], membership__isnull=True)
+                    | (one_of("kind", ["other_income", "expense"]) & Q(membership__isnull=True))
                 ),
             ),
             models.UniqueConstraint(
                 fields=["meeting", "membership", "kind"],
-                condition=Q(kind__in=["shares", "social_fund", "entry_fee"]),
+                condition=one_of("kind", ["shares", "social_fund", "entry_fee"]),
                 name="one_item_per_member_and_kind",
             ),
         ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection, models
 
+from cajas.core.bulk_sql import insert_many
 from cajas.ledger import journal_sql
 from cajas.ledger.journal_sql import whole_groups
 
@@ -45,8 +46,7 @@ def insert_rows(
     insert = f"INSERT INTO {table} ({_columns(model, fields)}) VALUES "  # noqa: S608
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            # One short statement per row: cheaper on SQLite than one of thousands of placeholders.
-            cursor.executemany(insert + _values(1, len(fields)), rows)
+            insert_many(cursor, insert, len(fields), rows)
             return
         for start in range(0, len(rows), CHUNK_ROWS):
             batch = rows[start : start + CHUNK_ROWS]

@@ -8,20 +8,8 @@ from typing import Any
 
 from django.db import models
 
-from cajas.books.importer.spec import (
-    INT32,
-    INT64,
-    SECRET_MAX,
-    SIGNED_CENTS,
-    TEXT_MAX,
-    Day,
-    Dec,
-    Flag,
-    Int,
-    Spec,
-    Stamp,
-    Text,
-)
+from cajas.books.importer.scalars import Day, Dec, Flag, Int, Stamp, Text
+from cajas.books.importer.spec import INT32, INT64, SECRET_MAX, SIGNED_CENTS, TEXT_MAX, Spec
 from cajas.core.fields import EncryptedTextField
 from cajas.core.money import MAX_AMOUNT_CENTS
 

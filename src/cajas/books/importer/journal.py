@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from cajas.books.format import show
 from cajas.books.importer.bulk import insert_groups, insert_rows
 from cajas.books.importer.shape import CHAIN_HEAD, ENTRY
 from cajas.books.importer.state import Plan
-from cajas.books.importer.values import date_value, stamp_value
+from cajas.books.importer.values import sqlite_text, utc_text
 from cajas.books.reader import Deferred, ReadAgain
 from cajas.core.errors import RuleViolation
 from cajas.core.money import MAX_AMOUNT_CENTS
@@ -23,8 +24,7 @@ from cajas.ledger.rules import (
     Line,
     chain_hash,
     check_lines,
-    content_digest,
-    content_of,
+    entry_digest,
 )
 
 Batch = tuple[list[tuple[Any, ...]], list[list[tuple[Any, ...]]]]
@@ -57,6 +57,7 @@ def journal_batches(plan: Plan, rows: JournalRows | None) -> Iterator[Batch]:
     reversed_: set[int] = set()
     entries: list[tuple[Any, ...]] = []
     lines: list[list[tuple[Any, ...]]] = []
+    rules = _account_rules(plan)
     for i, raw in enumerate(plan.doc["journal"]):
         path = f"$.journal[{i}]"
         before = len(plan.errs.errors)
@@ -72,7 +73,7 @@ def journal_batches(plan: Plan, rows: JournalRows | None) -> Iterator[Batch]:
             reversed_.add(raw["reverses"])
         entry = _check_entry(plan, i, raw, path)
         _check_chain(plan, raw, entry, prev, path, report=chained)
-        _check_running(plan, entry["lines"], path)
+        _check_running(plan, rules, entry["lines"], path)
         chained = chained and len(plan.errs.errors) == before
         plan.entry_count += 1
         plan.line_count += len(entry["lines"])
@@ -96,14 +97,16 @@ def journal_batches(plan: Plan, rows: JournalRows | None) -> Iterator[Batch]:
 
 
 def _check_entry(plan: Plan, i: int, raw: dict[str, Any], path: str) -> dict[str, Any]:
+    """``raw`` passed ``ENTRY``: its date and time are valid, its lines three values each."""
     if raw["seq"] != i + 1:
         plan.errs.add(f"{path}.seq", f"se esperaba {i + 1} / expected {i + 1}")
-    day = date_value(raw["date"], f"{path}.date", plan.errs)
-    if day and plan.founded_on and day < plan.founded_on:
+    day = _day(raw["date"])
+    if plan.founded_on and day < plan.founded_on:
         plan.errs.add(
             f"{path}.date", "anterior a la fundación de la caja / before the caja was founded"
         )
-    when = stamp_value(raw.get("recorded_at"), f"{path}.recorded_at", plan.errs)
+    stamp = raw.get("recorded_at")
+    when = dt.datetime.fromisoformat(stamp) if stamp is not None else dt.datetime.now(dt.UTC)
     lines = []
     for j, line in enumerate(raw["lines"]):
         if line[0] not in plan.accounts:
@@ -113,44 +116,53 @@ def _check_entry(plan: Plan, i: int, raw: dict[str, Any], path: str) -> dict[str
                 f"{path}.lines[{j}]", f"cuenta inexistente / unknown account {show(line[0])}"
             )
             continue
-        lines.append(Line._make(line))  # three values: ENTRY checked the row
+        lines.append(_line(Line, line))
     try:
         check_lines(lines)
     except RuleViolation as exc:
         plan.errs.add(f"{path}.lines", f"{exc.es} / {exc.en}")
-    for ref, table in (("member", plan.known["members"]), ("meeting", plan.known["meetings"])):
-        if raw.get(ref) is not None and raw[ref] not in table:
-            plan.errs.add(
-                f"{path}.{ref}", f"referencia inexistente / unknown {ref} {show(raw[ref])}"
-            )
-    if raw.get("reverses") is not None and not raw["reverses"] < raw["seq"]:
+    member, meeting, reverses = raw.get("member"), raw.get("meeting"), raw.get("reverses")
+    if member is not None and member not in plan.known["members"]:
+        plan.errs.add(f"{path}.member", f"referencia inexistente / unknown member {show(member)}")
+    if meeting is not None and meeting not in plan.known["meetings"]:
+        plan.errs.add(
+            f"{path}.meeting", f"referencia inexistente / unknown meeting {show(meeting)}"
+        )
+    reason = raw.get("reason") or ""
+    if reverses is not None and not reverses < raw["seq"]:
         plan.errs.add(
             f"{path}.reverses",
             "debe apuntar a un asiento anterior / must point to an earlier entry",
         )
-    if raw.get("reverses") is not None and not raw.get("reason"):
+    if reverses is not None and not reason:
         plan.errs.add(
             f"{path}.reason", "una reversión necesita un motivo / a reversal needs a reason"
         )
-    content = content_of(
-        key=raw["key"],
-        kind=raw["kind"],
-        date=raw["date"],
-        memo=raw.get("memo") or "",
-        member=raw.get("member"),
-        meeting=raw.get("meeting"),
-        reverses=raw.get("reverses"),
-        reason=raw.get("reason") or "",
-        lines=lines,
-    )
     return {
         "raw": raw,
         "date": day,
-        "when": when or dt.datetime.now(dt.UTC),
-        "digest": content_digest(content),
+        "when": when,
+        "utc": utc_text(stamp, when),
+        "digest": entry_digest(
+            key=raw["key"],
+            kind=raw["kind"],
+            date=raw["date"],
+            memo=raw.get("memo") or "",
+            member=member,
+            meeting=meeting,
+            reverses=reverses,
+            reason=reason,
+            lines=lines,
+        ),
         "lines": lines,
         "recorded_by": raw.get("recorded_by") or plan.recorded_by,
     }
+
+
+_day = functools.lru_cache(maxsize=1024)(dt.date.fromisoformat)
+"""A date once per meeting: its entries share it."""
+_line = tuple.__new__
+"""``Line._make`` without its checks: ``ENTRY`` checked that a line is three values."""
 
 
 def _check_chain(
@@ -165,7 +177,7 @@ def _check_chain(
         seq=raw["seq"],
         digest=entry["digest"],
         recorded_by=entry["recorded_by"],
-        recorded_at=entry["when"].astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        recorded_at=entry["utc"],
     )
     if raw.get("digest") not in (None, entry["digest"]):
         plan.errs.add(
@@ -183,25 +195,35 @@ def _check_chain(
         )
 
 
-def _check_running(plan: Plan, lines: list[Line], path: str) -> None:
-    """Balances that must not go negative, each reported once (where it first does)."""
-    for line in lines:
-        kind = plan.accounts[line.account]["kind"]
-        delta = (
-            line.debit - line.credit if kind in ("asset", "expense") else line.credit - line.debit
+def _account_rules(plan: Plan) -> dict[str, tuple[int, bool]]:
+    """Each account's sign (a debit raises an asset's or expense's balance, lowers the others')
+    and whether its balance must stay at or above zero: looked up once, not per line."""
+    return {
+        code: (
+            1 if account["kind"] in ("asset", "expense") else -1,
+            chart.must_stay_non_negative(code),
         )
-        balance = plan.running.get(line.account, 0) + delta
-        plan.running[line.account] = balance
-        if line.account in plan.negative:
+        for code, account in plan.accounts.items()
+    }
+
+
+def _check_running(
+    plan: Plan, rules: dict[str, tuple[int, bool]], lines: list[Line], path: str
+) -> None:
+    """Balances that must not go negative, each reported once (where it first does)."""
+    running, negative = plan.running, plan.negative
+    for account, debit, credit in lines:
+        sign, non_negative = rules[account]
+        balance = running.get(account, 0) + sign * (debit - credit)
+        running[account] = balance
+        if account in negative:
             continue
-        if (chart.must_stay_non_negative(line.account) and balance < 0) or abs(
-            balance
-        ) > MAX_AMOUNT_CENTS * 1000:
-            plan.negative.add(line.account)
+        if (non_negative and balance < 0) or abs(balance) > MAX_AMOUNT_CENTS * 1000:
+            negative.add(account)
             plan.errs.add(
                 f"{path}.lines",
-                f"el saldo de {line.account} queda negativo o fuera de rango / "
-                f"balance of {line.account} goes negative or out of range",
+                f"el saldo de {account} queda negativo o fuera de rango / "
+                f"balance of {account} goes negative or out of range",
             )
 
 
@@ -265,7 +287,7 @@ class JournalRows:
             self.entry_ids[reverses - 1] if reverses else None,  # an earlier entry's (checked)
             raw.get("reason") or "",
             e["recorded_by"],
-            self._adapted(e["when"]),
+            self._adapted(e),
             e["digest"],
             e["prev"],
             e["hash"],
@@ -285,10 +307,10 @@ class JournalRows:
             self._day = (day, self.ops.adapt_datefield_value(day))
         return self._day[1]
 
-    def _adapted(self, when: dt.datetime) -> Any:
-        if self._utc_text and when.tzinfo is not None:
-            return str(when.astimezone(dt.UTC).replace(tzinfo=None))
-        return self.ops.adapt_datetimefield_value(when)
+    def _adapted(self, e: dict[str, Any]) -> Any:
+        if self._utc_text:
+            return sqlite_text(e["utc"])
+        return self.ops.adapt_datetimefield_value(e["when"])
 
 
 class JournalWriter:

@@ -13,18 +13,8 @@ from cajas.books.format import (
     SHAREOUT_FIGURES,
 )
 from cajas.books.importer.columns import column, columns
-from cajas.books.importer.spec import (
-    INT32,
-    Anything,
-    Day,
-    Flag,
-    Int,
-    Obj,
-    Row,
-    Seq,
-    Stamp,
-    Text,
-)
+from cajas.books.importer.scalars import Day, Flag, Int, Stamp, Text
+from cajas.books.importer.spec import INT32, Anything, Obj, Row, Seq
 from cajas.core.money import MAX_AMOUNT_CENTS
 from cajas.ledger.models import Account, JournalEntry, JournalLine
 from cajas.loans.models import Installment, Loan, Restructuring, Vote
