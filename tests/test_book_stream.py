@@ -373,6 +373,38 @@ def test_a_repeated_key_deep_in_a_journal_read_by_its_checker_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('"reverses": null', '"reverses": 1' + "0" * 40),  # a number the spec bounds
+        ('"reverses": null', '"reverses": null, "note": -' + "9" * 40),  # a key it does not know
+        ('"reverses": null', '"reverses": 1' + "0" * 5000),  # longer than int() reads
+    ],
+)
+def test_a_long_number_in_a_journal_read_by_its_checker_is_refused_as_by_the_whole_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str
+) -> None:
+    """The checker decodes the journal's numbers without their length bound (a fifth of the
+    decoding): an entry it cannot bound by its spec makes the book read again, whole."""
+    caja = book_import_file(_generated(tmp_path, 12))
+    text = _export(caja, tmp_path / "book.json")
+    call_command("flush", interactive=False)
+    at = text.index(old, len(text) * 9 // 10)  # an entry near the end
+    bad = text[:at] + new + text[at + len(old) :]
+    (tmp_path / "bad.json").write_text(bad, encoding="utf-8")
+    pids, before = _forks(monkeypatch), db_snapshot()
+    with pytest.raises(ImportErrors) as raised:
+        book_import_file(tmp_path / "bad.json")
+    with pytest.raises(ImportErrors) as whole:
+        book_parse(bad.encode())
+    assert (
+        raised.value.errors
+        == whole.value.errors
+        == [("$", "JSON inválido / invalid JSON: número demasiado largo / number too long")]
+    )
+    assert all(_reaped(p) for p in pids) and db_snapshot() == before
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "2026-12-03T13:06:57.021561+00:00",  # as an export writes it: used as it is

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,8 @@ from cajas.books.format import (
 )
 
 SPOOLED = ("meetings", "journal")
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])")
 STREAM_MAX_BYTES = 2 * 1024 * 1024 * 1024
 """Memory does not grow with the file; a 1,000-meeting book is about 100 MB."""
 _CHUNK = 256 * 1024
@@ -100,6 +103,12 @@ class Deferred:
     never spooled. What follows it in the file is read at the end into the document; only
     ``chain_head`` may follow, anything else means ``ReadAgain``."""
 
+    loose = True
+    """Its integers are decoded without ``book_parse``'s bound on their length (``json_int``, a
+    call per number: a fifth of the decoding), so its reader takes an element as read only where
+    a spec bounds every number in it (the journal's ``ENTRY``, and no key it does not know), and
+    otherwise raises ``ReadAgain``: the whole reading then refuses what it refuses."""
+
     def __init__(self, reader: _Reader, raw: IO[bytes], document: dict[str, Any], limit: int):
         self.reader, self.raw, self.document, self.limit = reader, raw, document, limit
         text = reader.text
@@ -118,7 +127,7 @@ class Deferred:
         self._read = True
         reader, before = self.reader, len(self.reader.duplicates)
         try:
-            for value in reader.elements():
+            for value in reader.loose_elements():
                 self.count += 1
                 if self.count > self.limit:
                     raise ReadAgain
@@ -213,16 +222,21 @@ class _Nested(Exception):
 
 
 def _depth_ok(value: Any, depth: int) -> bool:
-    """Nothing deeper than ``MAX_DEPTH`` (as ``book_parse`` counts: the document is level 0)."""
+    """Nothing deeper than ``MAX_DEPTH`` (as ``book_parse`` counts: the document is level 0).
+    Level by level, only the containers kept (the decoder makes plain dicts and lists): a
+    meeting of 110 items is a thousand values but 160 containers."""
     if depth > MAX_DEPTH:
         return False
-    stack = [(value, depth)] if isinstance(value, dict | list) else []
-    while stack:
-        value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if children and depth >= MAX_DEPTH:
-            return False
-        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
+    level = [value] if type(value) is dict or type(value) is list else []
+    while level:
+        below: list[Any] = []
+        for container in level:
+            children = container.values() if type(container) is dict else container
+            if children:
+                if depth >= MAX_DEPTH:
+                    return False
+                below += [c for c in children if type(c) is dict or type(c) is list]
+        level, depth = below, depth + 1
     return True
 
 
@@ -237,6 +251,9 @@ class _Reader:
             parse_constant=json_no_constant,
             parse_float=json_float,
             parse_int=json_int,
+        )
+        self.loose = json.JSONDecoder(  # integers by ``int`` itself: ``Deferred.loose``
+            object_pairs_hook=self._pairs, parse_constant=json_no_constant, parse_float=json_float
         )
 
     def _pairs(self, items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -278,6 +295,46 @@ class _Reader:
                 text.pos += 1
                 return
             text.expect(",")
+
+    def loose_elements(self) -> Iterator[Any]:
+        """``elements``, each decoded by the ``loose`` decoder where it lies whole in the text
+        read so far (most of them: a chunk holds hundreds), in as few steps as can be; any other
+        (cut by the chunk's end, or refused) the way ``elements`` decodes it."""
+        text = self.text
+        scan = self.loose.scan_once  # type: ignore[attr-defined] # the C scanner raw_decode calls
+        text.expect("[")
+        if text.peek() == "]":
+            text.pos += 1
+            return
+        while True:
+            yield self._loose_value(scan)
+            separator = _SEPARATOR.match(text.buf, text.pos)
+            if separator is not None:  # found before the end of what is read
+                text.pos = separator.end()
+                if separator.group(1) == "]":
+                    return
+                continue
+            if text.peek() == "]":
+                text.pos += 1
+                return
+            text.expect(",")
+
+    def _loose_value(self, scan: Any) -> Any:
+        text = self.text
+        buf = text.buf
+        pos = _SPACE.match(buf, text.pos).end()  # type: ignore[union-attr] # matches always
+        try:
+            value, end = scan(buf, pos)
+        except (StopIteration, ValueError, RecursionError):
+            end = len(buf)  # cut short, or refused: the exact way says which
+        if end < len(buf) and (
+            2 + buf.count("[", pos, end) + buf.count("{", pos, end) <= MAX_DEPTH
+            or _depth_ok(value, 2)
+        ):
+            text.start, text.pos = pos, end
+            return value
+        text.pos = pos
+        return self._value(2)
 
     def _spool(self) -> Spool:
         spool = Spool()

@@ -70,20 +70,29 @@ def _book_import(document: dict[str, Any], recorded_by: str) -> Caja:
     if not DOCUMENT.check(document, "$", errs):
         raise errs
     plan = Plan(document, errs, recorded_by)
-    check(plan)
+    meetings_at = check(plan)
     try:
         with transaction.atomic():
             if errs.errors:
+                _check_meetings(plan, meetings_at)
                 journal.check_journal(plan)  # every error listed, nothing written
                 raise errs
             caja, head = _write_head(plan)
             with apart.journal_checked(plan, head.rows) as batches:  # checked as it is written
-                meetings.write_meetings(
-                    plan, caja, head.members, plan.written["cycles"], head.meeting_ids, head.loans
-                )
+                _check_meetings(plan, meetings_at)  # meanwhile, here
+                if not errs.errors:
+                    meetings.write_meetings(
+                        plan,
+                        caja,
+                        head.members,
+                        plan.written["cycles"],
+                        head.meeting_ids,
+                        head.loans,
+                    )
                 writer = journal.JournalWriter()
                 for batch in batches:
-                    writer.write(batch)
+                    if not errs.errors:
+                        writer.write(batch)
             if errs.errors:
                 raise errs  # rolls back what was written
             _write_tail(plan, caja, head)
@@ -124,7 +133,12 @@ def _import_file(path: Path, recorded_by: str, defer: str | None) -> Caja:
                     value.close()
 
 
-def check(plan: Plan) -> None:
+def check(plan: Plan) -> int:
+    """Check every section but the meetings and the journal; return where the meetings' errors
+    belong in the list (after the cycles'). The meetings are checked by ``_check_meetings`` once
+    the journal's check has begun: in a second process, on a big book, both at once (nothing
+    written before them depends on their check but the meetings' numbers, known from the
+    start, ``Plan.meeting_numbers``)."""
     d, e = plan.doc, plan.errs
     if Caja.objects.filter(code=d["caja"]["code"]).exists():
         e.add(
@@ -136,13 +150,23 @@ def check(plan: Plan) -> None:
     bylaws.check_bylaws(plan)
     members.check_members(plan)
     cycles.check_cycles(plan)
-    meetings.check_meetings(plan)
+    meetings_at = len(e.errors)
     known = plan.known
     plan.loans = loans.loans_check(d.get("loans"), known["members"], known["meetings"], e)
     plan.shareouts = shareouts.shareouts_check(
         d.get("shareouts"), known["members"], known["meetings"], known["cycles"], e
     )
     accounts.check_accounts(plan)
+    return meetings_at
+
+
+def _check_meetings(plan: Plan, at: int) -> None:
+    """The meetings' errors, where ``check`` would have listed them."""
+    before = len(plan.errs.errors)
+    meetings.check_meetings(plan)
+    found = plan.errs.errors[before:]
+    del plan.errs.errors[before:]
+    plan.errs.errors[at:at] = found
 
 
 @dataclass

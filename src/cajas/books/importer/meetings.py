@@ -119,9 +119,11 @@ def _well_formed(plan: Plan) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def meeting_ids(plan: Plan) -> dict[int, int]:
-    """Each meeting's id, reserved before any is written: loans and journal entries refer to
-    meetings, and are written (or built, ``journal.JournalRows``) before them."""
-    numbers = sorted(plan.meetings, key=lambda n: plan.meetings[n]["index"])
+    """Each meeting's id, reserved before any is written (in the book's order): loans and
+    journal entries refer to meetings, and are written (or built, ``journal.JournalRows``) before
+    them, and before the meetings are checked (a number of a malformed meeting gets an id too:
+    its error rolls everything back)."""
+    numbers = plan.meeting_numbers
     return dict(zip(numbers, reserve_ids(Meeting, len(numbers)), strict=True))
 
 

@@ -40,15 +40,19 @@ class Plan:
     negative: set[str] = field(default_factory=set)
     known: dict[str, set[Any]] = field(default_factory=dict)
     written: dict[str, Any] = field(default_factory=dict)
+    meeting_numbers: list[int] = field(default_factory=list)
+    """The meetings' numbers in the book's order, each once."""
 
     def __post_init__(self) -> None:
         # Numbers of every element, well-formed or not: a reference to a malformed member is
         # not also reported as a reference to an unknown one.
-        self.known = {
-            section: {
+        found: dict[str, dict[Any, None]] = {
+            section: dict.fromkeys(
                 e.get(key)
                 for e in self.doc.get(section) or []
                 if isinstance(e, dict) and type(e.get(key)) is (str if key == "code" else int)
-            }
+            )
             for section, key in KNOWN_BY
         }
+        self.known = {section: set(numbers) for section, numbers in found.items()}
+        self.meeting_numbers = list(found["meetings"])
